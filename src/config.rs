@@ -1,0 +1,493 @@
+//! Settings: the layered configuration (built-in `config/default.toml`, an optional file,
+//! `FPLSYNC__SECTION__KEY` environment variables) and its validation.
+//!
+//! Loading never half-succeeds: any unknown key, wrong type or invalid value stops start-up with
+//! a message naming the key. Secrets are [`SecretString`]s, so `Debug` and logs show
+//! `[REDACTED]`; URLs are logged through [`redact_url`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Why the configuration was refused. Each message names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub fpl: FplSettings,
+    pub telegram: TelegramSettings,
+    pub supervisor: SupervisorSettings,
+    pub mailbox: MailboxSettings,
+    pub jobs: JobSettings,
+    pub scheduler: SchedulerSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub retry_after_secs: u64,
+    pub enqueue_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// May carry a password, hence secret.
+    pub url: SecretString,
+    pub prefix: String,
+    pub command_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FplSettings {
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    pub token: SecretString,
+    pub chat_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorSettings {
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+    pub max_restarts: u32,
+    pub period_secs: u64,
+    pub stop_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxSettings {
+    pub default_capacity: usize,
+    pub alerts: usize,
+    pub scheduler: usize,
+    #[serde(default)]
+    pub jobs: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub timeout_secs: u64,
+    pub max_stalls: u32,
+    pub retention_days: u32,
+    #[serde(default)]
+    pub kinds: BTreeMap<String, JobKindSettings>,
+}
+
+/// Per-kind overrides of [`JobSettings`]; absent fields inherit.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobKindSettings {
+    pub max_attempts: Option<u32>,
+    pub backoff_base_ms: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    pub max_stalls: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub timezone: String,
+    #[serde(default)]
+    pub jobs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The retry and timeout policy of one job kind, after overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunPolicy {
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub timeout: Duration,
+    pub max_stalls: u32,
+}
+
+impl Settings {
+    /// Loads defaults, then `file`, then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Load(format!(
+                    "--config {}: no such file",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("FPLSYNC__").split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Load(describe_figment_error(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot: addresses, URLs, ranges, cron expressions, time zones.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, key: &str, problem: String| {
+            if !ok {
+                problems.push(format!("{key}: {problem}"));
+            }
+        };
+        check(
+            self.http.bind.parse::<SocketAddr>().is_ok(),
+            "http.bind",
+            format!(
+                "`{}` is not a socket address like 127.0.0.1:8080",
+                self.http.bind
+            ),
+        );
+        check(
+            (1..=64).contains(&self.http.workers),
+            "http.workers",
+            format!("must be 1..=64, got {}", self.http.workers),
+        );
+        check(
+            self.http.enqueue_timeout_ms > 0,
+            "http.enqueue_timeout_ms",
+            "must be positive".into(),
+        );
+        let db_url = self.database.url.expose_secret();
+        check(
+            db_url.starts_with("postgres://") || db_url.starts_with("postgresql://"),
+            "database.url",
+            format!("`{}` is not a postgres:// URL", redact_url(db_url)),
+        );
+        check(
+            self.database.max_connections >= 2,
+            "database.max_connections",
+            "must be at least 2".into(),
+        );
+        let redis_url = self.redis.url.expose_secret();
+        check(
+            redis::Client::open(redis_url).is_ok(),
+            "redis.url",
+            format!("`{}` is not a redis:// URL", redact_url(redis_url)),
+        );
+        check(
+            !self.redis.prefix.is_empty() && !self.redis.prefix.contains(char::is_whitespace),
+            "redis.prefix",
+            "must be non-empty and contain no white space".into(),
+        );
+        check(
+            self.redis.command_timeout_ms > 0 && self.redis.connect_timeout_ms > 0,
+            "redis.command_timeout_ms",
+            "timeouts must be positive".into(),
+        );
+        check(
+            self.fpl.base_url.starts_with("http://") || self.fpl.base_url.starts_with("https://"),
+            "fpl.base_url",
+            format!("`{}` is not an http(s) URL", self.fpl.base_url),
+        );
+        check(
+            self.supervisor.backoff_base_ms > 0
+                && self.supervisor.backoff_base_ms <= self.supervisor.backoff_cap_ms,
+            "supervisor.backoff_base_ms",
+            "must be positive and not above supervisor.backoff_cap_ms".into(),
+        );
+        check(
+            self.supervisor.period_secs > 0,
+            "supervisor.period_secs",
+            "must be positive".into(),
+        );
+        for (key, cap) in [
+            ("mailbox.default_capacity", self.mailbox.default_capacity),
+            ("mailbox.alerts", self.mailbox.alerts),
+            ("mailbox.scheduler", self.mailbox.scheduler),
+        ]
+        .into_iter()
+        .chain(self.mailbox.jobs.iter().map(|(k, v)| (k.as_str(), *v)))
+        {
+            // actix treats capacity 0 as unbounded: never allow it.
+            check(
+                (1..=100_000).contains(&cap),
+                key,
+                format!("mailbox capacity must be 1..=100000, got {cap}"),
+            );
+        }
+        check(
+            self.jobs.max_attempts >= 1,
+            "jobs.max_attempts",
+            "must be at least 1".into(),
+        );
+        check(
+            self.jobs.timeout_secs >= 1,
+            "jobs.timeout_secs",
+            "must be at least 1".into(),
+        );
+        check(
+            self.jobs.max_stalls >= 1,
+            "jobs.max_stalls",
+            "must be at least 1".into(),
+        );
+        for (kind, o) in &self.jobs.kinds {
+            check(
+                o.max_attempts != Some(0),
+                &format!("jobs.kinds.{kind}.max_attempts"),
+                "must be at least 1".into(),
+            );
+            check(
+                o.timeout_secs != Some(0),
+                &format!("jobs.kinds.{kind}.timeout_secs"),
+                "must be at least 1".into(),
+            );
+            check(
+                o.max_stalls != Some(0),
+                &format!("jobs.kinds.{kind}.max_stalls"),
+                "must be at least 1".into(),
+            );
+        }
+        check(
+            self.scheduler.timezone.parse::<chrono_tz::Tz>().is_ok(),
+            "scheduler.timezone",
+            format!("`{}` is not an IANA time zone", self.scheduler.timezone),
+        );
+        for (kind, expr) in &self.scheduler.jobs {
+            if let Err(e) = expr.parse::<cron::Schedule>() {
+                check(
+                    false,
+                    &format!("scheduler.jobs.{kind}"),
+                    format!("`{expr}` is not a cron expression (sec min hour dom month dow): {e}"),
+                );
+            }
+        }
+        check(
+            tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_ok(),
+            "log.filter",
+            format!("`{}` is not a tracing filter", self.log.filter),
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// The parsed bind address (validated at load).
+    pub fn bind_addr(&self) -> SocketAddr {
+        self.http.bind.parse().expect("validated at load")
+    }
+
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.scheduler.timezone.parse().expect("validated at load")
+    }
+
+    /// Mailbox capacity of the job actor of `kind`.
+    pub fn job_mailbox(&self, kind: &str) -> usize {
+        self.mailbox
+            .jobs
+            .get(kind)
+            .copied()
+            .unwrap_or(self.mailbox.default_capacity)
+    }
+
+    /// The run policy of `kind`: the `[jobs]` defaults with `[jobs.kinds.<kind>]` applied.
+    pub fn run_policy(&self, kind: &str) -> RunPolicy {
+        let o = self.jobs.kinds.get(kind).cloned().unwrap_or_default();
+        RunPolicy {
+            max_attempts: o.max_attempts.unwrap_or(self.jobs.max_attempts),
+            backoff_base: Duration::from_millis(
+                o.backoff_base_ms.unwrap_or(self.jobs.backoff_base_ms),
+            ),
+            timeout: Duration::from_secs(o.timeout_secs.unwrap_or(self.jobs.timeout_secs)),
+            max_stalls: o.max_stalls.unwrap_or(self.jobs.max_stalls),
+        }
+    }
+}
+
+/// Figment's messages say "for key default.http.bind"; operators know the key as `http.bind`.
+fn describe_figment_error(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|err| {
+            let key = err.path.join(".");
+            let source = err
+                .metadata
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_else(|| "configuration".into());
+            let kind = err.kind.to_string();
+            if key.is_empty() {
+                format!("{kind} (in {source})")
+            } else {
+                format!("{key}: {kind} (in {source})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A URL safe to log: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads with `vars` set; figment's Jail serialises tests that touch the environment.
+    fn load_with(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut result = None;
+        figment::Jail::expect_with(|jail| {
+            for (k, v) in vars {
+                jail.set_env(k, v);
+            }
+            result = Some(Settings::load(None));
+            Ok(())
+        });
+        result.expect("jail ran")
+    }
+
+    #[test]
+    fn the_built_in_defaults_are_valid() {
+        let s = load_with(&[]).expect("defaults load");
+        assert_eq!(s.http.bind, "127.0.0.1:8080");
+        assert_eq!(s.redis.prefix, "fplsync:");
+        assert_eq!(s.run_policy("prune").max_attempts, 3);
+    }
+
+    #[test]
+    fn environment_variables_override_the_defaults() {
+        let s = load_with(&[
+            ("FPLSYNC__HTTP__BIND", "0.0.0.0:9000"),
+            ("FPLSYNC__REDIS__PREFIX", "other:"),
+            ("FPLSYNC__TELEGRAM__CHAT_IDS", "[1, -2]"),
+            ("FPLSYNC__JOBS__KINDS__PRUNE__TIMEOUT_SECS", "120"),
+        ])
+        .unwrap();
+        assert_eq!(s.http.bind, "0.0.0.0:9000");
+        assert_eq!(s.redis.prefix, "other:");
+        assert_eq!(s.telegram.chat_ids, vec![1, -2]);
+        assert_eq!(s.run_policy("prune").timeout, Duration::from_secs(120));
+        assert_eq!(s.run_policy("other").timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key() {
+        let err = load_with(&[("FPLSYNC__HTTP__WORKERS", "many")]).unwrap_err();
+        assert!(err.to_string().contains("http.workers"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_by_name() {
+        let err = load_with(&[("FPLSYNC__HTTP__BINDD", "x")]).unwrap_err();
+        assert!(err.to_string().contains("bindd"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_all_reported_with_their_keys() {
+        let err = load_with(&[
+            ("FPLSYNC__HTTP__BIND", "localhost"),
+            ("FPLSYNC__SCHEDULER__TIMEZONE", "Mars/Olympus"),
+            ("FPLSYNC__SCHEDULER__JOBS__PRUNE", "every day"),
+            ("FPLSYNC__MAILBOX__DEFAULT_CAPACITY", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "http.bind",
+            "scheduler.timezone",
+            "scheduler.jobs.prune",
+            "mailbox.default_capacity",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = Settings::load(Some(Path::new("/nonexistent/fplsync.toml"))).unwrap_err();
+        assert!(err.to_string().contains("no such file"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let s = load_with(&[
+            ("FPLSYNC__DATABASE__URL", "postgres://u:hunter2@db/x"),
+            ("FPLSYNC__TELEGRAM__TOKEN", "123:SECRETTOKEN"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("SECRETTOKEN"), "{debug}");
+    }
+
+    #[test]
+    fn redacted_urls_hide_the_password_only() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("redis://127.0.0.1/0"), "redis://127.0.0.1/0");
+    }
+}

@@ -1,0 +1,141 @@
+//! The actor tree, operator control of actors, and the supervision log.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiState, ok};
+use crate::store;
+use crate::supervisor::{ActorView, Control, RestartChild};
+
+/// How long an operator's request waits for the actor or supervisor to answer.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Serialize)]
+struct Actors {
+    actors: Vec<ActorView>,
+}
+
+pub async fn list(state: web::Data<ApiState>) -> HttpResponse {
+    ok(&Actors {
+        actors: state.registry.snapshot(),
+    })
+}
+
+fn known(state: &ApiState, name: &str) -> Result<(), ApiError> {
+    if state.registry.contains(name) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "unknown_actor",
+            format!("no actor is named `{name}`"),
+        ))
+    }
+}
+
+async fn control(state: &ApiState, name: &str, command: Control) -> Result<HttpResponse, ApiError> {
+    known(state, name)?;
+    let recipient = state.registry.control(name).ok_or_else(|| {
+        ApiError::conflict(
+            "not_controllable",
+            format!("`{name}` cannot be paused or resumed (it is not running, or not a worker)"),
+        )
+    })?;
+    recipient
+        .send(command)
+        .timeout(CONTROL_TIMEOUT)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "actor_unavailable",
+                format!("`{name}` did not answer: {e}"),
+            )
+            .retry_after(2)
+        })?
+        .map_err(|e| ApiError::conflict("control_refused", e))?;
+    Ok(ok(&state.registry.view(name)))
+}
+
+pub async fn pause(
+    state: web::Data<ApiState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    control(&state, &name, Control::Pause).await
+}
+
+pub async fn resume(
+    state: web::Data<ApiState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    control(&state, &name, Control::Resume).await
+}
+
+#[derive(Serialize)]
+struct Restarting {
+    actor: String,
+    restarting: bool,
+}
+
+/// Restarts an actor, failed (escalated) or not, through its supervisor.
+pub async fn restart(
+    state: web::Data<ApiState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = name.into_inner();
+    known(&state, &name)?;
+    let supervisor = state.registry.supervisor_of(&name).ok_or_else(|| {
+        ApiError::conflict(
+            "not_restartable",
+            format!("`{name}` is the root of the tree; restart the service instead"),
+        )
+    })?;
+    supervisor
+        .send(RestartChild { name: name.clone() })
+        .timeout(CONTROL_TIMEOUT)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "supervisor_unavailable",
+                format!("the supervisor of `{name}` did not answer: {e}"),
+            )
+            .retry_after(2)
+        })?
+        .map_err(|e| ApiError::conflict("restart_refused", e))?;
+    Ok(HttpResponse::Accepted().json(Restarting {
+        actor: name,
+        restarting: true,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionQuery {
+    actor: Option<String>,
+    since: Option<DateTime<Utc>>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Events {
+    events: Vec<store::supervision::EventRecord>,
+}
+
+/// The supervision log, newest first.
+pub async fn supervision(
+    state: web::Data<ApiState>,
+    q: web::Query<SupervisionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be 1..=1000",
+        ));
+    }
+    let events = store::supervision::list(&state.db, q.actor.as_deref(), q.since, limit).await?;
+    Ok(ok(&Events { events }))
+}

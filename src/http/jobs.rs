@@ -1,0 +1,131 @@
+//! Job runs: listing, one run with its log, and manual triggers.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{ApiError, ApiState, ok};
+use crate::jobs::{Delivery, RequestError, RunId, RunStatus, Trigger, request_run};
+use crate::store::{self, runs::RunLogLine, runs::RunRecord};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    kind: Option<String>,
+    status: Option<String>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Runs {
+    runs: Vec<RunRecord>,
+}
+
+pub async fn list(
+    state: web::Data<ApiState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<RunStatus>)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_status", format!("status: {e}")))?;
+    if let Some(kind) = q.kind.as_deref().filter(|k| state.catalog.get(k).is_none()) {
+        return Err(ApiError::bad_request(
+            "unknown_kind",
+            format!("no job kind is named `{kind}`"),
+        ));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be 1..=500",
+        ));
+    }
+    let runs = store::runs::list(&state.db, q.kind.as_deref(), status, limit).await?;
+    Ok(ok(&Runs { runs }))
+}
+
+#[derive(Serialize)]
+struct RunDetail {
+    #[serde(flatten)]
+    run: RunRecord,
+    logs: Vec<RunLogLine>,
+}
+
+pub async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = RunId(id.into_inner());
+    let run = store::runs::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("run_not_found", format!("no run has id {id}")))?;
+    let logs = store::runs::logs(&state.db, id).await?;
+    Ok(ok(&RunDetail { run, logs }))
+}
+
+#[derive(Serialize)]
+struct Accepted {
+    run_id: RunId,
+    kind: String,
+    coalesced: bool,
+}
+
+/// Queues a run of `kind`. The body, if any, is the kind's parameters as a JSON object.
+pub async fn trigger(
+    state: web::Data<ApiState>,
+    kind: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let spec = state.catalog.get(&kind).ok_or_else(|| {
+        ApiError::not_found("unknown_kind", format!("no job kind is named `{kind}`"))
+    })?;
+    let raw: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_json", format!("body: {e}")))?
+    };
+    if !raw.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_params",
+            "parameters must be a JSON object",
+        ));
+    }
+    let params = spec
+        .parse_params(raw)
+        .map_err(|e| ApiError::bad_request("invalid_params", format!("{kind}: {e}")))?;
+    let http = &state.settings.http;
+    let result = request_run(
+        &state.directory,
+        &state.metrics,
+        spec.kind,
+        params,
+        Trigger::Manual,
+        Delivery::Immediate,
+        Duration::from_millis(http.enqueue_timeout_ms),
+    )
+    .await;
+    match result {
+        Ok(e) => Ok(HttpResponse::Accepted().json(Accepted {
+            run_id: e.run_id,
+            kind: spec.kind.to_string(),
+            coalesced: e.coalesced,
+        })),
+        Err(e @ RequestError::MailboxFull { .. }) => {
+            Err(
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "mailbox_full", e.to_string())
+                    .retry_after(http.retry_after_secs),
+            )
+        }
+        Err(e @ RequestError::Unavailable { .. }) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "actor_unavailable",
+            e.to_string(),
+        )
+        .retry_after(http.retry_after_secs)),
+    }
+}

@@ -1,0 +1,89 @@
+//! The control endpoint (actix-web): health, readiness, metrics, the actor tree, the supervision
+//! log, job runs and triggers. JSON everywhere; every error is an [`ApiError`].
+//!
+//! Handlers read shared state ([`ApiState`]) and talk to actors only to change something
+//! (trigger, pause, restart), so reads never queue behind work.
+
+mod actors;
+mod error;
+mod jobs;
+mod ops;
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use sqlx::PgPool;
+
+pub use error::ApiError;
+
+use crate::config::Settings;
+use crate::jobs::{JobCatalog, JobDirectory};
+use crate::kv::Kv;
+use crate::metrics::Metrics;
+use crate::supervisor::ActorRegistry;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub db: PgPool,
+    pub kv: Kv,
+    pub settings: Arc<Settings>,
+    pub metrics: Metrics,
+    pub registry: ActorRegistry,
+    pub directory: JobDirectory,
+    pub catalog: JobCatalog,
+}
+
+/// Largest request body accepted (trigger parameters are small).
+const MAX_BODY: usize = 64 * 1024;
+
+/// Registers every route and the JSON error handlers for malformed input.
+pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(state))
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::bad_request("invalid_query", err.to_string()).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|err, _| {
+                ApiError::bad_request("invalid_path", err.to_string()).into()
+            }))
+            .service(resource("/health").route(web::get().to(ops::health)))
+            .service(resource("/ready").route(web::get().to(ops::ready)))
+            .service(resource("/metrics").route(web::get().to(ops::metrics)))
+            .service(resource("/actors").route(web::get().to(actors::list)))
+            .service(resource("/actors/{name}/pause").route(web::post().to(actors::pause)))
+            .service(resource("/actors/{name}/resume").route(web::post().to(actors::resume)))
+            .service(resource("/actors/{name}/restart").route(web::post().to(actors::restart)))
+            .service(resource("/supervision").route(web::get().to(actors::supervision)))
+            .service(resource("/jobs").route(web::get().to(jobs::list)))
+            .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
+            .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
+            .default_service(web::to(not_found));
+    }
+}
+
+/// A resource whose other methods get a JSON 405 instead of actix's empty one.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "not_found",
+        format!("no route for {}", req.path()),
+    ))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
+}
+
+/// 200 with a JSON body.
+fn ok<T: serde::Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}

@@ -1,0 +1,91 @@
+//! `/health`, `/ready` and `/metrics`.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::{ApiState, ok};
+use crate::supervisor::ActorState;
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+/// Liveness: the process answers HTTP.
+pub async fn health() -> HttpResponse {
+    ok(&Health { status: "ok" })
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    /// `ready`, `degraded` (escalated actors, the rest working) or `not_ready`.
+    status: &'static str,
+    postgres: bool,
+    redis: bool,
+    failed_actors: Vec<String>,
+    reasons: Vec<String>,
+}
+
+/// Readiness: PostgreSQL and Redis answer, and no actor is escalated.
+pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
+    let probe = Duration::from_secs(1);
+    let postgres = tokio::time::timeout(probe, sqlx::query("SELECT 1").execute(&state.db))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    let redis = state.kv.ping().await.is_ok();
+    let failed_actors = state.registry.failed();
+    let mut reasons = Vec::new();
+    if !postgres {
+        reasons.push("PostgreSQL does not answer".to_string());
+    }
+    if !redis {
+        reasons.push("Redis does not answer".to_string());
+    }
+    for name in &failed_actors {
+        reasons.push(format!(
+            "actor {name} is failed (escalated) and not restarted"
+        ));
+    }
+    let status = match (postgres && redis, failed_actors.is_empty()) {
+        (true, true) => "ready",
+        (true, false) => "degraded",
+        (false, _) => "not_ready",
+    };
+    let body = Readiness {
+        status,
+        postgres,
+        redis,
+        failed_actors,
+        reasons,
+    };
+    if status == "ready" {
+        ok(&body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus text exposition. Actor gauges are refreshed from the registry at scrape time.
+pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
+    let m = &state.metrics;
+    for actor in state.registry.snapshot() {
+        for s in ActorState::ALL {
+            m.actor_state
+                .with_label_values(&[&actor.name, s.as_str()])
+                .set(i64::from(actor.state == s));
+        }
+        if let (Some(depth), Some(capacity)) = (actor.mailbox_depth, actor.mailbox_capacity) {
+            m.mailbox_depth
+                .with_label_values(&[&actor.name])
+                .set(depth as i64);
+            m.mailbox_capacity
+                .with_label_values(&[&actor.name])
+                .set(capacity as i64);
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(m.render())
+}

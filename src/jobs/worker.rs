@@ -1,0 +1,546 @@
+//! The job actor: one per kind, a thin shell around the kind's async function.
+//!
+//! It queues requested runs (at most its mailbox capacity; identical requests coalesce), runs
+//! them one at a time in arrival order, retries failed attempts with exponential backoff,
+//! cancels attempts that exceed the kind's timeout (a stall), and records every step in
+//! `job_runs`. The work itself runs in its own tokio task, so a panic there is caught as a
+//! `JoinError`: the run fails with the panic message and the actor stops as failed, for its
+//! supervisor to restart it with its queue rebuilt from PostgreSQL. Because the work is a task
+//! and not a handler, the actor keeps answering control messages while a run executes.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix::{
+    Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message,
+    ResponseActFuture, WrapFuture,
+};
+use futures_util::future::{AbortHandle, Abortable};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use super::{Deps, Enqueued, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
+use super::{RunId, RunStatus, Trigger};
+use crate::alerts::{Alert, Severity};
+use crate::config::RunPolicy;
+use crate::store;
+use crate::supervisor::{
+    ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, MailboxGauge, StopChild,
+};
+
+/// Where to find the actor of each kind; entries follow restarts.
+#[derive(Clone, Default)]
+pub struct JobDirectory {
+    inner: Arc<RwLock<HashMap<JobKind, (Addr<JobActor>, usize)>>>,
+}
+
+impl JobDirectory {
+    /// The address of `kind`'s actor and its capacity, if it is up.
+    pub fn get(&self, kind: JobKind) -> Option<(Addr<JobActor>, usize)> {
+        let map = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&kind).filter(|(addr, _)| addr.connected()).cloned()
+    }
+
+    fn set(&self, kind: JobKind, addr: Addr<JobActor>, capacity: usize) {
+        let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(kind, (addr, capacity));
+    }
+}
+
+/// Why a request could not be queued.
+#[derive(Debug)]
+pub enum EnqueueError {
+    QueueFull,
+    Store(String),
+}
+
+/// Queue a run with validated `params`; the answer comes on `reply`, so that a caller can use
+/// `try_send` and still learn the run id.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Enqueue {
+    pub params: Value,
+    pub trigger: Trigger,
+    pub reply: oneshot::Sender<Result<Enqueued, EnqueueError>>,
+}
+
+struct Queued {
+    id: RunId,
+    /// Normal-form parameters as text: the coalescing key.
+    key: String,
+    params: Value,
+}
+
+struct Current {
+    id: RunId,
+    key: String,
+    params: Value,
+    attempt: u32,
+    stalls: u32,
+    started: Instant,
+    abort: Option<AbortHandle>,
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Succeeded(JobOutcome),
+    Failed(JobError),
+    TimedOut,
+    Aborted,
+    Panicked(String),
+}
+
+pub struct JobActor {
+    guard: ExitGuard,
+    spec: Arc<JobSpec>,
+    policy: RunPolicy,
+    deps: Deps,
+    registry: ActorRegistry,
+    directory: JobDirectory,
+    mailbox: Arc<MailboxGauge>,
+    queue: VecDeque<Queued>,
+    current: Option<Current>,
+    paused: bool,
+    /// True until queued runs left by an earlier incarnation are loaded.
+    loading: bool,
+}
+
+impl JobActor {
+    pub fn new(
+        link: ChildLink,
+        spec: Arc<JobSpec>,
+        deps: Deps,
+        registry: ActorRegistry,
+        directory: JobDirectory,
+    ) -> Self {
+        let kind = spec.kind.as_str();
+        let policy = deps.settings.run_policy(kind);
+        let mailbox = MailboxGauge::new(deps.settings.job_mailbox(kind));
+        JobActor {
+            guard: ExitGuard::new(link),
+            spec,
+            policy,
+            deps,
+            registry,
+            directory,
+            mailbox,
+            queue: VecDeque::new(),
+            current: None,
+            paused: false,
+            loading: true,
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.guard.name()
+    }
+
+    fn kind(&self) -> JobKind {
+        self.spec.kind
+    }
+
+    fn update_depth(&self) {
+        self.mailbox.set(self.queue.len());
+    }
+
+    /// The id of a queued or running run with the same parameters.
+    fn coalesce(&self, key: &str) -> Option<RunId> {
+        self.current
+            .iter()
+            .map(|c| (c.id, c.key.as_str()))
+            .chain(self.queue.iter().map(|q| (q.id, q.key.as_str())))
+            .find(|(_, k)| *k == key)
+            .map(|(id, _)| id)
+    }
+
+    fn start_next(&mut self, ctx: &mut Context<Self>) {
+        if self.current.is_some() || self.paused || self.loading {
+            return;
+        }
+        let Some(next) = self.queue.pop_front() else {
+            return;
+        };
+        self.update_depth();
+        self.current = Some(Current {
+            id: next.id,
+            key: next.key,
+            params: next.params,
+            attempt: 1,
+            stalls: 0,
+            started: Instant::now(),
+            abort: None,
+        });
+        self.registry.set_current_run(self.name(), Some(next.id));
+        self.deps
+            .metrics
+            .job_runs_in_progress
+            .with_label_values(&[self.kind().as_str()])
+            .inc();
+        self.run_attempt(ctx);
+    }
+
+    /// Starts an attempt of the current run in its own task.
+    fn run_attempt(&mut self, ctx: &mut Context<Self>) {
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        let (abort, registration) = AbortHandle::new_pair();
+        cur.abort = Some(abort);
+        let (id, attempt, stalls) = (cur.id, cur.attempt, cur.stalls);
+        let job = JobContext {
+            run: id,
+            kind: self.spec.kind,
+            attempt,
+            deps: self.deps.clone(),
+        };
+        let work = (self.spec.run)(job, cur.params.clone());
+        let timeout = self.policy.timeout;
+        let db = self.deps.db.clone();
+        let fut = async move {
+            // Recorded before the work starts, so a fast run cannot finish before it "starts".
+            if let Err(e) = store::runs::start_attempt(&db, id, attempt, stalls).await {
+                return Attempt::Failed(e.into());
+            }
+            let task = tokio::spawn(Abortable::new(
+                tokio::time::timeout(timeout, work),
+                registration,
+            ));
+            match task.await {
+                Ok(Ok(Ok(Ok(outcome)))) => Attempt::Succeeded(outcome),
+                Ok(Ok(Ok(Err(e)))) => Attempt::Failed(e),
+                Ok(Ok(Err(_elapsed))) => Attempt::TimedOut,
+                Ok(Err(_aborted)) => Attempt::Aborted,
+                Err(join) if join.is_panic() => Attempt::Panicked(panic_message(join.into_panic())),
+                Err(_) => Attempt::Aborted,
+            }
+        };
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
+            if act.current.as_ref().is_some_and(|c| c.id == id) {
+                act.attempt_done(result, ctx);
+            }
+        }));
+    }
+
+    fn attempt_done(&mut self, result: Attempt, ctx: &mut Context<Self>) {
+        let kind = self.kind().as_str();
+        let metrics = self.deps.metrics.clone();
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        cur.abort = None;
+        match result {
+            Attempt::Succeeded(outcome) => {
+                self.finish(RunStatus::Succeeded, None, Some(outcome.summary), ctx)
+            }
+            Attempt::Failed(err) => {
+                let delay = match &err {
+                    JobError::Transient(_) => Some(
+                        self.policy
+                            .backoff_base
+                            .saturating_mul(1 << (cur.attempt - 1).min(16)),
+                    ),
+                    JobError::RetryAfter { after, .. } => Some(*after),
+                    JobError::Permanent(_) => None,
+                };
+                let message = format!(
+                    "attempt {} of {} failed: {err}",
+                    cur.attempt, self.policy.max_attempts
+                );
+                match delay {
+                    Some(delay) if cur.attempt < self.policy.max_attempts => {
+                        metrics.job_retries.with_label_values(&[kind]).inc();
+                        let delay = jitter(delay);
+                        let line = format!("{message}; retrying in {} ms", delay.as_millis());
+                        self.retry_after(delay, line, true, ctx);
+                    }
+                    _ => self.finish(RunStatus::Failed, Some(err.to_string()), Some(message), ctx),
+                }
+            }
+            Attempt::TimedOut => {
+                metrics.job_stalls.with_label_values(&[kind]).inc();
+                cur.stalls += 1;
+                let message = format!(
+                    "attempt {} stalled: no result within {} s (stall {} of {})",
+                    cur.attempt,
+                    self.policy.timeout.as_secs(),
+                    cur.stalls,
+                    self.policy.max_stalls
+                );
+                if cur.stalls >= self.policy.max_stalls {
+                    self.finish(RunStatus::Failed, Some(message.clone()), Some(message), ctx);
+                } else {
+                    // A stall is the work's fault, not the data's: try again at once, without
+                    // using up an attempt (as BullMQ does with stalled jobs).
+                    self.retry_after(Duration::ZERO, message, false, ctx);
+                }
+            }
+            Attempt::Panicked(panic) => {
+                let message = format!("panicked: {panic}");
+                self.guard
+                    .set(ExitReason::Failed(format!("run {} {message}", cur.id)));
+                self.finish(RunStatus::Failed, Some(message.clone()), Some(message), ctx);
+            }
+            // Whoever aborted it (stop, cancel) records the run's fate.
+            Attempt::Aborted => {}
+        }
+    }
+
+    /// Logs a failed attempt and starts the next one after `delay`, keeping the run's place:
+    /// later runs of this kind wait, so runs of a kind stay in arrival order.
+    /// `next_attempt` is false for a stall, which does not use up an attempt.
+    fn retry_after(
+        &mut self,
+        delay: Duration,
+        line: String,
+        next_attempt: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        let (id, stalls, db) = (cur.id, cur.stalls, self.deps.db.clone());
+        tracing::warn!(run = %id, kind = %self.kind(), "{line}");
+        ctx.spawn(
+            async move {
+                let _ = store::runs::note_retry(&db, id, stalls, &line).await;
+                let _ = store::runs::append_log(&db, id, LogLevel::Warn, &line).await;
+            }
+            .into_actor(self),
+        );
+        ctx.run_later(delay, move |act, ctx| {
+            if let Some(cur) = act.current.as_mut().filter(|c| c.id == id) {
+                if next_attempt {
+                    cur.attempt += 1;
+                }
+                act.run_attempt(ctx);
+            }
+        });
+    }
+
+    /// Records the current run's final status, then moves on to the next run — or, if the
+    /// actor has been marked failed (a panic), stops so the supervisor restarts it.
+    fn finish(
+        &mut self,
+        status: RunStatus,
+        error: Option<String>,
+        line: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(cur) = self.current.take() else {
+            return;
+        };
+        let kind = self.kind();
+        self.registry.set_current_run(self.name(), None);
+        let m = &self.deps.metrics;
+        m.job_runs_in_progress
+            .with_label_values(&[kind.as_str()])
+            .dec();
+        m.job_runs
+            .with_label_values(&[kind.as_str(), status.as_str()])
+            .inc();
+        m.job_run_duration
+            .with_label_values(&[kind.as_str()])
+            .observe(cur.started.elapsed().as_secs_f64());
+        if status == RunStatus::Failed {
+            self.deps.alerts.emit(Alert {
+                severity: Severity::Critical,
+                key: format!("job_failed:{kind}"),
+                summary: format!("job {kind} run {} failed after its last attempt", cur.id),
+                detail: error.clone(),
+            });
+        }
+        let level = if status == RunStatus::Succeeded {
+            LogLevel::Info
+        } else {
+            LogLevel::Error
+        };
+        let db = self.deps.db.clone();
+        let id = cur.id;
+        ctx.wait(
+            async move {
+                if let Some(line) = line.filter(|l| !l.is_empty()) {
+                    let _ = store::runs::append_log(&db, id, level, &line).await;
+                }
+                if let Err(e) = store::runs::finish(&db, id, status, error.as_deref()).await {
+                    tracing::error!(run = %id, error = %e, "could not record the end of a run");
+                }
+            }
+            .into_actor(self)
+            .map(|_, act, ctx| {
+                if act.guard_failed() {
+                    ctx.stop();
+                } else {
+                    act.start_next(ctx);
+                }
+            }),
+        );
+    }
+
+    fn guard_failed(&self) -> bool {
+        self.guard.is_failed()
+    }
+}
+
+fn jitter(d: Duration) -> Duration {
+    use rand::Rng;
+    // ±20 %: spreads retries of runs that failed together without changing the schedule's shape.
+    d.mul_f64(rand::rng().random_range(0.8..=1.2))
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+impl Actor for JobActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.mailbox.capacity);
+        let name = self.name().to_string();
+        self.paused = self.registry.is_paused(&name);
+        self.registry.attach(
+            &name,
+            Some(self.mailbox.clone()),
+            Some(ctx.address().recipient()),
+        );
+        self.directory
+            .set(self.kind(), ctx.address(), self.mailbox.capacity);
+        // Rebuild the queue from the store of record: runs queued before a restart are not lost.
+        // Until this is done, new requests wait in the mailbox (ctx.wait).
+        let (db, kind) = (self.deps.db.clone(), self.kind());
+        ctx.wait(
+            async move {
+                store::runs::interrupt_orphans(&db, kind).await?;
+                store::runs::queued(&db, kind).await
+            }
+            .into_actor(self)
+            .map(|loaded, act, ctx| {
+                match loaded {
+                    Ok(runs) => act.queue.extend(runs.into_iter().map(|r| Queued {
+                        id: r.id,
+                        key: r.params.to_string(),
+                        params: r.params,
+                    })),
+                    Err(e) => {
+                        tracing::error!(kind = %act.kind(), error = %e, "cannot load queued runs");
+                    }
+                }
+                act.loading = false;
+                act.update_depth();
+                act.start_next(ctx);
+            }),
+        );
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.guard.set(ExitReason::Normal);
+        self.mailbox.set(0);
+    }
+}
+
+impl Handler<Enqueue> for JobActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
+        let key = msg.params.to_string();
+        if let Some(run_id) = self.coalesce(&key) {
+            let _ = msg.reply.send(Ok(Enqueued {
+                run_id,
+                coalesced: true,
+            }));
+            return;
+        }
+        if self.queue.len() >= self.mailbox.capacity {
+            let _ = msg.reply.send(Err(EnqueueError::QueueFull));
+            return;
+        }
+        let (db, kind, attempts) = (self.deps.db.clone(), self.kind(), self.policy.max_attempts);
+        let params = msg.params.clone();
+        // ctx.wait: the next request is handled only once this one is recorded and queued, so
+        // arrival order is kept and an identical request right behind it coalesces.
+        ctx.wait(
+            async move { store::runs::insert_queued(&db, kind, &params, msg.trigger, attempts).await }
+                .into_actor(self)
+                .map(move |inserted, act, ctx| match inserted {
+                    Ok(id) => {
+                        act.queue.push_back(Queued {
+                            id,
+                            key,
+                            params: msg.params,
+                        });
+                        act.update_depth();
+                        let _ = msg.reply.send(Ok(Enqueued {
+                            run_id: id,
+                            coalesced: false,
+                        }));
+                        act.start_next(ctx);
+                    }
+                    Err(e) => {
+                        let _ = msg.reply.send(Err(EnqueueError::Store(e.to_string())));
+                    }
+                }),
+        );
+    }
+}
+
+impl Handler<Control> for JobActor {
+    type Result = Result<(), String>;
+
+    fn handle(&mut self, msg: Control, ctx: &mut Context<Self>) -> Self::Result {
+        let name = self.name().to_string();
+        match msg {
+            Control::Pause => {
+                self.paused = true;
+                self.registry.set_paused(&name, true);
+            }
+            Control::Resume => {
+                self.paused = false;
+                self.registry.set_paused(&name, false);
+                self.start_next(ctx);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Handler<StopChild> for JobActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    /// Stops at once: the running attempt is aborted and its run recorded `interrupted`; queued
+    /// runs stay `queued` in PostgreSQL for the next incarnation.
+    fn handle(&mut self, _: StopChild, _: &mut Context<Self>) -> Self::Result {
+        let interrupted = self.current.take().map(|cur| {
+            if let Some(abort) = cur.abort {
+                abort.abort();
+            }
+            self.deps
+                .metrics
+                .job_runs_in_progress
+                .with_label_values(&[self.kind().as_str()])
+                .dec();
+            cur.id
+        });
+        self.registry.set_current_run(self.name(), None);
+        let db = self.deps.db.clone();
+        Box::pin(
+            async move {
+                if let Some(id) = interrupted {
+                    let line = "interrupted: the actor was stopped during the run";
+                    let _ = store::runs::append_log(&db, id, LogLevel::Warn, line).await;
+                    let _ = store::runs::finish(&db, id, RunStatus::Interrupted, Some(line)).await;
+                }
+            }
+            .into_actor(self)
+            .map(|_, act, ctx| {
+                act.guard.set(ExitReason::Normal);
+                ctx.stop();
+            }),
+        )
+    }
+}

@@ -1,0 +1,172 @@
+//! The scheduler actor: triggers job kinds from cron expressions (`[scheduler.jobs]`, seconds
+//! field first), evaluated in the configured time zone so daylight-saving changes move runs with
+//! the local clock.
+//!
+//! A tick asks for its run through [`request_run`] with a bounded wait: if the kind's mailbox is
+//! still full when the wait ends, the tick is skipped and counted
+//! (`fplsync_job_requests_total{trigger="schedule",result="mailbox_full"}`) rather than piling up.
+
+use std::time::Duration;
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, WrapFuture};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+
+use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run};
+use crate::metrics::Metrics;
+use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};
+
+/// One scheduled kind.
+#[derive(Clone)]
+pub struct ScheduleEntry {
+    pub kind: JobKind,
+    pub schedule: cron::Schedule,
+}
+
+/// What the scheduler needs, cloned into each incarnation.
+#[derive(Clone)]
+pub struct SchedulerDeps {
+    pub entries: Vec<ScheduleEntry>,
+    pub timezone: Tz,
+    pub directory: JobDirectory,
+    pub metrics: Metrics,
+    pub registry: ActorRegistry,
+    pub capacity: usize,
+    /// How long a tick waits for room in a full mailbox before it is skipped.
+    pub send_timeout: Duration,
+}
+
+pub struct Scheduler {
+    guard: ExitGuard,
+    deps: SchedulerDeps,
+    paused: bool,
+}
+
+/// The first time after `after` that `schedule` fires, in UTC.
+pub fn next_fire(schedule: &cron::Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    schedule
+        .after(&after.with_timezone(&tz))
+        .next()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl Scheduler {
+    pub fn new(link: ChildLink, deps: SchedulerDeps) -> Self {
+        Scheduler {
+            guard: ExitGuard::new(link),
+            deps,
+            paused: false,
+        }
+    }
+
+    fn plan(&self, idx: usize, after: DateTime<Utc>, ctx: &mut Context<Self>) {
+        let entry = &self.deps.entries[idx];
+        let Some(at) = next_fire(&entry.schedule, self.deps.timezone, after) else {
+            tracing::warn!(kind = %entry.kind, "schedule has no future time; not planned");
+            return;
+        };
+        let delay = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        ctx.run_later(delay, move |act, ctx| act.fire(idx, at, ctx));
+    }
+
+    fn fire(&mut self, idx: usize, at: DateTime<Utc>, ctx: &mut Context<Self>) {
+        // Plan from the time this tick was due, not from now: a late timer never fires twice.
+        self.plan(idx, at, ctx);
+        let kind = self.deps.entries[idx].kind;
+        if self.paused {
+            tracing::info!(%kind, "scheduled tick skipped: scheduler paused");
+            return;
+        }
+        let (directory, metrics, wait) = (
+            self.deps.directory.clone(),
+            self.deps.metrics.clone(),
+            self.deps.send_timeout,
+        );
+        ctx.spawn(
+            async move {
+                let delivery = Delivery::WaitUpTo(wait);
+                match request_run(&directory, &metrics, kind, json!({}), Trigger::Schedule, delivery, wait)
+                    .await
+                {
+                    Ok(e) => tracing::info!(%kind, run = %e.run_id, coalesced = e.coalesced, "scheduled run requested"),
+                    Err(e) => tracing::warn!(%kind, error = %e, "scheduled tick skipped"),
+                }
+            }
+            .into_actor(self),
+        );
+    }
+}
+
+impl Actor for Scheduler {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.deps.capacity);
+        let name = self.guard.name().to_string();
+        self.paused = self.deps.registry.is_paused(&name);
+        self.deps
+            .registry
+            .attach(&name, None, Some(ctx.address().recipient()));
+        let now = Utc::now();
+        for idx in 0..self.deps.entries.len() {
+            self.plan(idx, now, ctx);
+        }
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.guard.set(ExitReason::Normal);
+    }
+}
+
+impl Handler<Control> for Scheduler {
+    type Result = Result<(), String>;
+
+    fn handle(&mut self, msg: Control, _: &mut Context<Self>) -> Self::Result {
+        self.paused = msg == Control::Pause;
+        self.deps
+            .registry
+            .set_paused(self.guard.name(), self.paused);
+        Ok(())
+    }
+}
+
+impl Handler<StopChild> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, _: StopChild, ctx: &mut Context<Self>) {
+        self.guard.set(ExitReason::Normal);
+        ctx.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn cron_times_follow_the_local_clock_across_daylight_saving() {
+        let daily: cron::Schedule = "0 30 4 * * *".parse().unwrap();
+        let london: Tz = "Europe/London".parse().unwrap();
+        // 04:30 London is 04:30 UTC in winter and 03:30 UTC in summer.
+        let winter = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+        assert_eq!(
+            next_fire(&daily, london, winter).unwrap(),
+            Utc.with_ymd_and_hms(2026, 1, 11, 4, 30, 0).unwrap()
+        );
+        let summer = Utc.with_ymd_and_hms(2026, 7, 10, 12, 0, 0).unwrap();
+        assert_eq!(
+            next_fire(&daily, london, summer).unwrap(),
+            Utc.with_ymd_and_hms(2026, 7, 11, 3, 30, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_next_fire_is_strictly_after_the_previous_one() {
+        let every_second: cron::Schedule = "* * * * * *".parse().unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let next = next_fire(&every_second, chrono_tz::UTC, t).unwrap();
+        assert_eq!(next, t + chrono::Duration::seconds(1));
+    }
+}

@@ -1,0 +1,145 @@
+//! Supervision events and their recorder. Every event becomes a structured tracing event, a
+//! metric, a row in `supervision_events` (written in order by one background writer, so a slow
+//! database never stalls a supervisor), and, when an operator must act, an alert.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use crate::alerts::{Alert, AlertSink, Severity};
+use crate::metrics::Metrics;
+use crate::store;
+
+/// What happened to an actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Started,
+    Stopped,
+    Failed,
+    Restarting,
+    Escalated,
+    /// Recorded by a parent when a child supervisor reports an escalation below it.
+    ChildEscalated,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Started => "started",
+            EventKind::Stopped => "stopped",
+            EventKind::Failed => "failed",
+            EventKind::Restarting => "restarting",
+            EventKind::Escalated => "escalated",
+            EventKind::ChildEscalated => "child_escalated",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SupervisionEvent {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub parent: Option<String>,
+    pub kind: EventKind,
+    pub detail: Option<String>,
+    pub backoff: Option<Duration>,
+    /// Restarts of the actor within the intensity period when the event happened.
+    pub restarts: u32,
+}
+
+impl SupervisionEvent {
+    pub fn new(actor: &str, parent: &str, kind: EventKind) -> Self {
+        SupervisionEvent {
+            at: Utc::now(),
+            actor: actor.to_string(),
+            parent: Some(parent.to_string()),
+            kind,
+            detail: None,
+            backoff: None,
+            restarts: 0,
+        }
+    }
+}
+
+/// Pending rows the writer may hold before new events are dropped (and counted).
+const WRITER_QUEUE: usize = 1024;
+
+/// Records supervision events; cheap to clone.
+#[derive(Clone)]
+pub struct Recorder {
+    rows: mpsc::Sender<SupervisionEvent>,
+    metrics: Metrics,
+    alerts: AlertSink,
+}
+
+impl Recorder {
+    /// Starts the background writer on the current runtime.
+    pub fn spawn(db: PgPool, metrics: Metrics, alerts: AlertSink) -> Self {
+        let (rows, mut pending) = mpsc::channel::<SupervisionEvent>(WRITER_QUEUE);
+        tokio::spawn(async move {
+            while let Some(event) = pending.recv().await {
+                if let Err(e) = store::supervision::insert(&db, &event).await {
+                    tracing::warn!(error = %e, actor = %event.actor, "supervision event not stored");
+                }
+            }
+        });
+        Recorder {
+            rows,
+            metrics,
+            alerts,
+        }
+    }
+
+    pub fn alerts(&self) -> &AlertSink {
+        &self.alerts
+    }
+
+    pub fn record(&self, event: SupervisionEvent) {
+        let detail = event.detail.as_deref().unwrap_or("");
+        let backoff_ms = event.backoff.map(|d| d.as_millis() as u64);
+        let parent = event.parent.as_deref().unwrap_or("");
+        match event.kind {
+            EventKind::Failed | EventKind::Escalated | EventKind::ChildEscalated => {
+                tracing::error!(actor = %event.actor, parent, event = event.kind.as_str(), detail, restarts = event.restarts, "supervision")
+            }
+            EventKind::Restarting => {
+                tracing::warn!(actor = %event.actor, parent, event = event.kind.as_str(), backoff_ms, restarts = event.restarts, "supervision")
+            }
+            EventKind::Started | EventKind::Stopped => {
+                tracing::info!(actor = %event.actor, parent, event = event.kind.as_str(), "supervision")
+            }
+        }
+        self.metrics
+            .supervision_events
+            .with_label_values(&[&event.actor, event.kind.as_str()])
+            .inc();
+        if event.kind == EventKind::Escalated {
+            self.alerts.emit(Alert {
+                severity: Severity::Critical,
+                key: format!("actor_escalated:{}", event.actor),
+                summary: format!(
+                    "actor {} escalated after {} restarts: no longer restarted",
+                    event.actor, event.restarts
+                ),
+                detail: event.detail.clone(),
+            });
+        }
+        if let Err(e) = self.rows.try_send(event) {
+            let event = match e {
+                mpsc::error::TrySendError::Full(ev) | mpsc::error::TrySendError::Closed(ev) => ev,
+            };
+            self.metrics
+                .supervision_events_dropped
+                .with_label_values(&[&event.actor])
+                .inc();
+        }
+    }
+}
+
+impl Recorder {
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}

@@ -1,0 +1,22 @@
+//! Supervision on top of actix, in the manner of Erlang/OTP (actix itself restarts nothing that
+//! panics, has no backoff, no restart limits and no strategies).
+//!
+//! - [`policy`]: restart types, strategies, intensity and backoff (pure logic).
+//! - [`Supervisor`]: the supervisor actor; [`ChildSpec`]s declare its children.
+//! - [`ExitGuard`]: owned by every supervised actor, reports its exit even after a panic.
+//! - [`Recorder`]: turns supervision events into logs, metrics, rows and alerts.
+//! - [`ActorRegistry`]: the shared view of the tree that the control endpoint reads.
+
+mod events;
+mod guard;
+mod messages;
+pub mod policy;
+mod registry;
+mod tree;
+
+pub use events::{EventKind, Recorder, SupervisionEvent};
+pub use guard::ExitGuard;
+pub use messages::{ChildEscalated, ChildExited, ChildLink, Control, RestartChild, StopChild};
+pub use policy::{Backoff, ExitReason, Intensity, RestartType, Strategy};
+pub use registry::{ActorRegistry, ActorRole, ActorState, ActorView, Failure, MailboxGauge};
+pub use tree::{ChildSpec, StartFn, Supervisor, SupervisorSpec};
