@@ -396,6 +396,7 @@ mod tests {
     use super::*;
 
     /// Loads with `vars` set; figment's Jail serialises tests that touch the environment.
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn load_with(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let mut result = None;
         figment::Jail::expect_with(|jail| {

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`config`]: layered settings and their validation.
+//! - [`fpl`]: the FPL data source (API models, embedded real samples).
 //! - [`supervisor`]: OTP-style supervision built on actix (restarts, backoff, intensity,
 //!   escalation, the actor registry, the supervision log).
 //! - [`jobs`]: job kinds as plain async functions, the thin job actor around each, triggers.
@@ -16,6 +17,7 @@
 pub mod alerts;
 pub mod app;
 pub mod config;
+pub mod fpl;
 pub mod http;
 pub mod jobs;
 pub mod kv;

@@ -30,10 +30,13 @@ use crate::supervisor::{
     ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, MailboxGauge, StopChild,
 };
 
+/// The current address of a kind's actor and its mailbox capacity.
+type Listing = (Addr<JobActor>, usize);
+
 /// Where to find the actor of each kind; entries follow restarts.
 #[derive(Clone, Default)]
 pub struct JobDirectory {
-    inner: Arc<RwLock<HashMap<JobKind, (Addr<JobActor>, usize)>>>,
+    inner: Arc<RwLock<HashMap<JobKind, Listing>>>,
 }
 
 impl JobDirectory {
@@ -357,13 +360,14 @@ impl JobActor {
             LogLevel::Error
         };
         let db = self.deps.db.clone();
-        let id = cur.id;
+        let (id, stalls) = (cur.id, cur.stalls);
         ctx.wait(
             async move {
                 if let Some(line) = line.filter(|l| !l.is_empty()) {
                     let _ = store::runs::append_log(&db, id, level, &line).await;
                 }
-                if let Err(e) = store::runs::finish(&db, id, status, error.as_deref()).await {
+                if let Err(e) = store::runs::finish(&db, id, status, stalls, error.as_deref()).await
+                {
                     tracing::error!(run = %id, error = %e, "could not record the end of a run");
                 }
             }
@@ -524,16 +528,18 @@ impl Handler<StopChild> for JobActor {
                 .job_runs_in_progress
                 .with_label_values(&[self.kind().as_str()])
                 .dec();
-            cur.id
+            (cur.id, cur.stalls)
         });
         self.registry.set_current_run(self.name(), None);
         let db = self.deps.db.clone();
         Box::pin(
             async move {
-                if let Some(id) = interrupted {
+                if let Some((id, stalls)) = interrupted {
                     let line = "interrupted: the actor was stopped during the run";
                     let _ = store::runs::append_log(&db, id, LogLevel::Warn, line).await;
-                    let _ = store::runs::finish(&db, id, RunStatus::Interrupted, Some(line)).await;
+                    let _ =
+                        store::runs::finish(&db, id, RunStatus::Interrupted, stalls, Some(line))
+                            .await;
                 }
             }
             .into_actor(self)

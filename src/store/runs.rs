@@ -152,17 +152,19 @@ pub async fn finish(
     db: &PgPool,
     id: RunId,
     status: RunStatus,
+    stalls: u32,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
     debug_assert!(status.is_final());
     sqlx::query(
         "UPDATE job_runs SET status = $2, error = COALESCE($3, error), finished_at = now(), \
-         progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END \
+         stalls = $4, progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END \
          WHERE id = $1 AND status IN ('queued', 'running')",
     )
     .bind(id.0)
     .bind(status.as_str())
     .bind(error)
+    .bind(stalls as i32)
     .execute(db)
     .await?;
     Ok(())

@@ -1,0 +1,38 @@
+//! Configuration from a file layered over the defaults.
+
+use std::io::Write;
+
+use fplsync::Settings;
+
+#[test]
+fn a_config_file_overrides_the_defaults_and_keeps_the_rest() {
+    let mut file = tempfile();
+    writeln!(
+        file.1,
+        "[http]\nbind = \"0.0.0.0:9999\"\n[scheduler.jobs]\nprune = \"0 0 5 * * *\""
+    )
+    .unwrap();
+    let s = Settings::load(Some(&file.0)).unwrap();
+    assert_eq!(s.http.bind, "0.0.0.0:9999");
+    assert_eq!(s.http.workers, 2);
+    assert_eq!(s.scheduler.jobs["prune"], "0 0 5 * * *");
+    std::fs::remove_file(&file.0).unwrap();
+}
+
+#[test]
+fn a_config_file_with_a_wrong_type_is_refused_naming_the_key() {
+    let mut file = tempfile();
+    writeln!(file.1, "[database]\nmax_connections = \"lots\"").unwrap();
+    let err = Settings::load(Some(&file.0)).unwrap_err().to_string();
+    assert!(err.contains("database.max_connections"), "{err}");
+    std::fs::remove_file(&file.0).unwrap();
+}
+
+fn tempfile() -> (std::path::PathBuf, std::fs::File) {
+    let path = std::env::temp_dir().join(format!(
+        "fplsync-config-{}.toml",
+        crate::helpers::unique_id()
+    ));
+    let file = std::fs::File::create(&path).unwrap();
+    (path, file)
+}

@@ -1,0 +1,227 @@
+//! The test harness: `spawn_app` starts the real application on a random port with its own
+//! PostgreSQL database and Redis key prefix, so tests run in parallel without seeing each other.
+
+use std::future::Future;
+use std::sync::Once;
+use std::time::Duration;
+
+use fplsync::http::ApiState;
+use fplsync::jobs::JobCatalog;
+use fplsync::{Application, Options, Settings};
+use rand::Rng;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::kinds;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: ApiState,
+    /// Unique per test: Redis prefix, gate names.
+    pub id: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub retry_after: Option<String>,
+    pub body: Value,
+}
+
+static TRACING: Once = Once::new();
+
+/// Settings for a test: a fresh database, a unique Redis prefix, a random port, quick backoffs.
+pub fn test_settings(id: &str) -> Settings {
+    let mut s = Settings::load(None).expect("default settings");
+    let url = format!("postgres://postgres@127.0.0.1:5432/fplsync_test_{id}");
+    s.database.url = url.into();
+    s.database.max_connections = 4;
+    s.redis.prefix = format!("fplsync-test-{id}:");
+    s.http.bind = "127.0.0.1:0".into();
+    s.http.workers = 1;
+    s.supervisor.backoff_base_ms = 50;
+    s.supervisor.backoff_cap_ms = 200;
+    s.jobs.backoff_base_ms = 50;
+    s.scheduler.jobs.clear();
+    s
+}
+
+pub fn unique_id() -> String {
+    format!("{:012x}", rand::rng().random::<u64>() & 0xffff_ffff_ffff)
+}
+
+/// Starts the application with the built-in kinds plus the test kinds of [`kinds`].
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    TRACING.call_once(|| {
+        let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+    let id = unique_id();
+    let mut settings = test_settings(&id);
+    configure(&mut settings);
+    let catalog = kinds::register(JobCatalog::builtin());
+    let app = Application::build_with(
+        settings,
+        Options {
+            catalog,
+            handle_signals: false,
+        },
+    )
+    .await
+    .expect("the application starts (is PostgreSQL up? run .ci/services)");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    actix_rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let app = TestApp {
+        address,
+        client,
+        state,
+        id,
+    };
+    // Every actor is up once the job actors have loaded their queues.
+    app.eventually("all actors running", || async {
+        let actors = app.get("/actors").await.body;
+        actors["actors"]
+            .as_array()
+            .filter(|a| !a.is_empty() && a.iter().all(|a| a["state"] == "running"))
+            .map(|_| ())
+    })
+    .await;
+    app
+}
+
+impl TestApp {
+    async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            retry_after,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET sent");
+        Self::reply(resp).await
+    }
+
+    pub async fn post(&self, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.client.post(format!("{}{path}", self.address));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Self::reply(req.send().await.expect("POST sent")).await
+    }
+
+    /// Triggers `kind` and expects 202; returns the run id.
+    pub async fn trigger(&self, kind: &str, params: Value) -> i64 {
+        let r = self
+            .post(&format!("/jobs/{kind}/trigger"), Some(params))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "trigger {kind}: {}", r.body);
+        r.body["run_id"].as_i64().expect("run id")
+    }
+
+    /// Triggers `kind` until its actor accepts (it may be restarting).
+    pub async fn trigger_when_up(&self, kind: &str, params: Value) -> i64 {
+        self.eventually(&format!("{kind} accepts a trigger"), || async {
+            let r = self
+                .post(&format!("/jobs/{kind}/trigger"), Some(params.clone()))
+                .await;
+            (r.status == StatusCode::ACCEPTED).then(|| r.body["run_id"].as_i64().unwrap())
+        })
+        .await
+    }
+
+    /// Waits until run `id` reaches a final status and returns it with its logs.
+    pub async fn finished_run(&self, id: i64) -> Value {
+        self.eventually(&format!("run {id} finishes"), || async {
+            let run = self.get(&format!("/jobs/{id}")).await.body;
+            let status = run["status"].as_str().unwrap_or("");
+            (!["queued", "running"].contains(&status)).then_some(run)
+        })
+        .await
+    }
+
+    pub async fn actor(&self, name: &str) -> Value {
+        let actors = self.get("/actors").await.body;
+        actors["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no actor {name} in {actors}"))
+    }
+
+    pub async fn supervision(&self, actor: &str) -> Vec<Value> {
+        let r = self
+            .get(&format!("/supervision?actor={actor}&limit=1000"))
+            .await;
+        r.body["events"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Polls `probe` until it yields a value, failing the test after 20 s.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, probe: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        eventually(what, Duration::from_secs(20), probe).await
+    }
+}
+
+/// Polls `probe` every 20 ms until it yields a value, panicking with `what` after `deadline`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, probe: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "timed out after {deadline:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Resident memory of this process in KiB.
+pub fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status")
+}

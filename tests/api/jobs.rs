@@ -1,0 +1,290 @@
+//! Job runs: recording, coalescing, backpressure, ordering, concurrency, retries, schedules.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{rss_kib, spawn_app, spawn_app_with};
+use crate::kinds::open_gate;
+
+fn time(run: &Value, field: &str) -> DateTime<Utc> {
+    run[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing in {run}"))
+        .parse()
+        .unwrap()
+}
+
+#[actix_rt::test]
+async fn a_triggered_run_is_visible_with_status_progress_attempts_and_logs() {
+    let app = spawn_app().await;
+    let id = app.trigger("test-flaky", json!({"fail_times": 1})).await;
+    let run = app.finished_run(id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["kind"], "test-flaky");
+    assert_eq!(run["trigger"], "manual");
+    assert_eq!(run["attempt"], 2);
+    assert_eq!(run["max_attempts"], 3);
+    assert_eq!(run["progress"], 100);
+    assert_eq!(run["params"], json!({"fail_times": 1, "tag": 0}));
+    let logs: Vec<&str> = run["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(logs[0], "attempt 1 begins");
+    assert!(
+        logs[1].starts_with("attempt 1 of 3 failed: flaky failure on attempt 1; retrying in"),
+        "{logs:?}"
+    );
+    assert_eq!(logs[2..], ["attempt 2 begins", "succeeded on attempt 2"]);
+
+    let listed = app.get("/jobs?kind=test-flaky&status=succeeded").await.body;
+    assert_eq!(listed["runs"][0]["id"], id);
+}
+
+#[actix_rt::test]
+async fn a_duplicate_trigger_returns_the_same_run_id() {
+    let app = spawn_app().await;
+    let gate = format!("dup-{}", app.id);
+    let first = app
+        .post("/jobs/test-gate/trigger", Some(json!({"gate": gate})))
+        .await;
+    let second = app
+        .post("/jobs/test-gate/trigger", Some(json!({"gate": gate})))
+        .await;
+    assert_eq!(first.body["coalesced"], false);
+    assert_eq!(second.status, StatusCode::ACCEPTED);
+    assert_eq!(second.body["coalesced"], true);
+    assert_eq!(first.body["run_id"], second.body["run_id"]);
+    // Parameters in another order, or spelling out a default, are the same request.
+    let third = app
+        .post(
+            "/jobs/test-gate/trigger",
+            Some(json!({"tag": 0, "gate": gate})),
+        )
+        .await;
+    assert_eq!(third.body["run_id"], first.body["run_id"]);
+    // Different parameters are a different run.
+    let other = app
+        .post(
+            "/jobs/test-gate/trigger",
+            Some(json!({"gate": gate, "tag": 1})),
+        )
+        .await;
+    assert_ne!(other.body["run_id"], first.body["run_id"]);
+    open_gate(&gate);
+    let runs = app.get("/jobs?kind=test-gate").await.body;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
+}
+
+#[actix_rt::test]
+async fn a_full_mailbox_answers_429_with_retry_after_and_rejected_requests_do_not_grow_memory() {
+    let app = spawn_app_with(|s| {
+        s.mailbox.jobs.insert("test-gate".into(), 2);
+    })
+    .await;
+    let gate = format!("full-{}", app.id);
+    let running = app
+        .trigger("test-gate", json!({"gate": gate, "tag": 0}))
+        .await;
+    app.eventually("the first run is running", || async {
+        (app.get(&format!("/jobs/{running}")).await.body["status"] == "running").then_some(())
+    })
+    .await;
+    app.trigger("test-gate", json!({"gate": gate, "tag": 1}))
+        .await;
+    app.trigger("test-gate", json!({"gate": gate, "tag": 2}))
+        .await;
+
+    let full = app
+        .post(
+            "/jobs/test-gate/trigger",
+            Some(json!({"gate": gate, "tag": 3})),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(full.retry_after.as_deref(), Some("2"));
+    assert_eq!(full.body["error"], "mailbox_full");
+    assert!(full.body["message"].as_str().unwrap().contains("full"));
+    let actor = app.actor("job:test-gate").await;
+    assert_eq!(actor["mailbox_depth"], 2);
+    assert_eq!(actor["mailbox_capacity"], 2);
+
+    // Thousands of rejected requests keep nothing: no rows, no queue, no memory.
+    let before = rss_kib();
+    for tag in 0..3000 {
+        let r = app
+            .post(
+                "/jobs/test-gate/trigger",
+                Some(json!({"gate": gate, "tag": 1000 + tag})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let grown_kib = rss_kib().saturating_sub(before);
+    assert!(grown_kib < 8 * 1024, "memory grew by {grown_kib} KiB");
+    let runs = app.get("/jobs?kind=test-gate&limit=500").await.body;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 3);
+    let metrics = app.get("/metrics").await.body;
+    assert!(
+        metrics.as_str().unwrap().contains(
+            "fplsync_job_requests_total{kind=\"test-gate\",result=\"mailbox_full\",trigger=\"manual\"} 3001"
+        ),
+        "rejections are counted"
+    );
+    open_gate(&gate);
+    app.finished_run(running).await;
+}
+
+#[actix_rt::test]
+async fn runs_of_one_kind_execute_one_at_a_time_in_arrival_order() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for tag in 0..5 {
+        ids.push(
+            app.trigger("test-sleep", json!({"ms": 30, "tag": tag}))
+                .await,
+        );
+    }
+    let mut runs = Vec::new();
+    for id in &ids {
+        runs.push(app.finished_run(*id).await);
+    }
+    for pair in runs.windows(2) {
+        assert_eq!(pair[1]["status"], "succeeded");
+        assert!(
+            time(&pair[1], "started_at") >= time(&pair[0], "finished_at"),
+            "run {} started before run {} finished",
+            pair[1]["id"],
+            pair[0]["id"]
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn runs_of_different_kinds_proceed_at_the_same_time() {
+    let app = spawn_app().await;
+    let gate = format!("concurrent-{}", app.id);
+    let blocked = app.trigger("test-gate", json!({"gate": gate})).await;
+    let other = app.trigger("test-sleep", json!({"ms": 1})).await;
+    // test-sleep finishes while test-gate's run is still running.
+    assert_eq!(app.finished_run(other).await["status"], "succeeded");
+    assert_eq!(
+        app.get(&format!("/jobs/{blocked}")).await.body["status"],
+        "running"
+    );
+    open_gate(&gate);
+    assert_eq!(app.finished_run(blocked).await["status"], "succeeded");
+}
+
+#[actix_rt::test]
+async fn a_failing_run_is_retried_with_backoff_without_blocking_other_kinds() {
+    let app = spawn_app_with(|s| s.jobs.backoff_base_ms = 400).await;
+    let flaky = app.trigger("test-flaky", json!({"fail_times": 2})).await;
+    let other = app.trigger("test-sleep", json!({"ms": 1})).await;
+    let other = app.finished_run(other).await;
+    assert_eq!(other["status"], "succeeded");
+
+    let flaky = app.finished_run(flaky).await;
+    assert_eq!(flaky["status"], "succeeded");
+    assert_eq!(flaky["attempt"], 3);
+    // The other kind finished while the flaky run was still backing off.
+    assert!(time(&other, "finished_at") < time(&flaky, "finished_at"));
+    // Backoff 400 ms then 800 ms (±20 % jitter) between the attempts' first log lines.
+    let begins: Vec<DateTime<Utc>> = flaky["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["message"].as_str().unwrap().ends_with("begins"))
+        .map(|l| time(l, "at"))
+        .collect();
+    assert_eq!(begins.len(), 3);
+    let first_gap = (begins[1] - begins[0]).to_std().unwrap();
+    let second_gap = (begins[2] - begins[1]).to_std().unwrap();
+    assert!(first_gap >= Duration::from_millis(320), "{first_gap:?}");
+    assert!(second_gap >= Duration::from_millis(640), "{second_gap:?}");
+}
+
+#[actix_rt::test]
+async fn a_run_that_exhausts_its_attempts_fails_with_its_last_error() {
+    let app = spawn_app().await;
+    let id = app.trigger("test-flaky", json!({"fail_times": 5})).await;
+    let run = app.finished_run(id).await;
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["attempt"], 3);
+    assert_eq!(run["error"], "flaky failure on attempt 3");
+}
+
+#[actix_rt::test]
+async fn a_run_over_its_timeout_is_cancelled_as_stalled_and_fails_after_three_stalls() {
+    let app = spawn_app_with(|s| {
+        s.jobs.kinds.insert(
+            "test-sleep".into(),
+            fplsync::config::JobKindSettings {
+                timeout_secs: Some(1),
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let id = app.trigger("test-sleep", json!({"ms": 60_000})).await;
+    let run = app.finished_run(id).await;
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["stalls"], 3);
+    assert_eq!(run["attempt"], 1, "stalls do not use up attempts");
+    assert!(
+        run["error"].as_str().unwrap().contains("stall 3 of 3"),
+        "{run}"
+    );
+}
+
+#[actix_rt::test]
+async fn a_cron_schedule_triggers_runs_of_its_kind() {
+    let app = spawn_app_with(|s| {
+        s.scheduler
+            .jobs
+            .insert("test-sleep".into(), "* * * * * *".into());
+    })
+    .await;
+    let run = app
+        .eventually("a scheduled run succeeds", || async {
+            let runs = app.get("/jobs?kind=test-sleep&status=succeeded").await.body;
+            runs["runs"].as_array().and_then(|r| r.first().cloned())
+        })
+        .await;
+    assert_eq!(run["trigger"], "schedule");
+}
+
+#[actix_rt::test]
+async fn the_prune_job_deletes_only_finished_runs_older_than_the_retention() {
+    let app = spawn_app().await;
+    let old = app.trigger("test-sleep", json!({"ms": 0})).await;
+    app.finished_run(old).await;
+    sqlx::query("UPDATE job_runs SET finished_at = now() - interval '40 days' WHERE id = $1")
+        .bind(old)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let recent = app.trigger("test-sleep", json!({"ms": 0, "tag": 1})).await;
+    app.finished_run(recent).await;
+
+    let prune = app.trigger("prune", json!({})).await;
+    let run = app.finished_run(prune).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(
+        app.get(&format!("/jobs/{old}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/jobs/{recent}")).await.status,
+        StatusCode::OK
+    );
+    let bad = app
+        .post("/jobs/prune/trigger", Some(json!({"older_than_days": 0})))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,106 @@
+//! Job kinds for testing the runtime: plain async functions, registered beside the built-in
+//! kinds. They exercise real actors, real PostgreSQL and real HTTP; only the work is synthetic.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use fplsync::jobs::{JobCatalog, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+pub const PANIC: JobKind = JobKind::new("test-panic");
+pub const SLEEP: JobKind = JobKind::new("test-sleep");
+pub const FLAKY: JobKind = JobKind::new("test-flaky");
+pub const GATE: JobKind = JobKind::new("test-gate");
+
+pub fn register(catalog: JobCatalog) -> JobCatalog {
+    catalog
+        .with(JobSpec::new(PANIC, panic))
+        .with(JobSpec::new(SLEEP, sleep))
+        .with(JobSpec::new(FLAKY, flaky))
+        .with(JobSpec::new(GATE, gate))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tagged {
+    #[serde(default)]
+    pub tag: u32,
+}
+
+async fn panic(_: JobContext, p: Tagged) -> Result<JobOutcome, JobError> {
+    if p.tag < u32::MAX {
+        panic!("deliberate test panic {}", p.tag);
+    }
+    Ok(JobOutcome::default())
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepParams {
+    #[serde(default)]
+    pub ms: u64,
+    #[serde(default)]
+    pub tag: u32,
+}
+
+async fn sleep(ctx: JobContext, p: SleepParams) -> Result<JobOutcome, JobError> {
+    ctx.progress(10).await?;
+    tokio::time::sleep(Duration::from_millis(p.ms)).await;
+    ctx.progress(90).await?;
+    Ok(JobOutcome::new(format!("slept {} ms", p.ms)))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlakyParams {
+    pub fail_times: u32,
+    #[serde(default)]
+    pub tag: u32,
+}
+
+async fn flaky(ctx: JobContext, p: FlakyParams) -> Result<JobOutcome, JobError> {
+    ctx.log(LogLevel::Info, format!("attempt {} begins", ctx.attempt))
+        .await?;
+    if ctx.attempt <= p.fail_times {
+        return Err(JobError::Transient(anyhow::anyhow!(
+            "flaky failure on attempt {}",
+            ctx.attempt
+        )));
+    }
+    Ok(JobOutcome::new(format!(
+        "succeeded on attempt {}",
+        ctx.attempt
+    )))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateParams {
+    pub gate: String,
+    #[serde(default)]
+    pub tag: u32,
+}
+
+static GATES: LazyLock<Mutex<HashMap<String, Arc<Semaphore>>>> = LazyLock::new(Default::default);
+
+fn gate_semaphore(name: &str) -> Arc<Semaphore> {
+    GATES
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_insert_with(|| Arc::new(Semaphore::new(0)))
+        .clone()
+}
+
+/// Lets every run waiting on `name` (now or later) finish.
+pub fn open_gate(name: &str) {
+    gate_semaphore(name).add_permits(Semaphore::MAX_PERMITS / 2);
+}
+
+/// Blocks until the test opens its gate.
+async fn gate(_: JobContext, p: GateParams) -> Result<JobOutcome, JobError> {
+    let _permit = gate_semaphore(&p.gate).acquire_owned().await;
+    Ok(JobOutcome::new(format!("gate {} opened", p.gate)))
+}
