@@ -118,7 +118,6 @@ impl Actor for AlertActor {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         self.sink.connect(None);
-        self.guard.set(ExitReason::Normal);
     }
 }
 

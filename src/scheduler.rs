@@ -113,10 +113,6 @@ impl Actor for Scheduler {
             self.plan(idx, now, ctx);
         }
     }
-
-    fn stopped(&mut self, _: &mut Context<Self>) {
-        self.guard.set(ExitReason::Normal);
-    }
 }
 
 impl Handler<Control> for Scheduler {

@@ -443,7 +443,6 @@ impl Actor for JobActor {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.guard.set(ExitReason::Normal);
         self.mailbox.set(0);
     }
 }

@@ -1,6 +1,10 @@
 //! The exit guard every supervised actor owns: when the actor goes away — stopped, or dropped by
-//! tokio after a panic in a handler, where actix calls no hook at all — the guard's `Drop` tells
-//! the supervisor, with the reason the actor set or "terminated unexpectedly".
+//! tokio after a panic in a handler — the guard's `Drop` tells the supervisor, with the reason
+//! the actor set or "terminated unexpectedly".
+//!
+//! Set the reason on the deliberate stop paths only (a `StopChild` handler, a failure), never
+//! in `Actor::stopped`: after a panic, dropping the actor's context still runs `stopped`, so a
+//! reason set there would report the panic as a normal exit.
 
 use super::messages::{ChildExited, ChildLink};
 use super::policy::ExitReason;

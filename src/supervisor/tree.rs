@@ -266,12 +266,6 @@ impl Actor for Supervisor {
             self.start_child(idx, ctx);
         }
     }
-
-    fn stopped(&mut self, _: &mut Context<Self>) {
-        if let Some(guard) = &mut self.guard {
-            guard.set(ExitReason::Normal);
-        }
-    }
 }
 
 impl Handler<ChildExited> for Supervisor {

@@ -8,3 +8,4 @@ mod helpers;
 mod jobs;
 mod kinds;
 mod supervision;
+mod tree;
