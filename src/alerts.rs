@@ -7,11 +7,11 @@
 
 use std::sync::{Arc, RwLock};
 
-use actix::{Actor, Context, Handler, Message, Recipient};
+use actix::{Actor, Addr, Context, Handler, Message};
 use serde::Serialize;
 
 use crate::metrics::Metrics;
-use crate::supervisor::{ChildLink, ExitGuard, ExitReason, StopChild};
+use crate::supervisor::{ChildLink, EventKind, ExitGuard, ExitReason, StopChild, SupervisionEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,10 +42,16 @@ pub struct Alert {
     pub detail: Option<String>,
 }
 
+/// A supervision event, for the alerting actor to judge (escalations are critical; failures
+/// and restarts feed the restart-storm rule).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct SupervisionNotice(pub SupervisionEvent);
+
 /// Where components raise alerts. Cheap to clone; follows the alerting actor across restarts.
 #[derive(Clone)]
 pub struct AlertSink {
-    target: Arc<RwLock<Option<Recipient<Alert>>>>,
+    target: Arc<RwLock<Option<Addr<AlertActor>>>>,
     metrics: Metrics,
 }
 
@@ -57,20 +63,41 @@ impl AlertSink {
         }
     }
 
-    fn connect(&self, recipient: Option<Recipient<Alert>>) {
-        *self.target.write().unwrap_or_else(|e| e.into_inner()) = recipient;
+    fn connect(&self, addr: Option<Addr<AlertActor>>) {
+        *self.target.write().unwrap_or_else(|e| e.into_inner()) = addr;
+    }
+
+    fn target(&self) -> Option<Addr<AlertActor>> {
+        self.target
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Hands a supervision event to the alerting actor without waiting; dropped if it is busy
+    /// (the event itself is already in the supervision log).
+    pub fn notify(&self, event: SupervisionEvent) {
+        let kind = event.kind;
+        let notice = SupervisionNotice(event);
+        let sent = self.target().map(|a| a.try_send(notice));
+        if !matches!(sent, Some(Ok(()))) {
+            let severity = if kind == EventKind::Escalated {
+                Severity::Critical
+            } else {
+                Severity::Info
+            };
+            self.metrics
+                .alerts_dropped
+                .with_label_values(&[severity.as_str()])
+                .inc();
+        }
     }
 
     /// Hands `alert` to the alerting actor without waiting.
     pub fn emit(&self, alert: Alert) {
         let severity = alert.severity.as_str();
-        let target = self
-            .target
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let delivered = match target {
-            Some(r) => r.try_send(alert).map_err(|e| e.into_inner()),
+        let delivered = match self.target() {
+            Some(a) => a.try_send(alert).map_err(|e| e.into_inner()),
             None => Err(alert),
         };
         match delivered {
@@ -112,8 +139,7 @@ impl Actor for AlertActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.capacity);
-        self.sink
-            .connect(Some(actix::AsyncContext::address(ctx).recipient()));
+        self.sink.connect(Some(actix::AsyncContext::address(ctx)));
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
@@ -125,17 +151,40 @@ impl Handler<Alert> for AlertActor {
     type Result = ();
 
     fn handle(&mut self, a: Alert, _: &mut Context<Self>) {
-        let detail = a.detail.as_deref().unwrap_or("");
-        match a.severity {
-            Severity::Critical => {
-                tracing::error!(target: "fplsync::alert", key = %a.key, detail, "{}", a.summary)
-            }
-            Severity::Warning => {
-                tracing::warn!(target: "fplsync::alert", key = %a.key, detail, "{}", a.summary)
-            }
-            Severity::Info => {
-                tracing::info!(target: "fplsync::alert", key = %a.key, detail, "{}", a.summary)
-            }
+        deliver(&a);
+    }
+}
+
+impl Handler<SupervisionNotice> for AlertActor {
+    type Result = ();
+
+    fn handle(&mut self, SupervisionNotice(e): SupervisionNotice, _: &mut Context<Self>) {
+        if e.kind == EventKind::Escalated {
+            deliver(&Alert {
+                severity: Severity::Critical,
+                key: format!("actor_escalated:{}", e.actor),
+                summary: format!(
+                    "actor {} escalated after {} restarts: no longer restarted",
+                    e.actor, e.restarts
+                ),
+                detail: e.detail,
+            });
+        }
+    }
+}
+
+/// Delivers one alert to the log, at the level of its severity.
+fn deliver(a: &Alert) {
+    let detail = a.detail.as_deref().unwrap_or("");
+    match a.severity {
+        Severity::Critical => {
+            tracing::error!(target: "fplsync::alert", key = %a.key, detail, "{}", a.summary)
+        }
+        Severity::Warning => {
+            tracing::warn!(target: "fplsync::alert", key = %a.key, detail, "{}", a.summary)
+        }
+        Severity::Info => {
+            tracing::info!(target: "fplsync::alert", key = %a.key, detail, "{}", a.summary)
         }
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiState, ok};
+use crate::jobs::{GetStatus, JobStatus};
 use crate::store;
 use crate::supervisor::{ActorView, Control, RestartChild};
 
@@ -22,6 +23,33 @@ pub async fn list(state: web::Data<ApiState>) -> HttpResponse {
     ok(&Actors {
         actors: state.registry.snapshot(),
     })
+}
+
+#[derive(Serialize)]
+struct ActorDetail {
+    #[serde(flatten)]
+    view: ActorView,
+    /// For a job actor: what it holds right now, asked of the actor itself.
+    status: Option<JobStatus>,
+}
+
+/// One actor; a job actor is asked for its live status (it answers even mid-run).
+pub async fn get(
+    state: web::Data<ApiState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.registry.view(&name).ok_or_else(|| {
+        ApiError::not_found("unknown_actor", format!("no actor is named `{name}`"))
+    })?;
+    let addr = name
+        .strip_prefix("job:")
+        .and_then(|kind| state.catalog.get(kind))
+        .and_then(|spec| state.directory.get(spec.kind));
+    let status = match addr {
+        Some((addr, _)) => addr.send(GetStatus).timeout(CONTROL_TIMEOUT).await.ok(),
+        None => None,
+    };
+    Ok(ok(&ActorDetail { view, status }))
 }
 
 fn known(state: &ApiState, name: &str) -> Result<(), ApiError> {

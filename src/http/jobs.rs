@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ApiError, ApiState, ok};
-use crate::jobs::{Delivery, RequestError, RunId, RunStatus, Trigger, request_run};
+use crate::jobs::{Cancel, Delivery, RequestError, RunId, RunStatus, Trigger, request_run};
 use crate::store::{self, runs::RunLogLine, runs::RunRecord};
 
 #[derive(Deserialize)]
@@ -128,4 +128,48 @@ pub async fn trigger(
         )
         .retry_after(http.retry_after_secs)),
     }
+}
+
+/// Cancels a queued or running run: 200 with the run as recorded, 409 if it has already ended.
+pub async fn cancel(
+    state: web::Data<ApiState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = RunId(id.into_inner());
+    let run = store::runs::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("run_not_found", format!("no run has id {id}")))?;
+    let finished = || ApiError::conflict("run_finished", format!("run {id} has already ended"));
+    if run.status.is_final() {
+        return Err(finished());
+    }
+    let actor = state
+        .catalog
+        .get(&run.kind)
+        .and_then(|spec| state.directory.get(spec.kind));
+    match actor {
+        Some((addr, _)) => addr
+            .send(Cancel { run: id })
+            .timeout(Duration::from_secs(5))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "actor_unavailable",
+                    format!("the {} actor did not answer: {e}", run.kind),
+                )
+                .retry_after(2)
+            })?
+            .map_err(|_| finished())?,
+        // Its actor is down (restarting or failed): a queued run is simply marked, and the next
+        // incarnation, which loads only queued runs, will not see it.
+        None => {
+            let reason = Some("cancelled by an operator");
+            store::runs::finish(&state.db, id, RunStatus::Cancelled, 0, reason).await?;
+        }
+    }
+    let run = store::runs::get(&state.db, id)
+        .await?
+        .ok_or_else(finished)?;
+    Ok(ok(&run))
 }

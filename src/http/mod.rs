@@ -52,6 +52,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/ready").route(web::get().to(ops::ready)))
             .service(resource("/metrics").route(web::get().to(ops::metrics)))
             .service(resource("/actors").route(web::get().to(actors::list)))
+            .service(resource("/actors/{name}").route(web::get().to(actors::get)))
             .service(resource("/actors/{name}/pause").route(web::post().to(actors::pause)))
             .service(resource("/actors/{name}/resume").route(web::post().to(actors::resume)))
             .service(resource("/actors/{name}/restart").route(web::post().to(actors::restart)))
@@ -59,6 +60,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/jobs").route(web::get().to(jobs::list)))
             .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
             .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
+            .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
             .default_service(web::to(not_found));
     }
 }

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 
 pub use model::{JobKind, LogLevel, RunId, RunStatus, Trigger};
 pub use request::{Delivery, Enqueued, RequestError, request_run};
-pub use worker::{Enqueue, JobActor, JobDirectory};
+pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
 
 use crate::alerts::AlertSink;
 use crate::config::Settings;

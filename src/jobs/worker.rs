@@ -69,6 +69,34 @@ pub struct Enqueue {
     pub reply: oneshot::Sender<Result<Enqueued, EnqueueError>>,
 }
 
+/// Cancel a queued or running run of this kind.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Cancel {
+    pub run: RunId,
+}
+
+/// Ask the actor what it holds right now.
+#[derive(Message)]
+#[rtype(result = "JobStatus")]
+pub struct GetStatus;
+
+/// The live state of a job actor, straight from the actor.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobStatus {
+    pub paused: bool,
+    pub queued: Vec<RunId>,
+    pub current: Option<CurrentStatus>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CurrentStatus {
+    pub run_id: RunId,
+    pub attempt: u32,
+    pub stalls: u32,
+    pub running_ms: u64,
+}
+
 struct Queued {
     id: RunId,
     /// Normal-form parameters as text: the coalescing key.
@@ -331,9 +359,33 @@ impl JobActor {
         line: Option<String>,
         ctx: &mut Context<Self>,
     ) {
-        let Some(cur) = self.current.take() else {
+        let Some(cur) = self.close_current(status, error.as_deref()) else {
             return;
         };
+        let write = record_end(
+            self.deps.db.clone(),
+            cur.id,
+            status,
+            cur.stalls,
+            error,
+            line,
+        );
+        ctx.wait(write.into_actor(self).map(|_, act, ctx| {
+            if act.guard.is_failed() {
+                ctx.stop();
+            } else {
+                act.start_next(ctx);
+            }
+        }));
+    }
+
+    /// Takes the current run out of the actor's hands (aborting its attempt if one is under
+    /// way) and accounts for its end: metrics, registry and, for a failure, an alert.
+    fn close_current(&mut self, status: RunStatus, error: Option<&str>) -> Option<Current> {
+        let mut cur = self.current.take()?;
+        if let Some(abort) = cur.abort.take() {
+            abort.abort();
+        }
         let kind = self.kind();
         self.registry.set_current_run(self.name(), None);
         let m = &self.deps.metrics;
@@ -351,39 +403,32 @@ impl JobActor {
                 severity: Severity::Critical,
                 key: format!("job_failed:{kind}"),
                 summary: format!("job {kind} run {} failed after its last attempt", cur.id),
-                detail: error.clone(),
+                detail: error.map(str::to_string),
             });
         }
-        let level = if status == RunStatus::Succeeded {
-            LogLevel::Info
-        } else {
-            LogLevel::Error
-        };
-        let db = self.deps.db.clone();
-        let (id, stalls) = (cur.id, cur.stalls);
-        ctx.wait(
-            async move {
-                if let Some(line) = line.filter(|l| !l.is_empty()) {
-                    let _ = store::runs::append_log(&db, id, level, &line).await;
-                }
-                if let Err(e) = store::runs::finish(&db, id, status, stalls, error.as_deref()).await
-                {
-                    tracing::error!(run = %id, error = %e, "could not record the end of a run");
-                }
-            }
-            .into_actor(self)
-            .map(|_, act, ctx| {
-                if act.guard_failed() {
-                    ctx.stop();
-                } else {
-                    act.start_next(ctx);
-                }
-            }),
-        );
+        Some(cur)
     }
+}
 
-    fn guard_failed(&self) -> bool {
-        self.guard.is_failed()
+/// Writes a run's final status and last log line.
+async fn record_end(
+    db: sqlx::PgPool,
+    id: RunId,
+    status: RunStatus,
+    stalls: u32,
+    error: Option<String>,
+    line: Option<String>,
+) {
+    let level = match status {
+        RunStatus::Succeeded => LogLevel::Info,
+        RunStatus::Failed => LogLevel::Error,
+        _ => LogLevel::Warn,
+    };
+    if let Some(line) = line.filter(|l| !l.is_empty()) {
+        let _ = store::runs::append_log(&db, id, level, &line).await;
+    }
+    if let Err(e) = store::runs::finish(&db, id, status, stalls, error.as_deref()).await {
+        tracing::error!(run = %id, error = %e, "could not record the end of a run");
     }
 }
 
@@ -518,27 +563,22 @@ impl Handler<StopChild> for JobActor {
     /// Stops at once: the running attempt is aborted and its run recorded `interrupted`; queued
     /// runs stay `queued` in PostgreSQL for the next incarnation.
     fn handle(&mut self, _: StopChild, _: &mut Context<Self>) -> Self::Result {
-        let interrupted = self.current.take().map(|cur| {
-            if let Some(abort) = cur.abort {
-                abort.abort();
-            }
-            self.deps
-                .metrics
-                .job_runs_in_progress
-                .with_label_values(&[self.kind().as_str()])
-                .dec();
-            (cur.id, cur.stalls)
+        let line = "interrupted: the actor was stopped during the run";
+        let write = self.close_current(RunStatus::Interrupted, None).map(|cur| {
+            let (db, status) = (self.deps.db.clone(), RunStatus::Interrupted);
+            record_end(
+                db,
+                cur.id,
+                status,
+                cur.stalls,
+                Some(line.into()),
+                Some(line.into()),
+            )
         });
-        self.registry.set_current_run(self.name(), None);
-        let db = self.deps.db.clone();
         Box::pin(
             async move {
-                if let Some((id, stalls)) = interrupted {
-                    let line = "interrupted: the actor was stopped during the run";
-                    let _ = store::runs::append_log(&db, id, LogLevel::Warn, line).await;
-                    let _ =
-                        store::runs::finish(&db, id, RunStatus::Interrupted, stalls, Some(line))
-                            .await;
+                if let Some(write) = write {
+                    write.await;
                 }
             }
             .into_actor(self)
@@ -547,5 +587,64 @@ impl Handler<StopChild> for JobActor {
                 ctx.stop();
             }),
         )
+    }
+}
+
+impl Handler<GetStatus> for JobActor {
+    type Result = actix::MessageResult<GetStatus>;
+
+    fn handle(&mut self, _: GetStatus, _: &mut Context<Self>) -> Self::Result {
+        actix::MessageResult(JobStatus {
+            paused: self.paused,
+            queued: self.queue.iter().map(|q| q.id).collect(),
+            current: self.current.as_ref().map(|c| CurrentStatus {
+                run_id: c.id,
+                attempt: c.attempt,
+                stalls: c.stalls,
+                running_ms: c.started.elapsed().as_millis() as u64,
+            }),
+        })
+    }
+}
+
+impl Handler<Cancel> for JobActor {
+    type Result = ResponseActFuture<Self, Result<(), String>>;
+
+    /// A queued run leaves the queue; a running one has its attempt aborted. Either is recorded
+    /// `cancelled` before the answer, and the next run starts.
+    fn handle(&mut self, msg: Cancel, _: &mut Context<Self>) -> Self::Result {
+        let reason = "cancelled by an operator";
+        let stalls = if let Some(pos) = self.queue.iter().position(|q| q.id == msg.run) {
+            self.queue.remove(pos);
+            self.update_depth();
+            self.deps
+                .metrics
+                .job_runs
+                .with_label_values(&[self.kind().as_str(), RunStatus::Cancelled.as_str()])
+                .inc();
+            Some(0)
+        } else if self.current.as_ref().is_some_and(|c| c.id == msg.run) {
+            self.close_current(RunStatus::Cancelled, None)
+                .map(|cur| cur.stalls)
+        } else {
+            None
+        };
+        let Some(stalls) = stalls else {
+            let err = format!("run {} is not queued or running", msg.run);
+            return Box::pin(actix::fut::ready(Err(err)));
+        };
+        let db = self.deps.db.clone();
+        let write = record_end(
+            db,
+            msg.run,
+            RunStatus::Cancelled,
+            stalls,
+            Some(reason.into()),
+            Some(reason.into()),
+        );
+        Box::pin(write.into_actor(self).map(|_, act, ctx| {
+            act.start_next(ctx);
+            Ok(())
+        }))
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
-use crate::alerts::{Alert, AlertSink, Severity};
+use crate::alerts::AlertSink;
 use crate::metrics::Metrics;
 use crate::store;
 
@@ -92,10 +92,6 @@ impl Recorder {
         }
     }
 
-    pub fn alerts(&self) -> &AlertSink {
-        &self.alerts
-    }
-
     pub fn record(&self, event: SupervisionEvent) {
         let detail = event.detail.as_deref().unwrap_or("");
         let backoff_ms = event.backoff.map(|d| d.as_millis() as u64);
@@ -115,17 +111,7 @@ impl Recorder {
             .supervision_events
             .with_label_values(&[&event.actor, event.kind.as_str()])
             .inc();
-        if event.kind == EventKind::Escalated {
-            self.alerts.emit(Alert {
-                severity: Severity::Critical,
-                key: format!("actor_escalated:{}", event.actor),
-                summary: format!(
-                    "actor {} escalated after {} restarts: no longer restarted",
-                    event.actor, event.restarts
-                ),
-                detail: event.detail.clone(),
-            });
-        }
+        self.alerts.notify(event.clone());
         if let Err(e) = self.rows.try_send(event) {
             let event = match e {
                 mpsc::error::TrySendError::Full(ev) | mpsc::error::TrySendError::Closed(ev) => ev,

@@ -217,6 +217,7 @@ where
 }
 
 /// Resident memory of this process in KiB.
+#[allow(dead_code)] // used by the backpressure binary only
 pub fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     status

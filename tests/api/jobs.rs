@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{rss_kib, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 use crate::kinds::open_gate;
 
 fn time(run: &Value, field: &str) -> DateTime<Utc> {
@@ -79,65 +79,6 @@ async fn a_duplicate_trigger_returns_the_same_run_id() {
     open_gate(&gate);
     let runs = app.get("/jobs?kind=test-gate").await.body;
     assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
-}
-
-#[actix_rt::test]
-async fn a_full_mailbox_answers_429_with_retry_after_and_rejected_requests_do_not_grow_memory() {
-    let app = spawn_app_with(|s| {
-        s.mailbox.jobs.insert("test-gate".into(), 2);
-    })
-    .await;
-    let gate = format!("full-{}", app.id);
-    let running = app
-        .trigger("test-gate", json!({"gate": gate, "tag": 0}))
-        .await;
-    app.eventually("the first run is running", || async {
-        (app.get(&format!("/jobs/{running}")).await.body["status"] == "running").then_some(())
-    })
-    .await;
-    app.trigger("test-gate", json!({"gate": gate, "tag": 1}))
-        .await;
-    app.trigger("test-gate", json!({"gate": gate, "tag": 2}))
-        .await;
-
-    let full = app
-        .post(
-            "/jobs/test-gate/trigger",
-            Some(json!({"gate": gate, "tag": 3})),
-        )
-        .await;
-    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(full.retry_after.as_deref(), Some("2"));
-    assert_eq!(full.body["error"], "mailbox_full");
-    assert!(full.body["message"].as_str().unwrap().contains("full"));
-    let actor = app.actor("job:test-gate").await;
-    assert_eq!(actor["mailbox_depth"], 2);
-    assert_eq!(actor["mailbox_capacity"], 2);
-
-    // Thousands of rejected requests keep nothing: no rows, no queue, no memory.
-    let before = rss_kib();
-    for tag in 0..3000 {
-        let r = app
-            .post(
-                "/jobs/test-gate/trigger",
-                Some(json!({"gate": gate, "tag": 1000 + tag})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    }
-    let grown_kib = rss_kib().saturating_sub(before);
-    assert!(grown_kib < 8 * 1024, "memory grew by {grown_kib} KiB");
-    let runs = app.get("/jobs?kind=test-gate&limit=500").await.body;
-    assert_eq!(runs["runs"].as_array().unwrap().len(), 3);
-    let metrics = app.get("/metrics").await.body;
-    assert!(
-        metrics.as_str().unwrap().contains(
-            "fplsync_job_requests_total{kind=\"test-gate\",result=\"mailbox_full\",trigger=\"manual\"} 3001"
-        ),
-        "rejections are counted"
-    );
-    open_gate(&gate);
-    app.finished_run(running).await;
 }
 
 #[actix_rt::test]
@@ -287,4 +228,64 @@ async fn the_prune_job_deletes_only_finished_runs_older_than_the_retention() {
         .post("/jobs/prune/trigger", Some(json!({"older_than_days": 0})))
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[actix_rt::test]
+async fn a_job_actor_answers_a_status_query_while_its_run_executes() {
+    let app = spawn_app().await;
+    let gate = format!("status-{}", app.id);
+    let running = app.trigger("test-gate", json!({"gate": gate})).await;
+    let queued = app
+        .trigger("test-gate", json!({"gate": gate, "tag": 1}))
+        .await;
+    let status = app
+        .eventually("the actor reports its running run", || async {
+            let actor = app.get("/actors/job:test-gate").await.body;
+            (actor["status"]["current"]["run_id"] == running).then_some(actor)
+        })
+        .await;
+    assert_eq!(status["status"]["queued"], json!([queued]));
+    assert_eq!(status["status"]["current"]["attempt"], 1);
+    assert_eq!(status["state"], "running");
+    open_gate(&gate);
+    app.finished_run(queued).await;
+}
+
+#[actix_rt::test]
+async fn queued_and_running_runs_can_be_cancelled_and_the_next_run_starts() {
+    let app = spawn_app().await;
+    let gate = format!("cancel-{}", app.id);
+    let running = app.trigger("test-gate", json!({"gate": gate})).await;
+    let queued = app
+        .trigger("test-gate", json!({"gate": gate, "tag": 1}))
+        .await;
+    let last = app
+        .trigger("test-gate", json!({"gate": gate, "tag": 2}))
+        .await;
+    app.eventually("the first run is running", || async {
+        (app.get(&format!("/jobs/{running}")).await.body["status"] == "running").then_some(())
+    })
+    .await;
+
+    let r = app.post(&format!("/jobs/{queued}/cancel"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "cancelled");
+    let r = app.post(&format!("/jobs/{running}/cancel"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(r.body["error"], "cancelled by an operator");
+
+    // The next queued run takes over, and finished runs cannot be cancelled again.
+    app.eventually("the last run starts", || async {
+        (app.get(&format!("/jobs/{last}")).await.body["status"] == "running").then_some(())
+    })
+    .await;
+    let again = app.post(&format!("/jobs/{running}/cancel"), None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["error"], "run_finished");
+    let missing = app.post("/jobs/99999999/cancel", None).await;
+    assert_eq!(missing.body["error"], "run_not_found");
+    open_gate(&gate);
+    assert_eq!(app.finished_run(last).await["status"], "succeeded");
+    assert_eq!(app.finished_run(running).await["status"], "cancelled");
 }

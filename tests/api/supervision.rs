@@ -71,8 +71,13 @@ async fn repeated_failures_past_the_intensity_escalate_and_an_operator_restart_b
         (app.actor("job:test-panic").await["state"] == "failed").then_some(())
     })
     .await;
-    let events = app.supervision("job:test-panic").await;
-    assert_eq!(events[0]["event"], "escalated", "{events:?}");
+    // The supervision log is written in order by a background writer: wait for the last row.
+    let events = app
+        .eventually("the escalation is recorded", || async {
+            let events = app.supervision("job:test-panic").await;
+            (events[0]["event"] == "escalated").then_some(events)
+        })
+        .await;
     assert_eq!(
         kinds_of(&events)
             .iter()
@@ -138,8 +143,11 @@ async fn an_operator_restart_of_a_running_actor_interrupts_its_run_and_keeps_its
     .await;
     crate::kinds::open_gate(&gate);
     assert_eq!(app.finished_run(queued).await["status"], "succeeded");
-    let events = app.supervision("job:test-gate").await;
-    assert_eq!(kinds_of(&events), ["started", "stopped", "started"]);
+    app.eventually("the restart is recorded", || async {
+        let events = app.supervision("job:test-gate").await;
+        (kinds_of(&events) == ["started", "stopped", "started"]).then_some(())
+    })
+    .await;
 }
 
 #[actix_rt::test]
