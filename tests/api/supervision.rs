@@ -101,6 +101,7 @@ async fn repeated_failures_past_the_intensity_escalate_and_an_operator_restart_b
     let refused = app.post("/jobs/test-panic/trigger", Some(json!({}))).await;
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(refused.body["error"], "actor_unavailable");
+    assert_eq!(refused.retry_after.as_deref(), Some("2"));
     let other = app.trigger("test-sleep", json!({"ms": 1})).await;
     assert_eq!(app.finished_run(other).await["status"], "succeeded");
 
