@@ -56,6 +56,7 @@ pub struct HttpSettings {
 pub struct DatabaseSettings {
     /// May carry a password, hence secret.
     pub url: SecretString,
+    pub schema: String,
     pub max_connections: u32,
     pub acquire_timeout_ms: u64,
 }
@@ -210,6 +211,14 @@ impl Settings {
             format!("`{}` is not a postgres:// URL", redact_url(db_url)),
         );
         check(
+            is_identifier(&self.database.schema),
+            "database.schema",
+            format!(
+                "`{}` is not a plain identifier (lower-case letters, digits, _)",
+                self.database.schema
+            ),
+        );
+        check(
             self.database.max_connections >= 2,
             "database.max_connections",
             "must be at least 2".into(),
@@ -351,6 +360,16 @@ impl Settings {
     }
 }
 
+/// A PostgreSQL identifier that needs no quoting.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 63
+}
+
 /// Figment's messages say "for key default.http.bind"; operators know the key as `http.bind`.
 fn describe_figment_error(e: figment::Error) -> String {
     e.into_iter()
@@ -452,6 +471,7 @@ mod tests {
             ("FPLSYNC__SCHEDULER__TIMEZONE", "Mars/Olympus"),
             ("FPLSYNC__SCHEDULER__JOBS__PRUNE", "every day"),
             ("FPLSYNC__MAILBOX__DEFAULT_CAPACITY", "0"),
+            ("FPLSYNC__DATABASE__SCHEMA", "Robert'); DROP TABLE"),
         ])
         .unwrap_err()
         .to_string();
@@ -460,6 +480,7 @@ mod tests {
             "scheduler.timezone",
             "scheduler.jobs.prune",
             "mailbox.default_capacity",
+            "database.schema",
         ] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }

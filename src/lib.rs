@@ -10,6 +10,7 @@
 //! - [`jobs`]: job kinds as plain async functions, the thin job actor around each, triggers.
 //! - [`scheduler`]: cron-driven triggers.
 //! - [`alerts`]: the alert message, sink and actor.
+//! - [`meta`]: game metadata (validation, change-detecting storage).
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
@@ -21,6 +22,7 @@ pub mod fpl;
 pub mod http;
 pub mod jobs;
 pub mod kv;
+pub mod meta;
 pub mod metrics;
 pub mod scheduler;
 pub mod store;

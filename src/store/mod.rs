@@ -40,11 +40,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Connection options from the settings, with statement logging turned down: job queries are
-/// frequent and would drown the log.
+/// Connection options from the settings: every connection works in `database.schema`, and
+/// statement logging is turned down (job queries are frequent and would drown the log).
 pub fn connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, StoreError> {
     PgConnectOptions::from_str(settings.url.expose_secret())
-        .map(|o| o.log_statements(tracing::log::LevelFilter::Trace))
+        .map(|o| {
+            o.log_statements(tracing::log::LevelFilter::Trace)
+                .options([("search_path", settings.schema.as_str())])
+        })
         .map_err(StoreError::Url)
 }
 
@@ -70,8 +73,10 @@ pub async fn ensure_database(settings: &DatabaseSettings) -> Result<(), StoreErr
             .await
         {
             Ok(_) => tracing::info!(database = %name, "created database"),
-            // 42P04 duplicate_database: another process created it first.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            // Another process created it first: 42P04 duplicate_database, or 23505 when both
+            // inserted into pg_database at the same moment.
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
             Err(source) => return Err(StoreError::Create { name, source }),
         }
     }
@@ -89,10 +94,14 @@ pub async fn pool(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
         .map_err(StoreError::Connect)
 }
 
-/// Creates the database if needed, connects, and applies pending migrations.
+/// Creates the database and schema if needed, connects, and applies pending migrations.
 pub async fn connect_and_migrate(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
     ensure_database(settings).await?;
     let pool = pool(settings).await?;
+    // The schema name is validated as a plain identifier at load, so it is safe to splice.
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {}", settings.schema))
+        .execute(&pool)
+        .await?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
 }

@@ -30,11 +30,14 @@ pub struct Reply {
 
 static TRACING: Once = Once::new();
 
-/// Settings for a test: a fresh database, a unique Redis prefix, a random port, quick backoffs.
+/// Settings for a test: its own schema (in the shared `fplsync_test` database, which
+/// `.ci/test` drops afterwards), its own Redis prefix, a random port, quick backoffs.
 pub fn test_settings(id: &str) -> Settings {
     let mut s = Settings::load(None).expect("default settings");
-    let url = format!("postgres://postgres@127.0.0.1:5432/fplsync_test_{id}");
-    s.database.url = url.into();
+    s.database.url = "postgres://postgres@127.0.0.1:5432/fplsync_test"
+        .to_string()
+        .into();
+    s.database.schema = format!("t_{id}");
     s.database.max_connections = 4;
     s.redis.prefix = format!("fplsync-test-{id}:");
     s.http.bind = "127.0.0.1:0".into();

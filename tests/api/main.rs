@@ -7,5 +7,6 @@ mod fpl_decode;
 mod helpers;
 mod jobs;
 mod kinds;
+mod meta;
 mod supervision;
 mod tree;

@@ -1,0 +1,128 @@
+//! Metadata storage on real payloads: counts, idempotence, seasons, price changes.
+
+use fplsync::fpl::model::BootstrapStatic;
+use fplsync::fpl::samples;
+use fplsync::meta::sync::apply_bootstrap;
+use sqlx::PgPool;
+
+use crate::helpers::{test_settings, unique_id};
+
+const BOOT_2024_25: &str =
+    "bootstrap-static/tonglam__letletme_data__bootstrap-static.bbb9999d.json";
+
+async fn database() -> PgPool {
+    let settings = test_settings(&unique_id());
+    fplsync::store::connect_and_migrate(&settings.database)
+        .await
+        .unwrap()
+}
+
+fn day(d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 5, d).unwrap()
+}
+
+async fn count(db: &PgPool, table: &str, season: i32) -> i64 {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {table} WHERE season_id = $1"
+    ))
+    .bind(season)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+/// The transaction ids that last wrote each row: unchanged when nothing was rewritten.
+async fn row_versions(db: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT string_agg(xmin::text, ',' ORDER BY season_id, id) FROM players \
+         UNION ALL SELECT string_agg(xmin::text, ',' ORDER BY season_id, id) FROM events \
+         UNION ALL SELECT string_agg(xmin::text, ',' ORDER BY season_id, player_id) FROM player_values",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[actix_rt::test]
+async fn a_real_bootstrap_lands_with_the_payloads_row_counts_and_a_rerun_writes_nothing() {
+    let db = database().await;
+    let b: BootstrapStatic = samples::decode(samples::gw38::BOOTSTRAP).unwrap();
+    let first = apply_bootstrap(&db, &b, day(25)).await.unwrap();
+    assert_eq!(first.season, "2025-26");
+    assert!(first.new_season);
+    let season = first.season_id.0;
+    for (table, expected) in [
+        ("phases", b.phases.len()),
+        ("teams", b.teams.len()),
+        ("element_types", b.element_types.len()),
+        ("players", b.elements.len()),
+        ("events", b.events.len()),
+        ("player_values", b.elements.len()),
+    ] {
+        assert_eq!(count(&db, table, season).await, expected as i64, "{table}");
+        assert_eq!(first.counts(table).inserted as usize, expected, "{table}");
+    }
+    // Every field of the API object is kept.
+    let form: String =
+        sqlx::query_scalar("SELECT data->>'form' FROM players WHERE season_id = $1 AND id = $2")
+            .bind(season)
+            .bind(b.elements[0].id.0 as i32)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(form.parse::<f64>().unwrap(), b.elements[0].form);
+
+    let versions = row_versions(&db).await;
+    let again = apply_bootstrap(&db, &b, day(25)).await.unwrap();
+    assert!(!again.changed(), "{:?}", again.tables);
+    assert!(!again.new_season);
+    assert_eq!(again.counts("players").unchanged as usize, b.elements.len());
+    assert_eq!(row_versions(&db).await, versions, "a re-run rewrote rows");
+}
+
+#[actix_rt::test]
+async fn a_payload_from_another_season_starts_that_season() {
+    let db = database().await;
+    let now: BootstrapStatic = samples::decode(samples::gw38::BOOTSTRAP).unwrap();
+    let before: BootstrapStatic = samples::decode(BOOT_2024_25).unwrap();
+    let a = apply_bootstrap(&db, &now, day(1)).await.unwrap();
+    let b = apply_bootstrap(&db, &before, day(1)).await.unwrap();
+    assert_eq!(b.season, "2024-25");
+    assert!(b.new_season);
+    assert_ne!(a.season_id, b.season_id);
+    // The 2024-25 season had a fifth element type (the assistant manager).
+    assert_eq!(count(&db, "element_types", b.season_id.0).await, 5);
+    assert_eq!(count(&db, "element_types", a.season_id.0).await, 4);
+    assert_eq!(
+        count(&db, "players", b.season_id.0).await,
+        before.elements.len() as i64
+    );
+}
+
+#[actix_rt::test]
+async fn price_changes_are_reported_and_snapshotted_per_day() {
+    let db = database().await;
+    let mut b: BootstrapStatic = samples::decode(samples::gw38::BOOTSTRAP).unwrap();
+    apply_bootstrap(&db, &b, day(1)).await.unwrap();
+    let (riser, faller) = (b.elements[0].id.0 as i32, b.elements[1].id.0 as i32);
+    b.elements[0].now_cost += 1;
+    b.elements[1].now_cost -= 1;
+    let next_day = apply_bootstrap(&db, &b, day(2)).await.unwrap();
+    assert_eq!(next_day.counts("players").updated, 2);
+    let moves: Vec<(i32, i32)> = next_day
+        .price_changes
+        .iter()
+        .map(|c| (c.player_id, c.new_cost - c.old_cost))
+        .collect();
+    assert_eq!(moves, [(riser, 1), (faller, -1)]);
+    // A new day gets a full snapshot; the old day's is kept.
+    assert_eq!(
+        next_day.counts("player_values").inserted as usize,
+        b.elements.len()
+    );
+    let days: i64 = sqlx::query_scalar("SELECT count(DISTINCT day) FROM player_values")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(days, 2);
+}
