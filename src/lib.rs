@@ -8,7 +8,7 @@
 //! - [`supervisor`]: OTP-style supervision built on actix (restarts, backoff, intensity,
 //!   escalation, the actor registry, the supervision log).
 //! - [`jobs`]: job kinds as plain async functions, the thin job actor around each, triggers.
-//! - [`scheduler`]: cron-driven triggers.
+//! - [`scheduler`]: cron-driven triggers. [`scoring`]: bonus and managers' points.
 //! - [`alerts`]: the alert message, sink and actor.
 //! - [`meta`]: game metadata (validation, change-detecting storage).
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
@@ -25,6 +25,7 @@ pub mod kv;
 pub mod meta;
 pub mod metrics;
 pub mod scheduler;
+pub mod scoring;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;
