@@ -75,6 +75,38 @@ pub struct RedisSettings {
 #[serde(deny_unknown_fields)]
 pub struct FplSettings {
     pub base_url: String,
+    /// Sent with every request; FPL, like any API owner, should see who is calling. `{version}`
+    /// is replaced by fplsync's version.
+    pub user_agent: String,
+    /// Time one attempt (send and read the whole body) may take.
+    pub attempt_timeout_ms: u64,
+    /// Time one call may take in all: admission waits, attempts and backoffs.
+    pub deadline_ms: u64,
+    /// Retries after the first attempt (429, 5xx, "being updated", timeouts, network errors).
+    pub max_retries: u32,
+    /// Full-jitter exponential backoff: retry n waits up to min(cap, base × 2^(n-1)).
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+    /// `Retry-After` is honoured up to this.
+    pub retry_after_cap_secs: u64,
+    /// Token bucket rate (and burst) shared by all callers.
+    pub rate_per_sec: u32,
+    /// Requests in flight at most, all priorities together.
+    pub max_in_flight: usize,
+    /// Bulk requests in flight at most (below `max_in_flight`, so live requests find a slot).
+    pub bulk_max_in_flight: usize,
+    /// Quiet time after which a bulk limit lowered by 429/5xx climbs back by one.
+    pub bulk_recovery_secs: u64,
+    /// Circuit breaker: judged over this many recent requests...
+    pub breaker_window: usize,
+    /// ...once at least this many are recorded...
+    pub breaker_min_calls: usize,
+    /// ...and opens when this share of them failed...
+    pub breaker_failure_ratio: f64,
+    /// ...for this long, then lets one probe through.
+    pub breaker_open_secs: u64,
+    /// Pages read at most from one paged list (a safety net against a lying `has_next`).
+    pub max_pages: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -244,6 +276,7 @@ impl Settings {
             "fpl.base_url",
             format!("`{}` is not an http(s) URL", self.fpl.base_url),
         );
+        self.validate_fpl(&mut check);
         check(
             self.supervisor.backoff_base_ms > 0
                 && self.supervisor.backoff_base_ms <= self.supervisor.backoff_cap_ms,
@@ -326,6 +359,98 @@ impl Settings {
         } else {
             Err(ConfigError::Invalid(problems))
         }
+    }
+
+    /// The `[fpl]` client limits.
+    fn validate_fpl(&self, check: &mut impl FnMut(bool, &str, String)) {
+        let f = &self.fpl;
+        check(
+            !f.user_agent.trim().is_empty()
+                && reqwest::header::HeaderValue::from_str(&f.user_agent).is_ok(),
+            "fpl.user_agent",
+            "must be a non-empty, printable header value".into(),
+        );
+        check(
+            (1..=300_000).contains(&f.attempt_timeout_ms),
+            "fpl.attempt_timeout_ms",
+            format!("must be 1..=300000, got {}", f.attempt_timeout_ms),
+        );
+        check(
+            f.deadline_ms >= f.attempt_timeout_ms && f.deadline_ms <= 3_600_000,
+            "fpl.deadline_ms",
+            format!(
+                "must be at least fpl.attempt_timeout_ms and at most 3600000, got {}",
+                f.deadline_ms
+            ),
+        );
+        check(
+            f.max_retries <= 20,
+            "fpl.max_retries",
+            format!("must be 0..=20, got {}", f.max_retries),
+        );
+        check(
+            f.backoff_base_ms > 0 && f.backoff_base_ms <= f.backoff_cap_ms,
+            "fpl.backoff_base_ms",
+            "must be positive and not above fpl.backoff_cap_ms".into(),
+        );
+        check(
+            f.retry_after_cap_secs <= 3600,
+            "fpl.retry_after_cap_secs",
+            format!("must be 0..=3600, got {}", f.retry_after_cap_secs),
+        );
+        check(
+            (1..=1000).contains(&f.rate_per_sec),
+            "fpl.rate_per_sec",
+            format!("must be 1..=1000, got {}", f.rate_per_sec),
+        );
+        check(
+            (1..=1000).contains(&f.max_in_flight),
+            "fpl.max_in_flight",
+            format!("must be 1..=1000, got {}", f.max_in_flight),
+        );
+        check(
+            f.bulk_max_in_flight >= 1
+                && (f.bulk_max_in_flight < f.max_in_flight || f.max_in_flight == 1),
+            "fpl.bulk_max_in_flight",
+            format!(
+                "must be 1..fpl.max_in_flight (a slot stays free for live requests), or 1 when \
+                 fpl.max_in_flight is 1; got {} with fpl.max_in_flight = {}",
+                f.bulk_max_in_flight, f.max_in_flight
+            ),
+        );
+        check(
+            f.bulk_recovery_secs > 0,
+            "fpl.bulk_recovery_secs",
+            "must be positive".into(),
+        );
+        check(
+            (1..=10_000).contains(&f.breaker_window),
+            "fpl.breaker_window",
+            format!("must be 1..=10000, got {}", f.breaker_window),
+        );
+        check(
+            (1..=f.breaker_window).contains(&f.breaker_min_calls),
+            "fpl.breaker_min_calls",
+            format!(
+                "must be 1..=fpl.breaker_window ({}), got {}",
+                f.breaker_window, f.breaker_min_calls
+            ),
+        );
+        check(
+            f.breaker_failure_ratio > 0.0 && f.breaker_failure_ratio <= 1.0,
+            "fpl.breaker_failure_ratio",
+            format!("must be in (0, 1], got {}", f.breaker_failure_ratio),
+        );
+        check(
+            f.breaker_open_secs > 0,
+            "fpl.breaker_open_secs",
+            "must be positive".into(),
+        );
+        check(
+            (1..=1_000_000).contains(&f.max_pages),
+            "fpl.max_pages",
+            format!("must be 1..=1000000, got {}", f.max_pages),
+        );
     }
 
     /// The parsed bind address (validated at load).
@@ -484,6 +609,37 @@ mod tests {
         ] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }
+    }
+
+    #[test]
+    fn bad_fpl_client_limits_are_refused_naming_their_keys() {
+        let err = load_with(&[
+            ("FPLSYNC__FPL__RATE_PER_SEC", "0"),
+            ("FPLSYNC__FPL__BULK_MAX_IN_FLIGHT", "5"),
+            ("FPLSYNC__FPL__BREAKER_FAILURE_RATIO", "1.5"),
+            ("FPLSYNC__FPL__DEADLINE_MS", "10"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "fpl.rate_per_sec",
+            "fpl.bulk_max_in_flight",
+            "fpl.breaker_failure_ratio",
+            "fpl.deadline_ms",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+        assert!(!err.contains("fpl.max_in_flight:"), "{err}");
+    }
+
+    #[test]
+    fn the_fpl_client_defaults_are_the_peers_proven_limits() {
+        let f = load_with(&[]).expect("defaults load").fpl;
+        assert_eq!((f.rate_per_sec, f.max_in_flight), (4, 5));
+        assert_eq!(f.bulk_max_in_flight, 4);
+        assert_eq!((f.attempt_timeout_ms, f.max_retries), (10_000, 3));
+        assert_eq!((f.backoff_base_ms, f.backoff_cap_ms), (500, 5000));
+        assert!(f.user_agent.starts_with("fplsync/"), "{}", f.user_agent);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //! - [`config`]: layered settings and their validation.
-//! - [`fpl`]: the FPL data source (API models, embedded real samples).
+//! - [`fpl`]: the FPL data source (API models, embedded real samples, the resilient client with
+//!   its admission control and circuit breaker).
 //! - [`supervisor`]: OTP-style supervision built on actix (restarts, backoff, intensity,
 //!   escalation, the actor registry, the supervision log).
 //! - [`jobs`]: job kinds as plain async functions, the thin job actor around each, triggers.

@@ -4,7 +4,8 @@
 //! never ids of runs, players or entries, so cardinality stays fixed.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric family of the service. Cheap to clone (the families are reference counted).
@@ -25,6 +26,13 @@ pub struct Metrics {
     pub job_stalls: IntCounterVec,
     pub alerts_emitted: IntCounterVec,
     pub alerts_dropped: IntCounterVec,
+    /// FPL API requests (attempts) by endpoint and status class (2xx … 5xx, error).
+    pub fpl_requests: IntCounterVec,
+    pub fpl_request_duration: HistogramVec,
+    pub fpl_admission_wait: HistogramVec,
+    /// 0 closed, 1 half-open, 2 open.
+    pub fpl_breaker_state: IntGauge,
+    pub fpl_retries: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -41,6 +49,21 @@ fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGau
         .register(Box::new(g.clone()))
         .expect("unique metric");
     g
+}
+
+fn histogram(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: Vec<f64>,
+) -> HistogramVec {
+    let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+        .expect("valid metric");
+    registry
+        .register(Box::new(h.clone()))
+        .expect("unique metric");
+    h
 }
 
 impl Metrics {
@@ -139,6 +162,46 @@ impl Metrics {
                 "fplsync_alerts_dropped_total",
                 "Alerts dropped because the alerting actor's mailbox was full, by severity.",
                 &["severity"],
+            ),
+            fpl_requests: counter(
+                &r,
+                "fplsync_fpl_requests_total",
+                "Requests sent to the FPL API (each attempt), by endpoint and status class \
+                 (2xx, 3xx, 4xx, 5xx, or error for timeouts and network errors).",
+                &["endpoint", "class"],
+            ),
+            fpl_request_duration: histogram(
+                &r,
+                "fplsync_fpl_request_duration_seconds",
+                "Time of each FPL API request attempt, from sending to the whole body read.",
+                &["endpoint"],
+                vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+            ),
+            fpl_admission_wait: histogram(
+                &r,
+                "fplsync_fpl_admission_wait_seconds",
+                "Time FPL API requests waited for admission (rate limit, in-flight cap), by \
+                 priority class.",
+                &["priority"],
+                vec![
+                    0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+                ],
+            ),
+            fpl_breaker_state: {
+                let g = IntGauge::new(
+                    "fplsync_fpl_breaker_state",
+                    "State of the FPL API circuit breaker: 0 closed, 1 half-open, 2 open.",
+                )
+                .expect("valid metric");
+                r.register(Box::new(g.clone())).expect("unique metric");
+                g
+            },
+            fpl_retries: counter(
+                &r,
+                "fplsync_fpl_retries_total",
+                "FPL API attempts retried, by endpoint and reason (rate_limited, server_error, \
+                 updating, timeout, network).",
+                &["endpoint", "reason"],
             ),
             registry: r,
         }

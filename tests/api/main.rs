@@ -3,6 +3,7 @@
 
 mod config;
 mod control;
+mod fpl_client;
 mod fpl_decode;
 mod helpers;
 mod jobs;

@@ -1,0 +1,380 @@
+//! The circuit breaker in front of the FPL API: it owns the record of how recent requests ended
+//! and the decision whether the next request may be sent at all.
+//!
+//! When the API is down, hammering it with retries helps nobody: the bot protection notices, our
+//! jobs burn their attempts, and the logs fill up. So once the failure rate over the last
+//! `window` requests reaches `failure_ratio` (with at least `min_calls` of them recorded) the
+//! breaker *opens* and every request fails fast with [`FplError::CircuitOpen`] for `open_for`.
+//! Then it is *half-open*: exactly one probe request goes through; its success closes the
+//! breaker (with a fresh window), its failure opens it again for another `open_for`.
+//!
+//! What counts is decided by the caller through [`Outcome`]; the client's choice is documented
+//! on [`Outcome`]. The breaker uses tokio's clock so tests drive it with paused time.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::client::FplError;
+use crate::config::FplSettings;
+
+/// How one request to the API ended, as far as the breaker cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The API answered as an API should: 2xx, and also 404 (the API's "none") and other 4xx
+    /// (our request was wrong, the API is fine) and bodies that do not decode (schema drift is
+    /// not unavailability).
+    Success,
+    /// The API is unwell or wants us gone: 5xx, 429, 403 (bot protection), timeouts and network
+    /// errors.
+    Failure,
+    /// Neither: the "game is being updated" page. FPL announces this state on purpose for
+    /// minutes around deadlines and match-day ends; it is expected, the client already waits for
+    /// it, and opening the breaker over it would only hide the real state from the jobs. It is
+    /// not recorded in the window, and a half-open probe that meets it leaves the breaker
+    /// half-open so the next request probes again.
+    Neutral,
+}
+
+/// The breaker's state, as exported in the `fplsync_fpl_breaker_state` gauge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed,
+    HalfOpen,
+    Open,
+}
+
+impl BreakerState {
+    /// The gauge value: 0 closed, 1 half-open, 2 open.
+    pub fn gauge_value(self) -> i64 {
+        match self {
+            BreakerState::Closed => 0,
+            BreakerState::HalfOpen => 1,
+            BreakerState::Open => 2,
+        }
+    }
+}
+
+/// The breaker's limits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerConfig {
+    /// How many of the most recent requests are judged.
+    pub window: usize,
+    /// No verdict on fewer recorded requests than this (one early failure is not a trend).
+    pub min_calls: usize,
+    /// Opens when failures / recorded ≥ this.
+    pub failure_ratio: f64,
+    /// How long it stays open before letting a probe through.
+    pub open_for: Duration,
+}
+
+impl BreakerConfig {
+    pub fn from_settings(s: &FplSettings) -> Self {
+        BreakerConfig {
+            window: s.breaker_window,
+            min_calls: s.breaker_min_calls,
+            failure_ratio: s.breaker_failure_ratio,
+            open_for: Duration::from_secs(s.breaker_open_secs),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Closed,
+    Open {
+        until: Instant,
+    },
+    /// `probing`: the one probe is out and its outcome not yet recorded.
+    HalfOpen {
+        probing: bool,
+    },
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: State,
+    /// `true` for a failure; newest at the back, at most `window` long.
+    recent: VecDeque<bool>,
+}
+
+/// The circuit breaker. Cheap to clone; clones share the state.
+#[derive(Debug, Clone)]
+pub struct Breaker {
+    config: BreakerConfig,
+    // A std mutex: the critical sections are a few comparisons and never await.
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// Leave to send one request, from [`Breaker::admit`]. Report how it ended with
+/// [`Ticket::record`]; a ticket dropped unrecorded (the caller was cancelled) records nothing but
+/// frees the half-open probe slot, so a cancelled probe cannot wedge the breaker half-open.
+#[derive(Debug)]
+#[must_use = "record the outcome of the request"]
+pub struct Ticket {
+    breaker: Breaker,
+    probe: bool,
+    recorded: bool,
+}
+
+impl Ticket {
+    /// Records how the request ended; returns the breaker's state afterwards.
+    pub fn record(mut self, outcome: Outcome) -> BreakerState {
+        self.recorded = true;
+        self.breaker.record(outcome, self.probe)
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if !self.recorded && self.probe {
+            let mut inner = self.breaker.lock();
+            if let State::HalfOpen { probing } = &mut inner.state {
+                *probing = false;
+            }
+        }
+    }
+}
+
+impl Breaker {
+    pub fn new(config: BreakerConfig) -> Self {
+        Breaker {
+            config,
+            inner: Arc::new(Mutex::new(Inner {
+                state: State::Closed,
+                recent: VecDeque::with_capacity(config.window),
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock; recover from poisoning anyway.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current state (an open breaker whose period is over reads as half-open).
+    pub fn state(&self) -> BreakerState {
+        match self.lock().state {
+            State::Closed => BreakerState::Closed,
+            State::Open { until } if Instant::now() < until => BreakerState::Open,
+            State::Open { .. } | State::HalfOpen { .. } => BreakerState::HalfOpen,
+        }
+    }
+
+    /// While open: how long until a probe may be tried. Lets a caller fail fast before it
+    /// queues for admission.
+    pub fn open_remaining(&self) -> Option<Duration> {
+        match self.lock().state {
+            State::Open { until } => until
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero()),
+            _ => None,
+        }
+    }
+
+    /// Asks to send one request: a [`Ticket`], or [`FplError::CircuitOpen`] saying how long until
+    /// a probe may be tried.
+    pub fn admit(&self) -> Result<Ticket, FplError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let probe = match inner.state {
+            State::Closed => false,
+            State::Open { until } if now < until => {
+                return Err(FplError::CircuitOpen {
+                    retry_in: until - now,
+                });
+            }
+            State::Open { .. } | State::HalfOpen { probing: false } => {
+                inner.state = State::HalfOpen { probing: true };
+                true
+            }
+            // Another caller's probe is out; its answer decides soon, bounded by the attempt
+            // timeout, so ask to come back after about one probe.
+            State::HalfOpen { probing: true } => {
+                return Err(FplError::CircuitOpen {
+                    retry_in: Duration::from_secs(1),
+                });
+            }
+        };
+        Ok(Ticket {
+            breaker: self.clone(),
+            probe,
+            recorded: false,
+        })
+    }
+
+    fn record(&self, outcome: Outcome, probe: bool) -> BreakerState {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if probe {
+            match outcome {
+                Outcome::Success => {
+                    inner.state = State::Closed;
+                    inner.recent.clear();
+                    tracing::info!("FPL circuit breaker closed: the probe succeeded");
+                }
+                Outcome::Failure => {
+                    inner.state = State::Open {
+                        until: now + self.config.open_for,
+                    };
+                    tracing::warn!(
+                        open_for = ?self.config.open_for,
+                        "FPL circuit breaker reopened: the probe failed"
+                    );
+                }
+                Outcome::Neutral => inner.state = State::HalfOpen { probing: false },
+            }
+        } else if matches!(inner.state, State::Closed) && outcome != Outcome::Neutral {
+            // Outcomes of requests sent before the breaker opened are late news: only a closed
+            // breaker keeps a window.
+            if inner.recent.len() == self.config.window {
+                inner.recent.pop_front();
+            }
+            inner.recent.push_back(outcome == Outcome::Failure);
+            let calls = inner.recent.len();
+            let failures = inner.recent.iter().filter(|f| **f).count();
+            if calls >= self.config.min_calls
+                && failures as f64 >= self.config.failure_ratio * calls as f64
+            {
+                inner.state = State::Open {
+                    until: now + self.config.open_for,
+                };
+                inner.recent.clear();
+                tracing::warn!(
+                    failures,
+                    calls,
+                    open_for = ?self.config.open_for,
+                    "FPL circuit breaker opened"
+                );
+            }
+        }
+        match inner.state {
+            State::Closed => BreakerState::Closed,
+            State::Open { .. } => BreakerState::Open,
+            State::HalfOpen { .. } => BreakerState::HalfOpen,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breaker() -> Breaker {
+        Breaker::new(BreakerConfig {
+            window: 20,
+            min_calls: 10,
+            failure_ratio: 0.5,
+            open_for: Duration::from_secs(30),
+        })
+    }
+
+    fn call(b: &Breaker, outcome: Outcome) -> BreakerState {
+        b.admit().expect("admitted").record(outcome)
+    }
+
+    fn open_it(b: &Breaker) {
+        for _ in 0..10 {
+            call(b, Outcome::Failure);
+        }
+        assert_eq!(b.state(), BreakerState::Open);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_breaker_opens_when_the_failure_ratio_is_reached() {
+        let b = breaker();
+        // Below min_calls there is no verdict, however bad.
+        for _ in 0..9 {
+            assert_eq!(call(&b, Outcome::Failure), BreakerState::Closed);
+        }
+        let b = breaker();
+        for _ in 0..10 {
+            call(&b, Outcome::Success);
+        }
+        // 9 of 19 failed: under 50 %.
+        for _ in 0..9 {
+            assert_eq!(call(&b, Outcome::Failure), BreakerState::Closed);
+        }
+        // 10 of 20: open.
+        assert_eq!(call(&b, Outcome::Failure), BreakerState::Open);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn old_outcomes_leave_the_sliding_window() {
+        let b = breaker();
+        for _ in 0..11 {
+            call(&b, Outcome::Success);
+        }
+        for _ in 0..9 {
+            call(&b, Outcome::Failure);
+        }
+        // 21 recorded, 10 failed: under 50 % overall, but the oldest success has left the
+        // window of 20, which now holds 10 failures.
+        assert_eq!(call(&b, Outcome::Failure), BreakerState::Open);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn updating_pages_and_not_found_do_not_open_the_breaker() {
+        let b = breaker();
+        for _ in 0..50 {
+            call(&b, Outcome::Neutral);
+            call(&b, Outcome::Success);
+        }
+        assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_breaker_fails_fast_until_its_period_is_over() {
+        let b = breaker();
+        open_it(&b);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(b.open_remaining(), Some(Duration::from_secs(20)));
+        match b.admit() {
+            Err(FplError::CircuitOpen { retry_in }) => {
+                assert_eq!(retry_in, Duration::from_secs(20))
+            }
+            other => panic!("expected CircuitOpen, got {other:?}"),
+        }
+        tokio::time::advance(Duration::from_secs(20)).await;
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        assert_eq!(b.open_remaining(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_successful_half_open_probe_closes_the_breaker() {
+        let b = breaker();
+        open_it(&b);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let probe = b.admit().expect("the probe goes through");
+        // Only one probe at a time.
+        assert!(matches!(b.admit(), Err(FplError::CircuitOpen { .. })));
+        assert_eq!(probe.record(Outcome::Success), BreakerState::Closed);
+        // The window starts afresh: nine failures are not enough again.
+        for _ in 0..9 {
+            assert_eq!(call(&b, Outcome::Failure), BreakerState::Closed);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_half_open_probe_reopens_the_breaker() {
+        let b = breaker();
+        open_it(&b);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert_eq!(call(&b, Outcome::Failure), BreakerState::Open);
+        assert!(
+            matches!(b.admit(), Err(FplError::CircuitOpen { retry_in }) if retry_in == Duration::from_secs(30))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_or_neutral_probe_lets_the_next_request_probe() {
+        let b = breaker();
+        open_it(&b);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        drop(b.admit().expect("probe"));
+        assert_eq!(call(&b, Outcome::Neutral), BreakerState::HalfOpen);
+        assert_eq!(call(&b, Outcome::Success), BreakerState::Closed);
+    }
+}

@@ -1,0 +1,943 @@
+//! The FPL API client: one [`FplClient`] shared by every actor. It owns the HTTP connection
+//! pool, the URL of each endpoint, the retry policy, the classification of the API's answers into
+//! [`FplError`], pagination of league tables, and the FPL metrics; it defers to [`Admission`] for
+//! when a request may go out and to [`Breaker`] for whether it may go out at all.
+//!
+//! One call (`get_raw` and every typed method built on it) is:
+//! 1. fail fast if the breaker is open;
+//! 2. wait for admission (priority order, token bucket, in-flight cap) within the call's deadline;
+//! 3. one attempt under the attempt timeout (send, read the whole body), classified by status
+//!    and content type *before* any decoding, so the "game is being updated" HTML page becomes
+//!    [`FplError::Updating`] rather than a parse error;
+//! 4. on 429, 5xx, the update page, timeouts and network errors: wait (`Retry-After` if given,
+//!    capped; else full-jitter exponential backoff) and go to 1, at most `max_retries` times and
+//!    never past the deadline. Other answers are final: 404 is [`FplError::NotFound`] (the API's
+//!    "none": not in the cup, picks before the deadline, no such entry) and 403 is
+//!    [`FplError::Blocked`] (bot protection: retrying makes it worse).
+//!
+//! Metrics count *attempts* (each request FPL sees); labels are the fixed [`Endpoint`] names and
+//! [`Priority`] classes, never ids.
+
+use std::collections::HashSet;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use rand::Rng;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::admission::{Admission, AdmissionConfig, Priority};
+use super::breaker::{Breaker, BreakerConfig, BreakerState, Outcome};
+use super::model::{
+    BootstrapStatic, ClassicStandingRow, ClassicStandings, ElementId, ElementSummary, Entry,
+    EntryCup, EntryHistory, EntryId, EventId, EventLive, EventStatus, Fixtures, H2hMatch,
+    H2hMatches, H2hStandingRow, H2hStandings, LeagueId, LeagueInfo, Page, PicksResponse, Transfers,
+};
+use crate::config::FplSettings;
+use crate::jobs::JobError;
+use crate::metrics::Metrics;
+
+/// The text of FPL's maintenance page ("The game is being updated.").
+const UPDATING_MARKER: &str = "The game is being updated";
+
+/// Everything a call to the FPL API can end in, other than its answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FplError {
+    /// FPL is recalculating and serves its maintenance page (503 HTML): expected for minutes
+    /// around deadlines and match-day ends; try again later.
+    #[error("FPL is being updated")]
+    Updating,
+    /// 404: the API's way of saying "none" (no cup, picks not visible yet, no such entry).
+    #[error("FPL has nothing at {path} (404)")]
+    NotFound { path: String },
+    /// 429 after every retry; `retry_after` is what the API asked for (capped), if it said.
+    #[error("FPL rate limited us (retry after {retry_after:?})")]
+    RateLimited { retry_after: Option<Duration> },
+    /// 403 from the bot protection (a captcha page): back off, do not retry.
+    #[error("FPL's bot protection blocked us (403)")]
+    Blocked,
+    /// Any other unexpected status (5xx after every retry, or a 4xx).
+    #[error("FPL answered {status} for {path}")]
+    Status { status: u16, path: String },
+    /// An attempt took longer than `fpl.attempt_timeout_ms`, on every try.
+    #[error("FPL did not answer in time")]
+    Timeout,
+    /// Connecting, sending or reading failed.
+    #[error("FPL network error: {0}")]
+    Network(String),
+    /// The answer is not the JSON we expect: `message` names the field path, line and column.
+    #[error("FPL answer for {path} does not decode: {message}")]
+    Decode { path: String, message: String },
+    /// The circuit breaker is open: no request was sent.
+    #[error("FPL circuit breaker open (next probe in {retry_in:?})")]
+    CircuitOpen { retry_in: Duration },
+    /// The call's deadline (`fpl.deadline_ms`) passed while waiting for admission or an answer.
+    #[error("FPL call exceeded its deadline")]
+    Deadline,
+    /// A paged list still claimed `has_next` after `fpl.max_pages` pages.
+    #[error("FPL list {path} has more than {max_pages} pages")]
+    TooManyPages { path: String, max_pages: u32 },
+}
+
+impl FplError {
+    fn is_server_error(&self) -> bool {
+        matches!(self, FplError::Status { status, .. } if *status >= 500)
+    }
+}
+
+/// How a job treats an FPL failure:
+/// - `Updating`, `Timeout`, `Network`, `Deadline` and 5xx are passing conditions: `Transient`,
+///   retried with the kind's backoff (a job reports "FPL updating" from the message).
+/// - `RateLimited` and `CircuitOpen` say when to come back: `RetryAfter` that long (a 429 without
+///   `Retry-After` falls back to `Transient`).
+/// - `NotFound` reaching a job means the job did not expect "none" there; other 4xx mean our
+///   request is wrong; `Decode` means the schema drifted (the same bytes will not decode on
+///   retry); `TooManyPages` means a list we cannot read whole. All `Permanent`.
+/// - `Blocked` is `Permanent` too: the bot protection does not lift because we retry, and an
+///   operator should hear about it (the run fails and alerts; the next scheduled run tries again).
+impl From<FplError> for JobError {
+    fn from(e: FplError) -> Self {
+        match e {
+            FplError::RateLimited {
+                retry_after: Some(after),
+            } => JobError::RetryAfter {
+                after,
+                source: e.into(),
+            },
+            FplError::CircuitOpen { retry_in } => JobError::RetryAfter {
+                after: retry_in,
+                source: e.into(),
+            },
+            FplError::Updating
+            | FplError::RateLimited { retry_after: None }
+            | FplError::Timeout
+            | FplError::Network(_)
+            | FplError::Deadline => JobError::Transient(e.into()),
+            FplError::Status { status, .. } if status >= 500 => JobError::Transient(e.into()),
+            FplError::NotFound { .. }
+            | FplError::Blocked
+            | FplError::Status { .. }
+            | FplError::Decode { .. }
+            | FplError::TooManyPages { .. } => JobError::Permanent(e.into()),
+        }
+    }
+}
+
+/// The endpoints, as metric labels: a fixed set, never ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    BootstrapStatic,
+    Fixtures,
+    EventLive,
+    EventStatus,
+    Entry,
+    EntryHistory,
+    EntryPicks,
+    EntryTransfers,
+    EntryCup,
+    LeaguesClassicStandings,
+    LeaguesH2hStandings,
+    LeaguesH2hMatches,
+    ElementSummary,
+    /// A path of [`FplClient::get_raw`] that is none of the above.
+    Other,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::BootstrapStatic => "bootstrap-static",
+            Endpoint::Fixtures => "fixtures",
+            Endpoint::EventLive => "event-live",
+            Endpoint::EventStatus => "event-status",
+            Endpoint::Entry => "entry",
+            Endpoint::EntryHistory => "entry-history",
+            Endpoint::EntryPicks => "entry-picks",
+            Endpoint::EntryTransfers => "entry-transfers",
+            Endpoint::EntryCup => "entry-cup",
+            Endpoint::LeaguesClassicStandings => "leagues-classic-standings",
+            Endpoint::LeaguesH2hStandings => "leagues-h2h-standings",
+            Endpoint::LeaguesH2hMatches => "leagues-h2h-matches",
+            Endpoint::ElementSummary => "element-summary",
+            Endpoint::Other => "other",
+        }
+    }
+
+    /// The endpoint a path (relative to the base URL, query allowed) belongs to.
+    pub fn of(path: &str) -> Endpoint {
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            ["bootstrap-static"] => Endpoint::BootstrapStatic,
+            ["fixtures"] => Endpoint::Fixtures,
+            ["event", _, "live"] => Endpoint::EventLive,
+            ["event-status"] => Endpoint::EventStatus,
+            ["entry", _] => Endpoint::Entry,
+            ["entry", _, "history"] => Endpoint::EntryHistory,
+            ["entry", _, "event", _, "picks"] => Endpoint::EntryPicks,
+            ["entry", _, "transfers"] => Endpoint::EntryTransfers,
+            ["entry", _, "cup"] => Endpoint::EntryCup,
+            ["leagues-classic", _, "standings"] => Endpoint::LeaguesClassicStandings,
+            ["leagues-h2h", _, "standings"] => Endpoint::LeaguesH2hStandings,
+            ["leagues-h2h-matches", "league", _] => Endpoint::LeaguesH2hMatches,
+            ["element-summary", _] => Endpoint::ElementSummary,
+            _ => Endpoint::Other,
+        }
+    }
+}
+
+/// A whole league table, read page by page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeagueTable<R> {
+    /// The league, from the first page.
+    pub league: LeagueInfo,
+    /// Every row of every page, in page order, each entry once.
+    pub rows: Vec<R>,
+    /// Pages read.
+    pub pages: u32,
+}
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("fpl.base_url: `{url}` is not a URL: {message}")]
+    BaseUrl { url: String, message: String },
+    #[error("FPL HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// Timeouts and retry policy, from [`FplSettings`].
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    attempt_timeout: Duration,
+    deadline: Duration,
+    max_retries: u32,
+    backoff_base: Duration,
+    backoff_cap: Duration,
+    retry_after_cap: Duration,
+    max_pages: u32,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// Always ends in `/`, so joining a relative path appends to it.
+    base: Url,
+    policy: Policy,
+    admission: Admission,
+    breaker: Breaker,
+    metrics: Metrics,
+}
+
+/// The FPL API client. Cheap to clone; clones share connections, admission and breaker.
+#[derive(Clone)]
+pub struct FplClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for FplClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FplClient")
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an attempt is retried: the `reason` label of `fplsync_fpl_retries_total`.
+fn retry_reason(e: &FplError) -> Option<&'static str> {
+    match e {
+        FplError::RateLimited { .. } => Some("rate_limited"),
+        FplError::Updating => Some("updating"),
+        FplError::Timeout => Some("timeout"),
+        FplError::Network(_) => Some("network"),
+        e if e.is_server_error() => Some("server_error"),
+        _ => None,
+    }
+}
+
+/// What the breaker makes of an attempt (see [`Outcome`] for why).
+fn breaker_outcome(result: &Result<Bytes, FplError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Success,
+        Err(FplError::Updating) => Outcome::Neutral,
+        Err(
+            FplError::RateLimited { .. }
+            | FplError::Blocked
+            | FplError::Timeout
+            | FplError::Network(_),
+        ) => Outcome::Failure,
+        Err(e) if e.is_server_error() => Outcome::Failure,
+        Err(_) => Outcome::Success,
+    }
+}
+
+/// One attempt's answer, classified.
+struct Attempt {
+    /// `None` when no status arrived (network error, timeout).
+    status: Option<StatusCode>,
+    /// `Retry-After`, capped.
+    retry_after: Option<Duration>,
+    result: Result<Bytes, FplError>,
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at `cap`.
+fn parse_retry_after(headers: &HeaderMap, cap: Duration) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(cap))
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    // reqwest's Display stops at "error sending request"; the cause is in the source chain.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Decodes `body` as `T`; on failure names the field path (`standings.results[3].entry`) as well
+/// as serde's line and column, so schema drift is diagnosable from the log alone.
+pub fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, FplError> {
+    serde_json::from_slice(body).map_err(|_| {
+        // Decode again with path tracking only on failure: it costs nothing when all is well.
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let message = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(e) => format!("at `{}`: {}", e.path(), e.inner()),
+            Ok(_) => "inconsistent decoder".to_string(),
+        };
+        FplError::Decode {
+            path: path.to_string(),
+            message,
+        }
+    })
+}
+
+impl FplClient {
+    /// Builds the client from `[fpl]` settings; metrics go to `metrics`.
+    pub fn new(settings: &FplSettings, metrics: Metrics) -> Result<Self, BuildError> {
+        let mut base = settings.base_url.clone();
+        if !base.ends_with('/') {
+            // `Url::join` replaces the last segment of a base without a trailing slash.
+            base.push('/');
+        }
+        let base = Url::parse(&base).map_err(|e| BuildError::BaseUrl {
+            url: settings.base_url.clone(),
+            message: e.to_string(),
+        })?;
+        let policy = Policy {
+            attempt_timeout: Duration::from_millis(settings.attempt_timeout_ms),
+            deadline: Duration::from_millis(settings.deadline_ms),
+            max_retries: settings.max_retries,
+            backoff_base: Duration::from_millis(settings.backoff_base_ms),
+            backoff_cap: Duration::from_millis(settings.backoff_cap_ms),
+            retry_after_cap: Duration::from_secs(settings.retry_after_cap_secs),
+            max_pages: settings.max_pages,
+        };
+        let user_agent = settings
+            .user_agent
+            .replace("{version}", env!("CARGO_PKG_VERSION"));
+        // No reqwest-level timeout: attempts are bounded by tokio timers (so the deadline and
+        // paused-time tests see the same clock).
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .gzip(true)
+            .connect_timeout(policy.attempt_timeout)
+            .build()?;
+        metrics
+            .fpl_breaker_state
+            .set(BreakerState::Closed.gauge_value());
+        Ok(FplClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                policy,
+                admission: Admission::new(AdmissionConfig::from_settings(settings)),
+                breaker: Breaker::new(BreakerConfig::from_settings(settings)),
+                metrics,
+            }),
+        })
+    }
+
+    /// The admission controller every call goes through.
+    pub fn admission(&self) -> &Admission {
+        &self.inner.admission
+    }
+
+    pub fn breaker_state(&self) -> BreakerState {
+        self.inner.breaker.state()
+    }
+
+    /// The body of `path` (relative to the base URL, e.g. `"event/38/live/"`), after retries.
+    pub async fn get_raw(&self, path: &str, priority: Priority) -> Result<Bytes, FplError> {
+        self.fetch(Endpoint::of(path), path, priority).await
+    }
+
+    /// `path` decoded as `T`.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        priority: Priority,
+    ) -> Result<T, FplError> {
+        let body = self.get_raw(path, priority).await?;
+        decode(path, &body)
+    }
+
+    /// `bootstrap-static/`: events, teams, players, settings.
+    pub async fn bootstrap_static(&self, priority: Priority) -> Result<BootstrapStatic, FplError> {
+        self.get_json("bootstrap-static/", priority).await
+    }
+
+    /// `fixtures/`: every fixture of the season.
+    pub async fn fixtures(&self, priority: Priority) -> Result<Fixtures, FplError> {
+        self.get_json("fixtures/", priority).await
+    }
+
+    /// `fixtures/?event={gw}`: the fixtures of one gameweek.
+    pub async fn event_fixtures(
+        &self,
+        event: EventId,
+        priority: Priority,
+    ) -> Result<Fixtures, FplError> {
+        self.get_json(&format!("fixtures/?event={event}"), priority)
+            .await
+    }
+
+    /// `event/{gw}/live/`: every player's stats in a gameweek.
+    pub async fn event_live(
+        &self,
+        event: EventId,
+        priority: Priority,
+    ) -> Result<EventLive, FplError> {
+        self.get_json(&format!("event/{event}/live/"), priority)
+            .await
+    }
+
+    /// `event-status/`: bonus and league-update state per match day.
+    pub async fn event_status(&self, priority: Priority) -> Result<EventStatus, FplError> {
+        self.get_json("event-status/", priority).await
+    }
+
+    /// `entry/{id}/`: a manager's summary ([`FplError::NotFound`] for an unknown entry).
+    pub async fn entry(&self, entry: EntryId, priority: Priority) -> Result<Entry, FplError> {
+        self.get_json(&format!("entry/{entry}/"), priority).await
+    }
+
+    /// `entry/{id}/history/`: per-gameweek history and past seasons.
+    pub async fn entry_history(
+        &self,
+        entry: EntryId,
+        priority: Priority,
+    ) -> Result<EntryHistory, FplError> {
+        self.get_json(&format!("entry/{entry}/history/"), priority)
+            .await
+    }
+
+    /// `entry/{id}/event/{gw}/picks/` ([`FplError::NotFound`] before the deadline).
+    pub async fn entry_picks(
+        &self,
+        entry: EntryId,
+        event: EventId,
+        priority: Priority,
+    ) -> Result<PicksResponse, FplError> {
+        self.get_json(&format!("entry/{entry}/event/{event}/picks/"), priority)
+            .await
+    }
+
+    /// `entry/{id}/transfers/`.
+    pub async fn entry_transfers(
+        &self,
+        entry: EntryId,
+        priority: Priority,
+    ) -> Result<Transfers, FplError> {
+        self.get_json(&format!("entry/{entry}/transfers/"), priority)
+            .await
+    }
+
+    /// `entry/{id}/cup/` ([`FplError::NotFound`] when the entry is not in the cup).
+    pub async fn entry_cup(
+        &self,
+        entry: EntryId,
+        priority: Priority,
+    ) -> Result<EntryCup, FplError> {
+        self.get_json(&format!("entry/{entry}/cup/"), priority)
+            .await
+    }
+
+    /// `element-summary/{id}/`: a player's fixtures and history.
+    pub async fn element_summary(
+        &self,
+        element: ElementId,
+        priority: Priority,
+    ) -> Result<ElementSummary, FplError> {
+        self.get_json(&format!("element-summary/{element}/"), priority)
+            .await
+    }
+
+    /// `leagues-classic/{id}/standings/`: the whole table, every page (`?page_standings=N`).
+    /// New joiners (`new_entries`, paged separately) are not read.
+    pub async fn classic_standings(
+        &self,
+        league: LeagueId,
+        priority: Priority,
+    ) -> Result<LeagueTable<ClassicStandingRow>, FplError> {
+        let mut info = None;
+        let (rows, pages) = self
+            .walk(
+                priority,
+                |n| format!("leagues-classic/{league}/standings/?page_standings={n}"),
+                |p: ClassicStandings| {
+                    info.get_or_insert(p.league);
+                    p.standings
+                },
+                |r| r.entry,
+            )
+            .await?;
+        Ok(LeagueTable {
+            league: info.expect("at least one page was read"),
+            rows,
+            pages,
+        })
+    }
+
+    /// `leagues-h2h/{id}/standings/`: the whole H2H table, every page (`?page_standings=N`).
+    pub async fn h2h_standings(
+        &self,
+        league: LeagueId,
+        priority: Priority,
+    ) -> Result<LeagueTable<H2hStandingRow>, FplError> {
+        let mut info = None;
+        let (rows, pages) = self
+            .walk(
+                priority,
+                |n| format!("leagues-h2h/{league}/standings/?page_standings={n}"),
+                |p: H2hStandings| {
+                    info.get_or_insert(p.league);
+                    p.standings
+                },
+                |r| r.entry,
+            )
+            .await?;
+        Ok(LeagueTable {
+            league: info.expect("at least one page was read"),
+            rows,
+            pages,
+        })
+    }
+
+    /// `leagues-h2h-matches/league/{id}/`: every match, every page (`?page=N`).
+    pub async fn h2h_matches(
+        &self,
+        league: LeagueId,
+        priority: Priority,
+    ) -> Result<Vec<H2hMatch>, FplError> {
+        let (rows, _) = self
+            .walk(
+                priority,
+                |n| format!("leagues-h2h-matches/league/{league}/?page={n}"),
+                |p: H2hMatches| p,
+                |m| m.id,
+            )
+            .await?;
+        Ok(rows)
+    }
+
+    /// Reads pages 1, 2, … of a paged list while `has_next` says so. Each page is one call (with
+    /// its own deadline). Rows are kept once per `key`: a table that changes while we read it
+    /// shifts rows across page boundaries, and a row seen twice must not count twice. Stops at an
+    /// empty page whatever `has_next` says, and fails after `max_pages` pages.
+    async fn walk<P, R, K>(
+        &self,
+        priority: Priority,
+        path_of: impl Fn(u32) -> String,
+        mut page_of: impl FnMut(P) -> Page<R>,
+        key: impl Fn(&R) -> K,
+    ) -> Result<(Vec<R>, u32), FplError>
+    where
+        P: DeserializeOwned,
+        K: Eq + Hash,
+    {
+        let mut rows = Vec::new();
+        let mut seen = HashSet::new();
+        let mut n = 1;
+        loop {
+            let path = path_of(n);
+            let page = page_of(self.get_json::<P>(&path, priority).await?);
+            let more = page.has_next && !page.results.is_empty();
+            rows.extend(page.results.into_iter().filter(|r| seen.insert(key(r))));
+            if !more {
+                return Ok((rows, n));
+            }
+            if n >= self.inner.policy.max_pages {
+                return Err(FplError::TooManyPages {
+                    path: path_of(1),
+                    max_pages: self.inner.policy.max_pages,
+                });
+            }
+            n += 1;
+        }
+    }
+
+    /// The retry loop of one call (see the module doc).
+    async fn fetch(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+        priority: Priority,
+    ) -> Result<Bytes, FplError> {
+        let inner = &*self.inner;
+        let policy = inner.policy;
+        let metrics = &inner.metrics;
+        let url = inner
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| FplError::Network(format!("bad path {path}: {e}")))?;
+        let deadline = Instant::now() + policy.deadline;
+        let mut retry = 0;
+        loop {
+            // Fail fast rather than queue for admission only to be refused afterwards.
+            if let Some(retry_in) = inner.breaker.open_remaining() {
+                self.set_breaker_gauge();
+                return Err(FplError::CircuitOpen { retry_in });
+            }
+            let queued = Instant::now();
+            let permit = tokio::time::timeout_at(deadline, inner.admission.acquire(priority))
+                .await
+                .map_err(|_| FplError::Deadline)?;
+            metrics
+                .fpl_admission_wait
+                .with_label_values(&[priority.as_str()])
+                .observe(queued.elapsed().as_secs_f64());
+            let ticket = match inner.breaker.admit() {
+                Ok(ticket) => ticket,
+                Err(e) => {
+                    self.set_breaker_gauge();
+                    return Err(e);
+                }
+            };
+            self.set_breaker_gauge();
+
+            let budget = policy
+                .attempt_timeout
+                .min(deadline.saturating_duration_since(Instant::now()));
+            let sent = Instant::now();
+            let attempt = tokio::time::timeout(budget, self.attempt(&url, path)).await;
+            drop(permit);
+            let elapsed = sent.elapsed();
+            let attempt = match attempt {
+                Ok(attempt) => attempt,
+                // Cut short by the call's deadline, not by a slow answer: not the API's fault,
+                // so the breaker hears nothing (dropping the ticket frees a probe slot).
+                Err(_) if budget < policy.attempt_timeout => {
+                    drop(ticket);
+                    self.observe(endpoint, None, elapsed);
+                    return Err(FplError::Deadline);
+                }
+                Err(_) => Attempt {
+                    status: None,
+                    retry_after: None,
+                    result: Err(FplError::Timeout),
+                },
+            };
+            self.observe(endpoint, attempt.status, elapsed);
+            tracing::debug!(
+                endpoint = endpoint.as_str(),
+                path,
+                %priority,
+                retry,
+                status = attempt.status.map(|s| s.as_u16()),
+                elapsed_ms = elapsed.as_millis() as u64,
+                error = attempt.result.as_ref().err().map(tracing::field::display),
+                "FPL request"
+            );
+            ticket.record(breaker_outcome(&attempt.result));
+            self.set_breaker_gauge();
+
+            let error = match attempt.result {
+                Ok(body) => return Ok(body),
+                Err(e) => e,
+            };
+            if matches!(error, FplError::RateLimited { .. }) || error.is_server_error() {
+                inner.admission.report_pressure();
+            }
+            let Some(reason) = retry_reason(&error) else {
+                return Err(error);
+            };
+            if retry >= policy.max_retries {
+                return Err(error);
+            }
+            let delay = attempt.retry_after.unwrap_or_else(|| self.backoff(retry));
+            if Instant::now() + delay >= deadline {
+                // Waiting would outlast the call: report what the API said, which tells the
+                // caller more than "deadline" (a RateLimited carries its Retry-After).
+                tracing::warn!(
+                    endpoint = endpoint.as_str(),
+                    path,
+                    reason,
+                    ?delay,
+                    "FPL request not retried: the wait would pass the call's deadline"
+                );
+                return Err(error);
+            }
+            retry += 1;
+            metrics
+                .fpl_retries
+                .with_label_values(&[endpoint.as_str(), reason])
+                .inc();
+            tracing::warn!(
+                endpoint = endpoint.as_str(),
+                path,
+                reason,
+                retry,
+                ?delay,
+                %error,
+                "retrying FPL request"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One request: send, read the body, classify.
+    async fn attempt(&self, url: &Url, path: &str) -> Attempt {
+        let cap = self.inner.policy.retry_after_cap;
+        let response = match self.inner.http.get(url.clone()).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt {
+                    status: None,
+                    retry_after: None,
+                    result: Err(if e.is_timeout() {
+                        FplError::Timeout
+                    } else {
+                        FplError::Network(describe(&e))
+                    }),
+                };
+            }
+        };
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers(), cap);
+        let html = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("text/html"));
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Attempt {
+                    status: Some(status),
+                    retry_after,
+                    result: Err(FplError::Network(describe(&e))),
+                };
+            }
+        };
+        let updating_page = || html && contains(&body, UPDATING_MARKER);
+        let result = match status {
+            s if s.is_success() && updating_page() => Err(FplError::Updating),
+            s if s.is_success() => Ok(body),
+            StatusCode::SERVICE_UNAVAILABLE if updating_page() => Err(FplError::Updating),
+            StatusCode::NOT_FOUND => Err(FplError::NotFound {
+                path: path.to_string(),
+            }),
+            StatusCode::TOO_MANY_REQUESTS => Err(FplError::RateLimited { retry_after }),
+            StatusCode::FORBIDDEN => Err(FplError::Blocked),
+            s => Err(FplError::Status {
+                status: s.as_u16(),
+                path: path.to_string(),
+            }),
+        };
+        Attempt {
+            status: Some(status),
+            retry_after,
+            result,
+        }
+    }
+
+    /// Full jitter: uniform in [0, min(cap, base × 2^retry)] — spreads the retries of many
+    /// callers that failed together instead of sending them back in lockstep.
+    fn backoff(&self, retry: u32) -> Duration {
+        let p = &self.inner.policy;
+        let ceiling = p
+            .backoff_base
+            .saturating_mul(2u32.saturating_pow(retry.min(16)))
+            .min(p.backoff_cap);
+        rand::rng().random_range(Duration::ZERO..=ceiling)
+    }
+
+    fn observe(&self, endpoint: Endpoint, status: Option<StatusCode>, elapsed: Duration) {
+        let class = match status.map(|s| s.as_u16() / 100) {
+            Some(2) => "2xx",
+            Some(3) => "3xx",
+            Some(4) => "4xx",
+            Some(5) => "5xx",
+            _ => "error",
+        };
+        let m = &self.inner.metrics;
+        m.fpl_requests
+            .with_label_values(&[endpoint.as_str(), class])
+            .inc();
+        m.fpl_request_duration
+            .with_label_values(&[endpoint.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn set_breaker_gauge(&self) {
+        self.inner
+            .metrics
+            .fpl_breaker_state
+            .set(self.inner.breaker.state().gauge_value());
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_a_fixed_set_of_endpoint_labels() {
+        for (path, label) in [
+            ("bootstrap-static/", "bootstrap-static"),
+            ("fixtures/?event=38", "fixtures"),
+            ("event/38/live/", "event-live"),
+            ("event-status/", "event-status"),
+            ("entry/123/", "entry"),
+            ("entry/123/history/", "entry-history"),
+            ("entry/123/event/38/picks/", "entry-picks"),
+            ("entry/123/transfers/", "entry-transfers"),
+            ("entry/123/cup/", "entry-cup"),
+            (
+                "leagues-classic/314/standings/?page_standings=2",
+                "leagues-classic-standings",
+            ),
+            ("leagues-h2h/9/standings/", "leagues-h2h-standings"),
+            (
+                "leagues-h2h-matches/league/9/?page=3",
+                "leagues-h2h-matches",
+            ),
+            ("/element-summary/7/", "element-summary"),
+            ("me/", "other"),
+        ] {
+            assert_eq!(Endpoint::of(path).as_str(), label, "{path}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date_and_capped() {
+        let cap = Duration::from_secs(60);
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(parse_retry_after(&h, cap), Some(Duration::from_secs(7)));
+        h.insert(RETRY_AFTER, "3600".parse().unwrap());
+        assert_eq!(parse_retry_after(&h, cap), Some(cap));
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        h.insert(RETRY_AFTER, soon.parse().unwrap());
+        let wait = parse_retry_after(&h, cap).unwrap();
+        assert!(
+            wait > Duration::from_secs(27) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&h, cap), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(parse_retry_after(&h, cap), None);
+    }
+
+    #[test]
+    fn decode_errors_name_the_field_path_and_position() {
+        let body = br#"{"has_next": false, "page": 1, "results": [{"id": "x"}]}"#;
+        let err = decode::<H2hMatches>("leagues-h2h-matches/league/1/?page=1", body).unwrap_err();
+        let FplError::Decode { path, message } = err else {
+            panic!("expected Decode, got {err:?}");
+        };
+        assert_eq!(path, "leagues-h2h-matches/league/1/?page=1");
+        assert!(message.contains("results[0].id"), "{message}");
+        assert!(message.contains("line 1 column"), "{message}");
+    }
+
+    #[test]
+    fn each_failure_tells_a_job_what_to_do_next() {
+        let after = Duration::from_secs(7);
+        let cases = [
+            (FplError::Updating, "transient"),
+            (FplError::Timeout, "transient"),
+            (FplError::Deadline, "transient"),
+            (FplError::Network("reset".into()), "transient"),
+            (
+                FplError::Status {
+                    status: 502,
+                    path: "x".into(),
+                },
+                "transient",
+            ),
+            (
+                FplError::RateLimited {
+                    retry_after: Some(after),
+                },
+                "retry-after",
+            ),
+            (FplError::CircuitOpen { retry_in: after }, "retry-after"),
+            (FplError::Blocked, "permanent"),
+            (FplError::NotFound { path: "x".into() }, "permanent"),
+            (
+                FplError::Status {
+                    status: 400,
+                    path: "x".into(),
+                },
+                "permanent",
+            ),
+            (
+                FplError::Decode {
+                    path: "x".into(),
+                    message: "m".into(),
+                },
+                "permanent",
+            ),
+        ];
+        for (error, expected) in cases {
+            let what = match JobError::from(error.clone()) {
+                JobError::Transient(_) => "transient",
+                JobError::RetryAfter { after: a, .. } => {
+                    assert_eq!(a, after, "{error:?}");
+                    "retry-after"
+                }
+                JobError::Permanent(_) => "permanent",
+            };
+            assert_eq!(what, expected, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn full_jitter_backoff_stays_under_its_exponential_ceiling() {
+        let mut s = crate::Settings::load(None).unwrap().fpl;
+        s.backoff_base_ms = 100;
+        s.backoff_cap_ms = 1000;
+        let client = FplClient::new(&s, Metrics::new()).unwrap();
+        for retry in 0..10 {
+            let ceiling = Duration::from_millis((100u64 << retry).min(1000));
+            for _ in 0..50 {
+                assert!(client.backoff(retry) <= ceiling);
+            }
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! The FPL client against a real HTTP server: a tiny actix-web app on a random port that answers
+//! like FPL does on a good day and on a bad one (429, the update page, slow answers, 404, 403,
+//! truncated JSON, paged tables, a run of 5xx).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use fplsync::Settings;
+use fplsync::config::FplSettings;
+use fplsync::fpl::model::{EntryId, EventId, LeagueId};
+use fplsync::fpl::{BreakerState, FplClient, FplError, Priority, samples};
+use fplsync::metrics::Metrics;
+use serde_json::json;
+
+use crate::helpers::eventually;
+
+const UPDATE_PAGE: &str = "<!DOCTYPE html><html><head><title>Fantasy Premier League</title>\
+    </head><body><h1>The game is being updated.</h1></body></html>";
+
+/// What the fake FPL has been asked, and whether its element-summary route is failing.
+#[derive(Default)]
+struct Fake {
+    hits: Mutex<HashMap<String, usize>>,
+    user_agent: Mutex<Option<String>>,
+    failing: AtomicBool,
+}
+
+impl Fake {
+    /// Counts a request to `key` and returns how many came before it.
+    fn hit(&self, key: &str) -> usize {
+        let mut hits = self.hits.lock().unwrap();
+        let n = hits.entry(key.to_string()).or_default();
+        *n += 1;
+        *n - 1
+    }
+
+    fn hits(&self, key: &str) -> usize {
+        self.hits.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+}
+
+fn json_body(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}
+
+async fn bootstrap(fake: web::Data<Fake>, req: HttpRequest) -> HttpResponse {
+    fake.hit("bootstrap");
+    *fake.user_agent.lock().unwrap() = req
+        .headers()
+        .get("user-agent")
+        .map(|v| v.to_str().unwrap().to_string());
+    json_body(samples::json(samples::gw38::BOOTSTRAP).unwrap())
+}
+
+async fn event_status(fake: web::Data<Fake>) -> HttpResponse {
+    if fake.hit("event-status") == 0 {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", "1"))
+            .finish();
+    }
+    json_body(json!({"status": [], "leagues": ""}).to_string())
+}
+
+async fn fixtures_updating(fake: web::Data<Fake>) -> HttpResponse {
+    fake.hit("fixtures");
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/html; charset=utf-8")
+        .body(UPDATE_PAGE)
+}
+
+async fn slow_live(fake: web::Data<Fake>) -> HttpResponse {
+    fake.hit("live");
+    actix_rt::time::sleep(Duration::from_secs(30)).await;
+    json_body(json!({"elements": []}).to_string())
+}
+
+async fn not_found(fake: web::Data<Fake>) -> HttpResponse {
+    fake.hit("cup");
+    HttpResponse::NotFound()
+        .content_type("application/json")
+        .body(r#"{"detail":"Not found."}"#)
+}
+
+async fn captcha(fake: web::Data<Fake>) -> HttpResponse {
+    fake.hit("transfers");
+    HttpResponse::Forbidden()
+        .content_type("text/html")
+        .body("<html><body>Please complete the security check</body></html>")
+}
+
+async fn truncated(fake: web::Data<Fake>) -> HttpResponse {
+    fake.hit("history");
+    let full = json!({"current": [{"event": 1, "points": 60}], "past": [], "chips": []});
+    let text = full.to_string();
+    json_body(text[..text.len() / 2].to_string())
+}
+
+/// A classic league of 150 entries, 50 a page.
+async fn classic_page(
+    fake: web::Data<Fake>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let page: u32 = query["page_standings"].parse().unwrap();
+    fake.hit(&format!("classic-{page}"));
+    let rows: Vec<_> = (0..50)
+        .map(|i| {
+            let rank = (page - 1) * 50 + i + 1;
+            json!({
+                "entry": 1000 + rank, "entry_name": format!("Team {rank}"),
+                "player_name": format!("Manager {rank}"), "rank": rank, "last_rank": rank,
+                "rank_sort": rank, "total": 3000 - rank as i32, "event_total": 50,
+            })
+        })
+        .collect();
+    json_body(
+        json!({
+            "league": {"id": 314, "name": "Test league"},
+            "standings": {"has_next": page < 3, "page": page, "results": rows},
+        })
+        .to_string(),
+    )
+}
+
+async fn element_summary(fake: web::Data<Fake>) -> HttpResponse {
+    fake.hit("element-summary");
+    if fake.failing.load(Ordering::SeqCst) {
+        return HttpResponse::InternalServerError().body("boom");
+    }
+    json_body(json!({"fixtures": [], "history": [], "history_past": []}).to_string())
+}
+
+/// Starts the fake FPL on a random port; returns its `/api` base URL (no trailing slash, to show
+/// the client joins paths onto it correctly) and its record of requests.
+fn spawn_fake_fpl() -> (String, web::Data<Fake>) {
+    let fake = web::Data::new(Fake::default());
+    let data = fake.clone();
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).service(
+            web::scope("/api")
+                .route("/bootstrap-static/", web::get().to(bootstrap))
+                .route("/event-status/", web::get().to(event_status))
+                .route("/fixtures/", web::get().to(fixtures_updating))
+                .route("/event/{gw}/live/", web::get().to(slow_live))
+                .route("/entry/{id}/cup/", web::get().to(not_found))
+                .route("/entry/{id}/transfers/", web::get().to(captcha))
+                .route("/entry/{id}/history/", web::get().to(truncated))
+                .route(
+                    "/leagues-classic/{id}/standings/",
+                    web::get().to(classic_page),
+                )
+                .route("/element-summary/{id}/", web::get().to(element_summary)),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .expect("bind the fake FPL");
+    let port = server.addrs()[0].port();
+    actix_rt::spawn(server.run());
+    (format!("http://127.0.0.1:{port}/api"), fake)
+}
+
+/// `[fpl]` settings for tests: the fake's URL, quick backoffs, generous limits.
+fn fpl_settings(base_url: &str) -> FplSettings {
+    let mut f = Settings::load(None).expect("default settings").fpl;
+    f.base_url = base_url.to_string();
+    f.attempt_timeout_ms = 2000;
+    f.deadline_ms = 10_000;
+    f.backoff_base_ms = 10;
+    f.backoff_cap_ms = 50;
+    f.rate_per_sec = 100;
+    f
+}
+
+fn client(settings: &FplSettings) -> (FplClient, Metrics) {
+    let metrics = Metrics::new();
+    let client = FplClient::new(settings, metrics.clone()).expect("client builds");
+    (client, metrics)
+}
+
+#[actix_rt::test]
+async fn the_client_decodes_a_real_bootstrap_and_says_who_it_is() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, metrics) = client(&fpl_settings(&url));
+    let boot = client
+        .bootstrap_static(Priority::Meta)
+        .await
+        .expect("bootstrap");
+    assert_eq!(boot.events.len(), 38);
+    assert!(boot.elements.len() > 500);
+    let ua = fake
+        .user_agent
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a User-Agent");
+    assert!(
+        ua.starts_with(&format!("fplsync/{} (+", env!("CARGO_PKG_VERSION"))),
+        "{ua}"
+    );
+    let rendered = metrics.render();
+    assert!(
+        rendered
+            .contains(r#"fplsync_fpl_requests_total{class="2xx",endpoint="bootstrap-static"} 1"#),
+        "{rendered}"
+    );
+    assert!(rendered.contains(r#"fplsync_fpl_admission_wait_seconds_count{priority="meta"} 1"#));
+}
+
+#[actix_rt::test]
+async fn a_429_is_retried_after_the_retry_after_it_names() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, metrics) = client(&fpl_settings(&url));
+    let started = Instant::now();
+    let status = client
+        .event_status(Priority::Live)
+        .await
+        .expect("second try");
+    let waited = started.elapsed();
+    assert!(status.status.is_empty());
+    assert_eq!(fake.hits("event-status"), 2);
+    assert!(
+        waited >= Duration::from_secs(1) && waited < Duration::from_secs(3),
+        "waited {waited:?}"
+    );
+    assert!(
+        metrics.render().contains(
+            r#"fplsync_fpl_retries_total{endpoint="event-status",reason="rate_limited"} 1"#
+        )
+    );
+}
+
+#[actix_rt::test]
+async fn the_update_page_is_classified_as_updating_after_its_retries() {
+    let (url, fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.max_retries = 2;
+    let (client, _) = client(&settings);
+    let err = client.fixtures(Priority::Live).await.unwrap_err();
+    assert_eq!(err, FplError::Updating);
+    assert_eq!(fake.hits("fixtures"), 3, "retried like a 5xx");
+    // Expected behaviour, not a breaker failure.
+    assert_eq!(client.breaker_state(), BreakerState::Closed);
+}
+
+#[actix_rt::test]
+async fn slow_answers_time_out_on_every_attempt_then_fail_cleanly() {
+    let (url, fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.attempt_timeout_ms = 150;
+    settings.max_retries = 2;
+    let (client, metrics) = client(&settings);
+    let started = Instant::now();
+    let err = client
+        .event_live(EventId(38), Priority::Live)
+        .await
+        .unwrap_err();
+    assert_eq!(err, FplError::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(fake.hits("live"), 3);
+    assert!(
+        metrics
+            .render()
+            .contains(r#"fplsync_fpl_requests_total{class="error",endpoint="event-live"} 3"#)
+    );
+}
+
+#[actix_rt::test]
+async fn a_call_stops_at_its_deadline_even_with_retries_left() {
+    let (url, _fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.attempt_timeout_ms = 200;
+    settings.deadline_ms = 300;
+    settings.max_retries = 10;
+    let (client, _) = client(&settings);
+    let started = Instant::now();
+    let err = client
+        .event_live(EventId(38), Priority::Live)
+        .await
+        .unwrap_err();
+    assert_eq!(err, FplError::Deadline);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(1),
+        "{took:?}"
+    );
+}
+
+#[actix_rt::test]
+async fn a_404_is_not_found_and_not_retried() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let err = client
+        .entry_cup(EntryId(404), Priority::Tournament)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        FplError::NotFound {
+            path: "entry/404/cup/".into()
+        }
+    );
+    assert_eq!(fake.hits("cup"), 1);
+}
+
+#[actix_rt::test]
+async fn a_403_captcha_page_is_blocked_and_not_retried() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let err = client
+        .entry_transfers(EntryId(7), Priority::Bulk)
+        .await
+        .unwrap_err();
+    assert_eq!(err, FplError::Blocked);
+    assert_eq!(fake.hits("transfers"), 1);
+}
+
+#[actix_rt::test]
+async fn truncated_json_is_a_decode_error_naming_the_path() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let err = client
+        .entry_history(EntryId(1), Priority::Bulk)
+        .await
+        .unwrap_err();
+    let FplError::Decode { path, message } = &err else {
+        panic!("expected Decode, got {err:?}");
+    };
+    assert_eq!(path, "entry/1/history/");
+    assert!(
+        message.contains("EOF") && message.contains("line 1"),
+        "{message}"
+    );
+    assert!(err.to_string().contains("entry/1/history/"), "{err}");
+    assert_eq!(
+        fake.hits("history"),
+        1,
+        "the same bytes would not decode on retry"
+    );
+}
+
+#[actix_rt::test]
+async fn a_classic_league_is_read_across_all_its_pages_once_each() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let table = client
+        .classic_standings(LeagueId(314), Priority::Tournament)
+        .await
+        .expect("standings");
+    assert_eq!(table.league.name, "Test league");
+    assert_eq!(table.pages, 3);
+    let entries: Vec<u64> = table.rows.iter().map(|r| r.entry.0).collect();
+    assert_eq!(entries, (1001..=1150).collect::<Vec<_>>());
+    for page in 1..=3 {
+        assert_eq!(fake.hits(&format!("classic-{page}")), 1, "page {page}");
+    }
+    assert_eq!(fake.hits("classic-4"), 0);
+}
+
+#[actix_rt::test]
+async fn a_page_cap_stops_a_list_that_never_ends() {
+    let (url, _fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.max_pages = 2;
+    let (client, _) = client(&settings);
+    let err = client
+        .classic_standings(LeagueId(314), Priority::Tournament)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, FplError::TooManyPages { max_pages: 2, .. }),
+        "{err:?}"
+    );
+}
+
+#[actix_rt::test]
+async fn a_run_of_5xx_opens_the_breaker_which_then_recovers() {
+    let (url, fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.max_retries = 0;
+    settings.breaker_window = 4;
+    settings.breaker_min_calls = 4;
+    settings.breaker_open_secs = 1;
+    let (client, metrics) = client(&settings);
+    let summary = |c: FplClient| async move {
+        c.element_summary(fplsync::fpl::model::ElementId(7), Priority::Meta)
+            .await
+    };
+    fake.failing.store(true, Ordering::SeqCst);
+    for _ in 0..4 {
+        let err = summary(client.clone()).await.unwrap_err();
+        assert!(
+            matches!(err, FplError::Status { status: 500, .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(client.breaker_state(), BreakerState::Open);
+    assert!(metrics.render().contains("fplsync_fpl_breaker_state 2"));
+    // Open: fails fast, the API hears nothing.
+    let err = summary(client.clone()).await.unwrap_err();
+    assert!(matches!(err, FplError::CircuitOpen { .. }), "{err:?}");
+    assert_eq!(fake.hits("element-summary"), 4);
+
+    fake.failing.store(false, Ordering::SeqCst);
+    let recovered = eventually(
+        "the breaker lets a probe through",
+        Duration::from_secs(5),
+        || {
+            let client = client.clone();
+            async move { summary(client).await.ok() }
+        },
+    )
+    .await;
+    assert!(recovered.history.is_empty());
+    assert_eq!(client.breaker_state(), BreakerState::Closed);
+    assert!(metrics.render().contains("fplsync_fpl_breaker_state 0"));
+    assert_eq!(fake.hits("element-summary"), 5, "exactly one probe");
+}
+
+#[actix_rt::test]
+async fn the_fpl_metrics_pass_promtool() {
+    let (url, _fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.max_retries = 1;
+    let (client, metrics) = client(&settings);
+    client.bootstrap_static(Priority::Meta).await.unwrap();
+    client.fixtures(Priority::Live).await.unwrap_err();
+    client
+        .entry_cup(EntryId(1), Priority::Bulk)
+        .await
+        .unwrap_err();
+    let text = metrics.render();
+    for family in [
+        "fplsync_fpl_requests_total",
+        "fplsync_fpl_request_duration_seconds",
+        "fplsync_fpl_admission_wait_seconds",
+        "fplsync_fpl_breaker_state",
+        "fplsync_fpl_retries_total",
+    ] {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} missing"
+        );
+    }
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (.ci/services installs it)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
