@@ -21,6 +21,7 @@ use actix_web::{App, HttpServer};
 use crate::alerts::{AlertActor, AlertSink};
 use crate::config::{ConfigError, Settings, redact_url};
 use crate::http::{self, ApiState};
+use crate::fpl::FplClient;
 use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory};
 use crate::kv::{Kv, KvError};
 use crate::metrics::Metrics;
@@ -39,6 +40,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Kv(#[from] KvError),
+    #[error("cannot build the FPL client: {0}")]
+    Fpl(#[from] crate::fpl::BuildError),
     #[error("cannot listen on http.bind {addr}: {source}")]
     Bind {
         addr: String,
@@ -122,11 +125,14 @@ impl Application {
         let directory = JobDirectory::default();
         let alerts = AlertSink::new(metrics.clone());
         let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
+        let fpl = FplClient::new(&settings.fpl, metrics.clone())?;
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
             alerts: alerts.clone(),
+            fpl,
+            jobs: directory.clone(),
         };
 
         let tree = tree_spec(

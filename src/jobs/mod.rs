@@ -28,6 +28,7 @@ pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirecto
 
 use crate::alerts::AlertSink;
 use crate::config::Settings;
+use crate::fpl::FplClient;
 use crate::metrics::Metrics;
 use crate::store::{self, StoreError};
 
@@ -38,6 +39,10 @@ pub struct Deps {
     pub settings: Arc<Settings>,
     pub metrics: Metrics,
     pub alerts: AlertSink,
+    /// The one FPL client every job fetches through.
+    pub fpl: FplClient,
+    /// The job actors, for jobs that request other kinds as dependencies.
+    pub jobs: JobDirectory,
 }
 
 /// The dependencies and identity of one attempt of one run.
@@ -164,7 +169,11 @@ pub struct JobCatalog {
 impl JobCatalog {
     /// The kinds fplsync ships with.
     pub fn builtin() -> Self {
-        JobCatalog::default().with(prune::spec())
+        let [bootstrap, fixtures] = crate::meta::jobs::specs();
+        JobCatalog::default()
+            .with(prune::spec())
+            .with(bootstrap)
+            .with(fixtures)
     }
 
     /// Adds (or replaces) a kind.

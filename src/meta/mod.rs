@@ -1,6 +1,7 @@
-//! Game metadata: validating FPL's metadata payloads and storing them, per season, with change
-//! detection (`validate`, `sync`).
+//! Game metadata: validating FPL's metadata payloads (`validate`), storing them per season with
+//! change detection (`sync`), and the `bootstrap` and `fixtures` job kinds (`jobs`).
 
+pub mod jobs;
 pub mod sync;
 pub mod validate;
 

@@ -1,0 +1,161 @@
+//! The meta job kinds: `bootstrap` (season, phases, teams, element types, players, events and
+//! the daily price snapshot, from bootstrap-static) and `fixtures` (all fixtures of the season,
+//! or one event's). Each fetches through the shared client at meta priority, validates, writes
+//! only what changed, and logs what it did per table.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::sync::{self, PriceChange, SyncReport, TableCounts};
+use super::validate;
+use crate::alerts::{Alert, Severity};
+use crate::fpl::Priority;
+use crate::fpl::model::EventId;
+use crate::jobs::{
+    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, NoParams, Trigger,
+    request_run,
+};
+
+pub const BOOTSTRAP: JobKind = JobKind::new("bootstrap");
+pub const FIXTURES: JobKind = JobKind::new("fixtures");
+
+pub fn specs() -> [JobSpec; 2] {
+    [
+        JobSpec::new(BOOTSTRAP, bootstrap),
+        JobSpec::new(FIXTURES, fixtures),
+    ]
+}
+
+fn describe(table: &str, c: TableCounts) -> String {
+    format!(
+        "{table}: {} inserted, {} updated, {} unchanged",
+        c.inserted, c.updated, c.unchanged
+    )
+}
+
+/// Syncs the season's metadata from bootstrap-static.
+pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobError> {
+    let payload = ctx.deps.fpl.bootstrap_static(Priority::Meta).await?;
+    ctx.progress(40).await?;
+    validate::bootstrap(&payload).map_err(|e| JobError::Permanent(e.into()))?;
+    let today = Utc::now()
+        .with_timezone(&ctx.deps.settings.timezone())
+        .date_naive();
+    let report = sync::apply_bootstrap(&ctx.deps.db, &payload, today).await?;
+    ctx.progress(90).await?;
+    if report.new_season {
+        ctx.log(LogLevel::Info, format!("new season {}", report.season))
+            .await?;
+    }
+    for (table, counts) in &report.tables {
+        ctx.log(LogLevel::Info, describe(table, *counts)).await?;
+    }
+    if !report.price_changes.is_empty() {
+        ctx.deps.alerts.emit(price_alert(&report));
+    }
+    Ok(JobOutcome::new(format!(
+        "season {}: {}",
+        report.season,
+        if report.changed() {
+            "metadata updated"
+        } else {
+            "nothing changed"
+        }
+    )))
+}
+
+/// The info summary of a sync's price changes.
+fn price_alert(report: &SyncReport) -> Alert {
+    let line = |c: &PriceChange| {
+        format!(
+            "{} £{:.1}m → £{:.1}m",
+            c.web_name,
+            f64::from(c.old_cost) / 10.0,
+            f64::from(c.new_cost) / 10.0
+        )
+    };
+    let (risers, fallers): (Vec<_>, Vec<_>) = report
+        .price_changes
+        .iter()
+        .partition(|c| c.new_cost > c.old_cost);
+    let list = |v: &[&PriceChange]| v.iter().map(|c| line(c)).collect::<Vec<_>>().join(", ");
+    Alert {
+        severity: Severity::Info,
+        key: format!("price_changes:{}", report.season),
+        summary: format!(
+            "price changes: {} up, {} down",
+            risers.len(),
+            fallers.len()
+        ),
+        detail: Some(format!(
+            "risers: {}\nfallers: {}",
+            list(&risers),
+            list(&fallers)
+        )),
+    }
+}
+
+/// Parameters of `fixtures`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixturesParams {
+    /// Only this event's fixtures (all of the season's when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<u16>,
+}
+
+/// Syncs fixtures with their per-fixture stats.
+pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutcome, JobError> {
+    let Some((season, name)) = sync::current_season(&ctx.deps.db).await? else {
+        request_bootstrap(&ctx).await;
+        return Err(JobError::Transient(anyhow::anyhow!(
+            "no season is known yet; bootstrap requested"
+        )));
+    };
+    let payload = match params.event {
+        Some(e) => ctx.deps.fpl.event_fixtures(EventId(e), Priority::Meta).await?,
+        None => ctx.deps.fpl.fixtures(Priority::Meta).await?,
+    };
+    ctx.progress(50).await?;
+    let (teams, events) = sync::known_ids(&ctx.deps.db, season).await?;
+    if let Err(e) = validate::fixtures(&payload, &teams, &events) {
+        // Unknown teams or events mean our metadata is behind FPL's: refresh it first.
+        request_bootstrap(&ctx).await;
+        return Err(JobError::Transient(anyhow::anyhow!(
+            "{e}; bootstrap requested"
+        )));
+    }
+    let counts = sync::apply_fixtures(&ctx.deps.db, season, &payload).await?;
+    ctx.log(LogLevel::Info, describe("fixtures", counts)).await?;
+    Ok(JobOutcome::new(format!(
+        "season {name}: {} fixtures synced",
+        payload.len()
+    )))
+}
+
+/// Asks for a `bootstrap` run as a dependency; identical requests coalesce into one run.
+pub async fn request_bootstrap(ctx: &JobContext) {
+    let wait = std::time::Duration::from_secs(2);
+    match request_run(
+        &ctx.deps.jobs,
+        &ctx.deps.metrics,
+        BOOTSTRAP,
+        json!({}),
+        Trigger::Dependency,
+        Delivery::WaitUpTo(wait),
+        wait,
+    )
+    .await
+    {
+        Ok(e) => {
+            let line = format!("requested bootstrap run {} as a dependency", e.run_id);
+            let _ = ctx.log(LogLevel::Info, line).await;
+        }
+        Err(e) => {
+            let _ = ctx
+                .log(LogLevel::Warn, format!("could not request bootstrap: {e}"))
+                .await;
+        }
+    }
+}
