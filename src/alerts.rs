@@ -11,7 +11,10 @@ use actix::{Actor, Addr, Context, Handler, Message};
 use serde::Serialize;
 
 use crate::metrics::Metrics;
-use crate::supervisor::{ChildLink, EventKind, ExitGuard, ExitReason, StopChild, SupervisionEvent};
+use crate::supervisor::{
+    ActorRegistry, ChildLink, EventKind, ExitGuard, ExitReason, MailboxGauge, StopChild,
+    SupervisionEvent,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,13 +56,16 @@ pub struct SupervisionNotice(pub SupervisionEvent);
 pub struct AlertSink {
     target: Arc<RwLock<Option<Addr<AlertActor>>>>,
     metrics: Metrics,
+    /// The alerting actor's mailbox fill: counted here on send and by the actor on receipt.
+    mailbox: Arc<MailboxGauge>,
 }
 
 impl AlertSink {
-    pub fn new(metrics: Metrics) -> Self {
+    pub fn new(metrics: Metrics, capacity: usize) -> Self {
         AlertSink {
             target: Arc::default(),
             metrics,
+            mailbox: MailboxGauge::new(capacity),
         }
     }
 
@@ -80,7 +86,9 @@ impl AlertSink {
         let kind = event.kind;
         let notice = SupervisionNotice(event);
         let sent = self.target().map(|a| a.try_send(notice));
-        if !matches!(sent, Some(Ok(()))) {
+        if matches!(sent, Some(Ok(()))) {
+            self.mailbox.push();
+        } else {
             let severity = if kind == EventKind::Escalated {
                 Severity::Critical
             } else {
@@ -121,15 +129,15 @@ impl AlertSink {
 pub struct AlertActor {
     guard: ExitGuard,
     sink: AlertSink,
-    capacity: usize,
+    registry: ActorRegistry,
 }
 
 impl AlertActor {
-    pub fn new(link: ChildLink, sink: AlertSink, capacity: usize) -> Self {
+    pub fn new(link: ChildLink, sink: AlertSink, registry: ActorRegistry) -> Self {
         AlertActor {
             guard: ExitGuard::new(link),
             sink,
-            capacity,
+            registry,
         }
     }
 }
@@ -138,7 +146,11 @@ impl Actor for AlertActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(self.capacity);
+        ctx.set_mailbox_capacity(self.sink.mailbox.capacity);
+        // Whatever a previous incarnation left in its mailbox went with it.
+        self.sink.mailbox.set(0);
+        self.registry
+            .attach(self.guard.name(), Some(self.sink.mailbox.clone()), None);
         self.sink.connect(Some(actix::AsyncContext::address(ctx)));
     }
 
@@ -151,6 +163,7 @@ impl Handler<Alert> for AlertActor {
     type Result = ();
 
     fn handle(&mut self, a: Alert, _: &mut Context<Self>) {
+        self.sink.mailbox.pop();
         deliver(&a);
     }
 }
@@ -159,6 +172,7 @@ impl Handler<SupervisionNotice> for AlertActor {
     type Result = ();
 
     fn handle(&mut self, SupervisionNotice(e): SupervisionNotice, _: &mut Context<Self>) {
+        self.sink.mailbox.pop();
         if e.kind == EventKind::Escalated {
             deliver(&Alert {
                 severity: Severity::Critical,

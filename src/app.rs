@@ -20,8 +20,8 @@ use actix_web::{App, HttpServer};
 
 use crate::alerts::{AlertActor, AlertSink};
 use crate::config::{ConfigError, Settings, redact_url};
-use crate::http::{self, ApiState};
 use crate::fpl::FplClient;
+use crate::http::{self, ApiState};
 use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory};
 use crate::kv::{Kv, KvError};
 use crate::metrics::Metrics;
@@ -123,7 +123,7 @@ impl Application {
         let metrics = Metrics::new();
         let registry = ActorRegistry::default();
         let directory = JobDirectory::default();
-        let alerts = AlertSink::new(metrics.clone());
+        let alerts = AlertSink::new(metrics.clone(), settings.mailbox.alerts);
         let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
         let fpl = FplClient::new(&settings.fpl, metrics.clone())?;
         let deps = Deps {
@@ -227,17 +227,18 @@ fn tree_spec(
             cap: Duration::from_millis(sup.backoff_cap_ms),
         },
         stop_timeout: Duration::from_millis(sup.stop_timeout_ms),
+        mailbox_capacity: settings.mailbox.supervisor,
         children,
     };
 
     let alerts = {
-        let (sink, capacity) = (deps.alerts.clone(), settings.mailbox.alerts);
+        let (sink, registry) = (deps.alerts.clone(), registry.clone());
         ChildSpec {
             name: "alerts".into(),
             role: ActorRole::Worker,
             restart: RestartType::Permanent,
             start: Rc::new(move |link: ChildLink| {
-                AlertActor::new(link, sink.clone(), capacity)
+                AlertActor::new(link, sink.clone(), registry.clone())
                     .start()
                     .recipient()
             }),

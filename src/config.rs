@@ -132,6 +132,7 @@ pub struct MailboxSettings {
     pub default_capacity: usize,
     pub alerts: usize,
     pub scheduler: usize,
+    pub supervisor: usize,
     #[serde(default)]
     pub jobs: BTreeMap<String, usize>,
 }
@@ -292,6 +293,7 @@ impl Settings {
             ("mailbox.default_capacity", self.mailbox.default_capacity),
             ("mailbox.alerts", self.mailbox.alerts),
             ("mailbox.scheduler", self.mailbox.scheduler),
+            ("mailbox.supervisor", self.mailbox.supervisor),
         ]
         .into_iter()
         .chain(self.mailbox.jobs.iter().map(|(k, v)| (k.as_str(), *v)))

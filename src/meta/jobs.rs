@@ -83,11 +83,7 @@ fn price_alert(report: &SyncReport) -> Alert {
     Alert {
         severity: Severity::Info,
         key: format!("price_changes:{}", report.season),
-        summary: format!(
-            "price changes: {} up, {} down",
-            risers.len(),
-            fallers.len()
-        ),
+        summary: format!("price changes: {} up, {} down", risers.len(), fallers.len()),
         detail: Some(format!(
             "risers: {}\nfallers: {}",
             list(&risers),
@@ -114,7 +110,12 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
         )));
     };
     let payload = match params.event {
-        Some(e) => ctx.deps.fpl.event_fixtures(EventId(e), Priority::Meta).await?,
+        Some(e) => {
+            ctx.deps
+                .fpl
+                .event_fixtures(EventId(e), Priority::Meta)
+                .await?
+        }
         None => ctx.deps.fpl.fixtures(Priority::Meta).await?,
     };
     ctx.progress(50).await?;
@@ -127,7 +128,8 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
         )));
     }
     let counts = sync::apply_fixtures(&ctx.deps.db, season, &payload).await?;
-    ctx.log(LogLevel::Info, describe("fixtures", counts)).await?;
+    ctx.log(LogLevel::Info, describe("fixtures", counts))
+        .await?;
     Ok(JobOutcome::new(format!(
         "season {name}: {} fixtures synced",
         payload.len()

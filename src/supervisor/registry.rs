@@ -72,6 +72,18 @@ impl MailboxGauge {
         self.depth.store(depth, Ordering::Relaxed);
     }
 
+    /// Counts a message put in the mailbox.
+    pub fn push(&self) {
+        self.depth.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a message taken out (never below zero).
+    pub fn pop(&self) {
+        let _ = self
+            .depth
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| d.checked_sub(1));
+    }
+
     pub fn depth(&self) -> usize {
         self.depth.load(Ordering::Relaxed)
     }

@@ -38,6 +38,7 @@ pub struct SupervisorSpec {
     pub backoff: Backoff,
     /// How long a child may take to stop before its supervisor moves on.
     pub stop_timeout: Duration,
+    pub mailbox_capacity: usize,
     pub children: Vec<ChildSpec>,
 }
 
@@ -250,7 +251,7 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(64);
+        ctx.set_mailbox_capacity(self.spec.mailbox_capacity);
         let me: Recipient<RestartChild> = ctx.address().recipient();
         self.registry
             .set_state(&self.spec.name, ActorState::Running);

@@ -38,6 +38,7 @@ async fn the_actor_tree_lists_every_actor_with_its_parent_and_mailbox() {
     assert_eq!(prune["mailbox_capacity"], 16);
     assert_eq!(prune["mailbox_depth"], 0);
     assert_eq!(app.actor("jobs").await["parent"], "root");
+    assert_eq!(app.actor("alerts").await["mailbox_capacity"], 256);
 }
 
 #[actix_rt::test]

@@ -147,7 +147,7 @@ async fn tree(strategy: Strategy, children: &[(&str, RestartType)]) -> Tree {
         .await
         .unwrap();
     let metrics = Metrics::new();
-    let recorder = Recorder::spawn(db, metrics.clone(), AlertSink::new(metrics));
+    let recorder = Recorder::spawn(db, metrics.clone(), AlertSink::new(metrics, 16));
     let registry = ActorRegistry::default();
     let seen = Shared::default();
     let spec = SupervisorSpec {
@@ -162,6 +162,7 @@ async fn tree(strategy: Strategy, children: &[(&str, RestartType)]) -> Tree {
             cap: Duration::from_millis(40),
         },
         stop_timeout: Duration::from_secs(2),
+        mailbox_capacity: 64,
         children: children.iter().map(|(n, r)| probe(n, *r, &seen)).collect(),
     };
     let root = Supervisor::root(spec, recorder, registry.clone()).start();
