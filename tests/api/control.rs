@@ -1,12 +1,11 @@
 //! The control endpoint's contract: health, readiness, metrics, and clear errors for bad input.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{assert_promtool_accepts, spawn_app};
 
 #[actix_rt::test]
 async fn health_and_readiness_report_a_healthy_service() {
@@ -87,26 +86,7 @@ async fn metrics_pass_promtool_and_cover_the_runtime_families() {
     assert!(text.contains("fplsync_job_runs_total{kind=\"test-panic\",outcome=\"failed\"} 1"));
     assert!(text.contains("fplsync_actor_state{actor=\"job:test-panic\",state=\"running\"} 1"));
 
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is installed (.ci/services installs it)");
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = promtool.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_promtool_accepts(&text);
 }
 
 #[actix_rt::test]

@@ -3,8 +3,6 @@
 //! truncated JSON, paged tables, a run of 5xx).
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -17,7 +15,7 @@ use fplsync::fpl::{BreakerState, FplClient, FplError, Priority, samples};
 use fplsync::metrics::Metrics;
 use serde_json::json;
 
-use crate::helpers::eventually;
+use crate::helpers::{assert_promtool_accepts, eventually};
 
 const UPDATE_PAGE: &str = "<!DOCTYPE html><html><head><title>Fantasy Premier League</title>\
     </head><body><h1>The game is being updated.</h1></body></html>";
@@ -453,24 +451,5 @@ async fn the_fpl_metrics_pass_promtool() {
             "{family} missing"
         );
     }
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is installed (.ci/services installs it)");
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = promtool.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics failed:\n{}{}\n{text}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_promtool_accepts(&text);
 }
