@@ -126,3 +126,22 @@ async fn price_changes_are_reported_and_snapshotted_per_day() {
         .unwrap();
     assert_eq!(days, 2);
 }
+
+#[actix_rt::test]
+async fn datasets_are_the_current_seasons_objects_in_id_order() {
+    use fplsync::fpl::model::Element;
+    use fplsync::meta::datasets::{MetaDataset, load};
+    let db = database().await;
+    assert!(load(&db, MetaDataset::Teams).await.unwrap().is_none());
+    let old: BootstrapStatic = samples::decode(BOOT_2024_25).unwrap();
+    let now: BootstrapStatic = samples::decode(samples::gw38::BOOTSTRAP).unwrap();
+    apply_bootstrap(&db, &old, day(1)).await.unwrap();
+    apply_bootstrap(&db, &now, day(1)).await.unwrap();
+    let players: Vec<Element> =
+        serde_json::from_slice(&load(&db, MetaDataset::Players).await.unwrap().unwrap()).unwrap();
+    assert_eq!(players.len(), now.elements.len());
+    assert!(players.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(players[0], now.elements[0]);
+    let fixtures = load(&db, MetaDataset::Fixtures).await.unwrap().unwrap();
+    assert_eq!(&fixtures[..], b"[]");
+}
