@@ -12,6 +12,7 @@
 //! - [`alerts`]: the alert message, sink and actor.
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
+//! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
@@ -23,6 +24,7 @@ pub mod jobs;
 pub mod kv;
 pub mod metrics;
 pub mod scheduler;
+pub mod sim;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;
