@@ -1,0 +1,560 @@
+//! The real 2025-26 data the simulator replays, decoded once per process from the embedded
+//! samples (`crate::fpl::samples`) and shared, read-only, by every simulator.
+//!
+//! It owns:
+//! - the bootstrap cut into a template (everything but `events`, pre-serialized) plus the 38
+//!   events as JSON values, so a phase's bootstrap is `prefix + events + suffix`;
+//! - the gameweek-38 fixtures and live data in every state the scenario needs — the three real
+//!   snapshots as they are, plus derived ones (not started, all-zero live, one flag flipped);
+//! - the player pool for synthetic squads, the teams and the players' season figures the match
+//!   synthesis draws on;
+//! - the 72 real managers of `league-picks`: their real final picks and the picks as they were
+//!   before the automatic substitutions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::fpl::model::{BootstrapStatic, EntryId, EventLive, Fixture, LiveElement, PicksResponse};
+use crate::fpl::samples::{self, SampleError, gw38};
+
+use super::clock::Phase;
+use super::squad::{ChipKind, LivePoints, Player, Pool, Selection};
+
+/// Which live data a gameweek shows in a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LiveState {
+    /// Deadline passed, nothing played: every player at zero.
+    Zero,
+    /// Matches in play.
+    InPlay,
+    /// All matches finished provisionally, provisional bonus.
+    Provisional,
+    /// Final figures (also served while `finished` but not yet `data_checked`).
+    Final,
+}
+
+impl LiveState {
+    /// The live state of the current gameweek in `phase`; `None` before the deadline.
+    pub fn of(phase: Phase) -> Option<LiveState> {
+        match phase {
+            Phase::PreDeadline | Phase::UpdatingDeadline => None,
+            Phase::DeadlinePassed => Some(LiveState::Zero),
+            Phase::InPlay => Some(LiveState::InPlay),
+            Phase::Provisional => Some(LiveState::Provisional),
+            Phase::Finished | Phase::FlagFlip | Phase::UpdatingFinal | Phase::Final => {
+                Some(LiveState::Final)
+            }
+        }
+    }
+}
+
+/// One fixture of a snapshot: what the simulator reasons with, and the JSON it serves.
+#[derive(Debug, Clone)]
+pub struct FixtureRow {
+    /// The fixture without its `stats` (kept small; the JSON has them).
+    pub info: Fixture,
+    pub json: Bytes,
+}
+
+/// A whole `fixtures/` snapshot.
+pub type FixtureSet = Arc<[FixtureRow]>;
+
+/// The gameweek-38 fixtures in every state of the scenario.
+#[derive(Debug, Clone)]
+pub struct Gw38Fixtures {
+    /// Derived from `8349cd6`: GW38 not started (scores null, minutes 0, no stats).
+    pub not_started: FixtureSet,
+    /// `8349cd6` as captured.
+    pub in_play: FixtureSet,
+    /// `5b1d97c` as captured.
+    pub provisional: FixtureSet,
+    /// `11ca943` as captured.
+    pub final_: FixtureSet,
+    /// `11ca943` with [`Gw38Fixtures::flipped`]'s `finished` false again.
+    pub flag_flip: FixtureSet,
+    /// The fixture whose flag flips.
+    pub flipped: u32,
+}
+
+impl Gw38Fixtures {
+    pub fn for_state(&self, state: Option<LiveState>) -> &FixtureSet {
+        match state {
+            None | Some(LiveState::Zero) => &self.not_started,
+            Some(LiveState::InPlay) => &self.in_play,
+            Some(LiveState::Provisional) => &self.provisional,
+            Some(LiveState::Final) => &self.final_,
+        }
+    }
+}
+
+/// Gameweek-38 live data in one state.
+#[derive(Debug, Clone)]
+pub struct LiveSnapshot {
+    /// The `event/38/live/` body.
+    pub json: Bytes,
+    /// Decoded rows, sorted by id (for element-summary).
+    pub rows: Arc<[LiveElement]>,
+    /// Points and minutes by element (for scoring picks).
+    pub points: Arc<LivePoints>,
+}
+
+/// A player's season figures, for the synthesis of matches.
+#[derive(Debug, Clone, Copy)]
+pub struct PlayerSeason {
+    pub id: u32,
+    pub et: u8,
+    pub team: u16,
+    pub minutes: u32,
+    pub goals: u32,
+    pub assists: u32,
+    pub cost: u32,
+}
+
+/// A team's strengths, for the synthesis of scores.
+#[derive(Debug, Clone, Copy)]
+pub struct TeamStrength {
+    pub id: u16,
+    pub attack_home: u32,
+    pub attack_away: u32,
+    pub defence_home: u32,
+    pub defence_away: u32,
+}
+
+/// One of the 72 real managers of gameweek 38.
+#[derive(Debug, Clone)]
+pub struct RealManager {
+    pub id: u64,
+    /// The real picks response (final: substitutions and captaincy applied).
+    pub final_picks: PicksResponse,
+    /// Its JSON, served as it is once the gameweek is final.
+    pub final_json: Bytes,
+    /// The picks as chosen before the deadline (substitutions undone, armband restored).
+    pub original: Selection,
+}
+
+/// The bootstrap cut around its `events`.
+#[derive(Debug, Clone)]
+pub struct BootstrapTemplate {
+    /// `{"chips":…, …, "events":` — every key before `events`, serialized.
+    pub prefix: Bytes,
+    /// `, "game_config": …}` — every key after it.
+    pub suffix: Bytes,
+    /// The 38 events as captured (GW38 final and data-checked).
+    pub events: Vec<Value>,
+}
+
+/// Everything decoded from the samples.
+#[derive(Debug)]
+pub struct Dataset {
+    pub bootstrap: BootstrapTemplate,
+    /// Real deadline of each gameweek (index 0 = GW1).
+    pub deadlines: Vec<DateTime<Utc>>,
+    pub pool: Pool,
+    pub players: Vec<PlayerSeason>,
+    pub teams: Vec<TeamStrength>,
+    pub fixtures: Gw38Fixtures,
+    /// GW38 live data: zero, in play, provisional, final.
+    pub live: [LiveSnapshot; 4],
+    /// Real managers, by entry id.
+    pub real: Vec<RealManager>,
+}
+
+const EVENTS_MARK: &str = "\"__fplsync_sim_events__\"";
+
+impl Dataset {
+    /// The process-wide dataset, built on first use (a second or so) and shared afterwards.
+    pub fn shared() -> Result<Arc<Dataset>, SampleError> {
+        static SHARED: Mutex<Option<Arc<Dataset>>> = Mutex::new(None);
+        let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = &*slot {
+            return Ok(d.clone());
+        }
+        let d = Arc::new(Dataset::build()?);
+        *slot = Some(d.clone());
+        Ok(d)
+    }
+
+    fn build() -> Result<Dataset, SampleError> {
+        let text = samples::json(gw38::BOOTSTRAP)?;
+        let model: BootstrapStatic = decode(gw38::BOOTSTRAP, &text)?;
+        let mut map: Map<String, Value> = decode(gw38::BOOTSTRAP, &text)?;
+        let events = match map.insert("events".into(), Value::Null) {
+            Some(Value::Array(events)) => events,
+            _ => Vec::new(),
+        };
+        let bootstrap = template(map, events);
+        let deadlines = model.events.iter().map(|e| e.deadline_time).collect();
+        let pool = Pool::new(model.elements.iter().map(|e| {
+            (
+                Player {
+                    id: e.id.0,
+                    et: e.element_type.0,
+                    team: e.team.0,
+                    cost: e.now_cost,
+                },
+                e.selected_by_percent + 0.3,
+            )
+        }));
+        let players = model
+            .elements
+            .iter()
+            .map(|e| PlayerSeason {
+                id: e.id.0,
+                et: e.element_type.0,
+                team: e.team.0,
+                minutes: e.minutes,
+                goals: e.goals_scored,
+                assists: e.assists,
+                cost: e.now_cost,
+            })
+            .collect();
+        let teams = model
+            .teams
+            .iter()
+            .map(|t| TeamStrength {
+                id: t.id.0,
+                attack_home: t.strength_attack_home,
+                attack_away: t.strength_attack_away,
+                defence_home: t.strength_defence_home,
+                defence_away: t.strength_defence_away,
+            })
+            .collect();
+        let fixtures = gw38_fixtures()?;
+        let live = gw38_live()?;
+        let real = real_managers(&pool)?;
+        Ok(Dataset {
+            bootstrap,
+            deadlines,
+            pool,
+            players,
+            teams,
+            fixtures,
+            live,
+            real,
+        })
+    }
+
+    /// The real deadline of gameweek `gw` (1–38).
+    pub fn deadline(&self, gw: u16) -> DateTime<Utc> {
+        self.deadlines[usize::from(gw) - 1]
+    }
+
+    pub fn live_snapshot(&self, state: LiveState) -> &LiveSnapshot {
+        &self.live[state as usize]
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, SampleError> {
+    serde_json::from_str(text).map_err(|source| SampleError::Decode {
+        name: name.to_string(),
+        source,
+    })
+}
+
+fn template(mut map: Map<String, Value>, events: Vec<Value>) -> BootstrapTemplate {
+    map.insert(
+        "events".into(),
+        Value::String(EVENTS_MARK.trim_matches('"').into()),
+    );
+    let whole = serde_json::to_vec(&map).expect("a JSON map serializes");
+    let at = whole
+        .windows(EVENTS_MARK.len())
+        .position(|w| w == EVENTS_MARK.as_bytes())
+        .expect("the events mark is in the template");
+    BootstrapTemplate {
+        prefix: Bytes::copy_from_slice(&whole[..at]),
+        suffix: Bytes::copy_from_slice(&whole[at + EVENTS_MARK.len()..]),
+        events,
+    }
+}
+
+/// Rows of a fixtures sample.
+fn fixture_rows(name: &str) -> Result<Vec<(Value, FixtureRow)>, SampleError> {
+    let values: Vec<Value> = decode(name, &samples::json(name)?)?;
+    values
+        .into_iter()
+        .map(|v| {
+            let row = fixture_row(name, &v)?;
+            Ok((v, row))
+        })
+        .collect()
+}
+
+fn fixture_row(name: &str, v: &Value) -> Result<FixtureRow, SampleError> {
+    let mut info: Fixture =
+        serde_json::from_value(v.clone()).map_err(|source| SampleError::Decode {
+            name: name.to_string(),
+            source,
+        })?;
+    info.stats = Vec::new();
+    Ok(FixtureRow {
+        info,
+        json: Bytes::from(serde_json::to_vec(v).expect("JSON serializes")),
+    })
+}
+
+fn gw38_fixtures() -> Result<Gw38Fixtures, SampleError> {
+    let in_play = fixture_rows(gw38::FIXTURES_IN_PLAY)?;
+    let provisional = fixture_rows(gw38::FIXTURES_PROVISIONAL)?;
+    let final_ = fixture_rows(gw38::FIXTURES_FINAL)?;
+    let is_38 = |r: &FixtureRow| r.info.event.map(|e| e.0) == Some(38);
+    let flipped = final_
+        .iter()
+        .filter(|(_, r)| is_38(r))
+        .map(|(_, r)| r.info.id.0)
+        .max()
+        .unwrap_or(0);
+    let mut not_started = Vec::with_capacity(in_play.len());
+    for (v, r) in &in_play {
+        if is_38(r) {
+            let mut v = v.clone();
+            for (k, new) in [
+                ("started", Value::Bool(false)),
+                ("finished", Value::Bool(false)),
+                ("finished_provisional", Value::Bool(false)),
+                ("minutes", Value::from(0)),
+                ("team_h_score", Value::Null),
+                ("team_a_score", Value::Null),
+                ("stats", Value::Array(Vec::new())),
+            ] {
+                v[k] = new;
+            }
+            not_started.push(fixture_row(gw38::FIXTURES_IN_PLAY, &v)?);
+        } else {
+            not_started.push(r.clone());
+        }
+    }
+    let mut flag_flip = Vec::with_capacity(final_.len());
+    for (v, r) in &final_ {
+        if r.info.id.0 == flipped {
+            let mut v = v.clone();
+            v["finished"] = Value::Bool(false);
+            flag_flip.push(fixture_row(gw38::FIXTURES_FINAL, &v)?);
+        } else {
+            flag_flip.push(r.clone());
+        }
+    }
+    let set = |rows: Vec<(Value, FixtureRow)>| -> FixtureSet {
+        rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>().into()
+    };
+    Ok(Gw38Fixtures {
+        not_started: not_started.into(),
+        in_play: set(in_play),
+        provisional: set(provisional),
+        final_: set(final_),
+        flag_flip: flag_flip.into(),
+        flipped,
+    })
+}
+
+fn live_snapshot(name: &str, text: String) -> Result<LiveSnapshot, SampleError> {
+    let mut live: EventLive = decode(name, &text)?;
+    live.elements.sort_by_key(|e| e.id);
+    let points = LivePoints::new(
+        live.elements
+            .iter()
+            .map(|e| (e.id.0, e.stats.total_points, e.stats.stats.minutes)),
+    );
+    Ok(LiveSnapshot {
+        json: Bytes::from(text),
+        rows: live.elements.into(),
+        points: Arc::new(points),
+    })
+}
+
+fn gw38_live() -> Result<[LiveSnapshot; 4], SampleError> {
+    let in_play_text = samples::json(gw38::LIVE_IN_PLAY)?;
+    // All zero: the in-play rows with every figure at 0 and every fixture at 0 minutes.
+    let mut zero: Value = decode(gw38::LIVE_IN_PLAY, &in_play_text)?;
+    if let Some(rows) = zero["elements"].as_array_mut() {
+        for row in rows {
+            zero_figures(&mut row["stats"]);
+            if let Some(explain) = row["explain"].as_array_mut() {
+                for e in explain {
+                    e["stats"] = serde_json::json!([
+                        {"identifier": "minutes", "points": 0, "value": 0, "points_modification": 0}
+                    ]);
+                }
+            }
+        }
+    }
+    let zero_text = serde_json::to_string(&zero).expect("JSON serializes");
+    Ok([
+        live_snapshot(gw38::LIVE_IN_PLAY, zero_text)?,
+        live_snapshot(gw38::LIVE_IN_PLAY, in_play_text)?,
+        live_snapshot(
+            gw38::LIVE_PROVISIONAL,
+            samples::json(gw38::LIVE_PROVISIONAL)?,
+        )?,
+        live_snapshot(gw38::LIVE_FINAL, samples::json(gw38::LIVE_FINAL)?)?,
+    ])
+}
+
+/// Sets every number of an object to 0, every decimal string to `"0.0"`, every flag to false.
+fn zero_figures(v: &mut Value) {
+    if let Some(map) = v.as_object_mut() {
+        for (_, x) in map.iter_mut() {
+            match x {
+                Value::Number(_) => *x = Value::from(0),
+                Value::String(s) if s.parse::<f64>().is_ok() => {
+                    let decimals = s.split('.').nth(1).map_or(1, str::len);
+                    *x = Value::String(format!("{:.*}", decimals, 0.0));
+                }
+                Value::Bool(_) => *x = Value::Bool(false),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn real_managers(pool: &Pool) -> Result<Vec<RealManager>, SampleError> {
+    let text = samples::json(gw38::LEAGUE_PICKS)?;
+    let models: BTreeMap<EntryId, PicksResponse> = decode(gw38::LEAGUE_PICKS, &text)?;
+    let values: BTreeMap<String, Value> = decode(gw38::LEAGUE_PICKS, &text)?;
+    let values: HashMap<u64, Value> = values
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+        .collect();
+    Ok(models
+        .into_iter()
+        .map(|(id, picks)| {
+            let json = values
+                .get(&id.0)
+                .map(|v| serde_json::to_vec(v).expect("JSON serializes"))
+                .unwrap_or_default();
+            RealManager {
+                id: id.0,
+                original: original_selection(pool, &picks),
+                final_json: Bytes::from(json),
+                final_picks: picks,
+            }
+        })
+        .collect())
+}
+
+/// The picks a real manager made before the deadline, from his final picks: each automatic
+/// substitution undone (the player who went out back in the eleven, outs first within their
+/// position so that re-applying the rules picks the same substitutes), multipliers as chosen.
+pub fn original_selection(pool: &Pool, resp: &PicksResponse) -> Selection {
+    let mut picks = resp.picks.clone();
+    picks.sort_by_key(|p| p.position);
+    let player = |p: &crate::fpl::model::Pick| {
+        pool.get(p.element.0).unwrap_or(Player {
+            id: p.element.0,
+            et: p.element_type.map_or(3, |t| t.0),
+            team: 0,
+            cost: 0,
+        })
+    };
+    let mut order: HashMap<u32, usize> = HashMap::new();
+    for (n, sub) in resp.automatic_subs.iter().enumerate() {
+        let at = |id: u32| picks.iter().position(|p| p.element.0 == id);
+        if let (Some(a), Some(b)) = (at(sub.element_in.0), at(sub.element_out.0)) {
+            picks.swap(a, b);
+            order.insert(sub.element_out.0, n);
+        }
+    }
+    let eleven = 11.min(picks.len());
+    picks[..eleven].sort_by_key(|p| {
+        (
+            player(p).et,
+            order.get(&p.element.0).copied().unwrap_or(usize::MAX),
+        )
+    });
+    let players: Vec<Player> = picks.iter().map(player).collect();
+    let index =
+        |flag: fn(&crate::fpl::model::Pick) -> bool| picks.iter().position(flag).unwrap_or(0) as u8;
+    Selection {
+        picks: players.try_into().unwrap_or(
+            [Player {
+                id: 0,
+                et: 1,
+                team: 0,
+                cost: 0,
+            }; 15],
+        ),
+        captain: index(|p| p.is_captain),
+        vice: index(|p| p.is_vice_captain),
+        chip: resp
+            .active_chip
+            .as_ref()
+            .and_then(|c| ChipKind::from_api(c.as_str())),
+        transfers: resp.entry_history.event_transfers.min(255) as u8,
+        cost: resp.entry_history.event_transfers_cost.clamp(0, 255) as u8,
+        bank: resp.entry_history.bank,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::squad::score;
+
+    #[test]
+    fn rescoring_the_original_picks_of_the_72_real_managers_reproduces_fpl() {
+        let d = Dataset::shared().unwrap();
+        let live = &d.live_snapshot(LiveState::Final).points;
+        assert_eq!(d.real.len(), 72);
+        for m in &d.real {
+            let real = &m.final_picks;
+            let s = score(&m.original, live, true);
+            assert_eq!(s.points, real.entry_history.points, "entry {}", m.id);
+            assert_eq!(
+                s.bench_points, real.entry_history.points_on_bench,
+                "{}",
+                m.id
+            );
+            let subs: Vec<(u32, u32)> = real
+                .automatic_subs
+                .iter()
+                .map(|s| (s.element_in.0, s.element_out.0))
+                .collect();
+            assert_eq!(s.subs(), subs.as_slice(), "entry {}", m.id);
+            // Same multiplier and the same bench, player by player (FPL's order of equal
+            // positions inside the eleven cannot be recovered, so it is not compared).
+            for p in &real.picks {
+                let ours = s.picks.iter().find(|q| q.player.id == p.element.0).unwrap();
+                assert_eq!(ours.multiplier, p.multiplier, "entry {} {:?}", m.id, p);
+                assert_eq!(ours.position > 11, p.position > 11, "entry {}", m.id);
+                if p.position > 11 {
+                    assert_eq!(ours.position, p.position, "entry {}", m.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn derived_snapshots_differ_from_the_real_ones_only_where_intended() {
+        let d = Dataset::shared().unwrap();
+        let f = &d.fixtures;
+        let gw38 = |set: &FixtureSet| -> Vec<Fixture> {
+            set.iter()
+                .filter(|r| r.info.event.map(|e| e.0) == Some(38))
+                .map(|r| r.info.clone())
+                .collect()
+        };
+        assert!(
+            gw38(&f.not_started)
+                .iter()
+                .all(|x| x.started == Some(false) && x.team_h_score.is_none())
+        );
+        let flipped: Vec<_> = gw38(&f.flag_flip)
+            .into_iter()
+            .filter(|x| !x.finished)
+            .collect();
+        assert_eq!(flipped.len(), 1);
+        assert_eq!(flipped[0].id.0, f.flipped);
+        let zero: EventLive =
+            serde_json::from_slice(&d.live_snapshot(LiveState::Zero).json).unwrap();
+        assert_eq!(zero.elements.len(), 840);
+        assert!(
+            zero.elements
+                .iter()
+                .all(|e| e.stats.total_points == 0 && e.stats.stats.minutes == 0)
+        );
+    }
+}
