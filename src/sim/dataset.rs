@@ -16,9 +16,13 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
-use crate::fpl::model::{BootstrapStatic, EntryId, EventLive, Fixture, LiveElement, PicksResponse};
+use crate::fpl::model::{
+    EntryId, EventLive, ExplainStat, Fixture, LiveElement, LiveStats, PicksResponse, PlayerStats,
+    Team,
+};
 use crate::fpl::samples::{self, SampleError, gw38};
 
 use super::clock::Phase;
@@ -139,9 +143,9 @@ pub struct RealManager {
 /// The bootstrap cut around its `events`.
 #[derive(Debug, Clone)]
 pub struct BootstrapTemplate {
-    /// `{"chips":…, …, "events":` — every key before `events`, serialized.
+    /// The sample's text up to the `events` array.
     pub prefix: Bytes,
-    /// `, "game_config": …}` — every key after it.
+    /// The sample's text after it.
     pub suffix: Bytes,
     /// The 38 events as captured (GW38 final and data-checked).
     pub events: Vec<Value>,
@@ -163,7 +167,31 @@ pub struct Dataset {
     pub real: Vec<RealManager>,
 }
 
-const EVENTS_MARK: &str = "\"__fplsync_sim_events__\"";
+/// The slice of the bootstrap the simulator reasons with (everything else is served as is).
+#[derive(Deserialize)]
+struct SlimBootstrap {
+    events: Vec<SlimEvent>,
+    teams: Vec<Team>,
+    elements: Vec<SlimElement>,
+}
+
+#[derive(Deserialize)]
+struct SlimEvent {
+    deadline_time: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct SlimElement {
+    id: u32,
+    element_type: u8,
+    team: u16,
+    now_cost: u32,
+    #[serde(with = "crate::fpl::model::decimal")]
+    selected_by_percent: f64,
+    minutes: u32,
+    goals_scored: u32,
+    assists: u32,
+}
 
 impl Dataset {
     /// The process-wide dataset, built on first use (a second or so) and shared afterwards.
@@ -178,41 +206,42 @@ impl Dataset {
         Ok(d)
     }
 
+    /// Decodes only what is needed, into typed values: a `serde_json::Value` of the whole
+    /// bootstrap would cost ~15 MB of small allocations that the allocator keeps afterwards.
     fn build() -> Result<Dataset, SampleError> {
         let text = samples::json(gw38::BOOTSTRAP)?;
-        let model: BootstrapStatic = decode(gw38::BOOTSTRAP, &text)?;
-        let mut map: Map<String, Value> = decode(gw38::BOOTSTRAP, &text)?;
-        let events = match map.insert("events".into(), Value::Null) {
-            Some(Value::Array(events)) => events,
-            _ => Vec::new(),
-        };
-        let bootstrap = template(map, events);
-        let deadlines = model.events.iter().map(|e| e.deadline_time).collect();
-        let pool = Pool::new(model.elements.iter().map(|e| {
+        let slim: SlimBootstrap = decode(gw38::BOOTSTRAP, &text)?;
+        let bootstrap = template(&text).ok_or_else(|| SampleError::Decode {
+            name: gw38::BOOTSTRAP.into(),
+            source: serde::de::Error::custom("no top-level `events` array"),
+        })?;
+        drop(text);
+        let deadlines = slim.events.iter().map(|e| e.deadline_time).collect();
+        let pool = Pool::new(slim.elements.iter().map(|e| {
             (
                 Player {
-                    id: e.id.0,
-                    et: e.element_type.0,
-                    team: e.team.0,
+                    id: e.id,
+                    et: e.element_type,
+                    team: e.team,
                     cost: e.now_cost,
                 },
                 e.selected_by_percent + 0.3,
             )
         }));
-        let players = model
+        let players = slim
             .elements
             .iter()
             .map(|e| PlayerSeason {
-                id: e.id.0,
-                et: e.element_type.0,
-                team: e.team.0,
+                id: e.id,
+                et: e.element_type,
+                team: e.team,
                 minutes: e.minutes,
                 goals: e.goals_scored,
                 assists: e.assists,
                 cost: e.now_cost,
             })
             .collect();
-        let teams = model
+        let teams = slim
             .teams
             .iter()
             .map(|t| TeamStrength {
@@ -255,46 +284,102 @@ fn decode<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, S
     })
 }
 
-fn template(mut map: Map<String, Value>, events: Vec<Value>) -> BootstrapTemplate {
-    map.insert(
-        "events".into(),
-        Value::String(EVENTS_MARK.trim_matches('"').into()),
-    );
-    let whole = serde_json::to_vec(&map).expect("a JSON map serializes");
-    let at = whole
-        .windows(EVENTS_MARK.len())
-        .position(|w| w == EVENTS_MARK.as_bytes())
-        .expect("the events mark is in the template");
-    BootstrapTemplate {
-        prefix: Bytes::copy_from_slice(&whole[..at]),
-        suffix: Bytes::copy_from_slice(&whole[at + EVENTS_MARK.len()..]),
-        events,
+/// The byte range of the value of top-level key `key` in the JSON object `text` (keys of
+/// nested objects are skipped; strings and escapes are respected).
+pub fn top_level_value(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let is_key = depth == 1 && &text[start..i.min(b.len())] == key;
+                i += 1;
+                if is_key {
+                    while i < b.len() && b[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    if b.get(i) == Some(&b':') {
+                        return value_span(b, i + 1);
+                    }
+                }
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
     }
+    None
 }
 
-/// Rows of a fixtures sample.
-fn fixture_rows(name: &str) -> Result<Vec<(Value, FixtureRow)>, SampleError> {
-    let values: Vec<Value> = decode(name, &samples::json(name)?)?;
-    values
-        .into_iter()
-        .map(|v| {
-            let row = fixture_row(name, &v)?;
-            Ok((v, row))
-        })
-        .collect()
+/// The span of the JSON value starting at or after `from` (whitespace skipped).
+fn value_span(b: &[u8], from: usize) -> Option<std::ops::Range<usize>> {
+    let mut i = from;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let start = i;
+    let mut depth = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 0 {
+                    return Some(start..i + 1);
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            // A scalar ends at the next delimiter.
+            c if depth == 0 && (c == b',' || c == b'}' || c == b']' || c.is_ascii_whitespace()) => {
+                return Some(start..i);
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(start..i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (depth == 0 && start < b.len()).then_some(start..b.len())
 }
 
-fn fixture_row(name: &str, v: &Value) -> Result<FixtureRow, SampleError> {
-    let mut info: Fixture =
-        serde_json::from_value(v.clone()).map_err(|source| SampleError::Decode {
-            name: name.to_string(),
-            source,
-        })?;
-    info.stats = Vec::new();
-    Ok(FixtureRow {
-        info,
-        json: Bytes::from(serde_json::to_vec(v).expect("JSON serializes")),
+/// Cuts the bootstrap around its `events` array; everything else is kept byte for byte.
+fn template(text: &str) -> Option<BootstrapTemplate> {
+    let span = top_level_value(text, "events")?;
+    let events: Vec<Value> = serde_json::from_str(&text[span.clone()]).ok()?;
+    Some(BootstrapTemplate {
+        prefix: Bytes::copy_from_slice(&text.as_bytes()[..span.start]),
+        suffix: Bytes::copy_from_slice(&text.as_bytes()[span.end..]),
+        events,
     })
+}
+
+/// A fixtures sample, decoded and re-serialized row by row (the model has every field).
+fn fixture_rows(name: &str) -> Result<Vec<FixtureRow>, SampleError> {
+    let fixtures: Vec<Fixture> = decode(name, &samples::json(name)?)?;
+    Ok(fixtures.into_iter().map(fixture_row).collect())
+}
+
+fn fixture_row(mut fixture: Fixture) -> FixtureRow {
+    let json = Bytes::from(serde_json::to_vec(&fixture).expect("a fixture serializes"));
+    fixture.stats = Vec::new();
+    FixtureRow {
+        info: fixture,
+        json,
+    }
 }
 
 fn gw38_fixtures() -> Result<Gw38Fixtures, SampleError> {
@@ -304,134 +389,151 @@ fn gw38_fixtures() -> Result<Gw38Fixtures, SampleError> {
     let is_38 = |r: &FixtureRow| r.info.event.map(|e| e.0) == Some(38);
     let flipped = final_
         .iter()
-        .filter(|(_, r)| is_38(r))
-        .map(|(_, r)| r.info.id.0)
+        .filter(|r| is_38(r))
+        .map(|r| r.info.id.0)
         .max()
         .unwrap_or(0);
-    let mut not_started = Vec::with_capacity(in_play.len());
-    for (v, r) in &in_play {
-        if is_38(r) {
-            let mut v = v.clone();
-            for (k, new) in [
-                ("started", Value::Bool(false)),
-                ("finished", Value::Bool(false)),
-                ("finished_provisional", Value::Bool(false)),
-                ("minutes", Value::from(0)),
-                ("team_h_score", Value::Null),
-                ("team_a_score", Value::Null),
-                ("stats", Value::Array(Vec::new())),
-            ] {
-                v[k] = new;
+    // Unchanged rows share their bytes with the snapshot they come from.
+    let not_started: Vec<FixtureRow> = in_play
+        .iter()
+        .map(|r| {
+            if !is_38(r) {
+                return r.clone();
             }
-            not_started.push(fixture_row(gw38::FIXTURES_IN_PLAY, &v)?);
-        } else {
-            not_started.push(r.clone());
-        }
-    }
-    let mut flag_flip = Vec::with_capacity(final_.len());
-    for (v, r) in &final_ {
-        if r.info.id.0 == flipped {
-            let mut v = v.clone();
-            v["finished"] = Value::Bool(false);
-            flag_flip.push(fixture_row(gw38::FIXTURES_FINAL, &v)?);
-        } else {
-            flag_flip.push(r.clone());
-        }
-    }
-    let set = |rows: Vec<(Value, FixtureRow)>| -> FixtureSet {
-        rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>().into()
-    };
+            let mut f = r.info.clone();
+            f.started = Some(false);
+            f.finished = false;
+            f.finished_provisional = false;
+            f.minutes = 0;
+            f.team_h_score = None;
+            f.team_a_score = None;
+            fixture_row(f)
+        })
+        .collect();
+    let flag_flip: Vec<FixtureRow> = final_
+        .iter()
+        .map(|r| {
+            if r.info.id.0 != flipped {
+                return r.clone();
+            }
+            let mut f: Fixture = serde_json::from_slice(&r.json).expect("our own JSON decodes");
+            f.finished = false;
+            fixture_row(f)
+        })
+        .collect();
     Ok(Gw38Fixtures {
         not_started: not_started.into(),
-        in_play: set(in_play),
-        provisional: set(provisional),
-        final_: set(final_),
+        in_play: in_play.into(),
+        provisional: provisional.into(),
+        final_: final_.into(),
         flag_flip: flag_flip.into(),
         flipped,
     })
 }
 
-fn live_snapshot(name: &str, text: String) -> Result<LiveSnapshot, SampleError> {
-    let mut live: EventLive = decode(name, &text)?;
-    live.elements.sort_by_key(|e| e.id);
+fn live_snapshot(json: Bytes, mut rows: Vec<LiveElement>) -> LiveSnapshot {
+    rows.sort_by_key(|e| e.id);
     let points = LivePoints::new(
-        live.elements
-            .iter()
+        rows.iter()
             .map(|e| (e.id.0, e.stats.total_points, e.stats.stats.minutes)),
     );
-    Ok(LiveSnapshot {
-        json: Bytes::from(text),
-        rows: live.elements.into(),
+    LiveSnapshot {
+        json,
+        rows: rows.into(),
         points: Arc::new(points),
-    })
+    }
+}
+
+fn sample_snapshot(name: &str) -> Result<LiveSnapshot, SampleError> {
+    let text = samples::json(name)?;
+    let live: EventLive = decode(name, &text)?;
+    Ok(live_snapshot(Bytes::from(text), live.elements))
 }
 
 fn gw38_live() -> Result<[LiveSnapshot; 4], SampleError> {
-    let in_play_text = samples::json(gw38::LIVE_IN_PLAY)?;
+    let in_play = sample_snapshot(gw38::LIVE_IN_PLAY)?;
     // All zero: the in-play rows with every figure at 0 and every fixture at 0 minutes.
-    let mut zero: Value = decode(gw38::LIVE_IN_PLAY, &in_play_text)?;
-    if let Some(rows) = zero["elements"].as_array_mut() {
-        for row in rows {
-            zero_figures(&mut row["stats"]);
-            if let Some(explain) = row["explain"].as_array_mut() {
-                for e in explain {
-                    e["stats"] = serde_json::json!([
-                        {"identifier": "minutes", "points": 0, "value": 0, "points_modification": 0}
-                    ]);
-                }
+    let zero: Vec<LiveElement> = in_play
+        .rows
+        .iter()
+        .map(|row| {
+            let mut row = row.clone();
+            zero_stats(&mut row.stats);
+            for e in &mut row.explain {
+                e.stats = vec![ExplainStat {
+                    identifier: "minutes".into(),
+                    points: 0,
+                    value: 0,
+                    points_modification: Some(0),
+                }];
             }
-        }
-    }
-    let zero_text = serde_json::to_string(&zero).expect("JSON serializes");
+            row
+        })
+        .collect();
+    let zero_json = serde_json::to_vec(&EventLive {
+        elements: zero.clone(),
+    })
+    .expect("serializes");
     Ok([
-        live_snapshot(gw38::LIVE_IN_PLAY, zero_text)?,
-        live_snapshot(gw38::LIVE_IN_PLAY, in_play_text)?,
-        live_snapshot(
-            gw38::LIVE_PROVISIONAL,
-            samples::json(gw38::LIVE_PROVISIONAL)?,
-        )?,
-        live_snapshot(gw38::LIVE_FINAL, samples::json(gw38::LIVE_FINAL)?)?,
+        live_snapshot(Bytes::from(zero_json), zero),
+        in_play,
+        sample_snapshot(gw38::LIVE_PROVISIONAL)?,
+        sample_snapshot(gw38::LIVE_FINAL)?,
     ])
 }
 
-/// Sets every number of an object to 0, every decimal string to `"0.0"`, every flag to false.
-fn zero_figures(v: &mut Value) {
-    if let Some(map) = v.as_object_mut() {
-        for (_, x) in map.iter_mut() {
-            match x {
-                Value::Number(_) => *x = Value::from(0),
-                Value::String(s) if s.parse::<f64>().is_ok() => {
-                    let decimals = s.split('.').nth(1).map_or(1, str::len);
-                    *x = Value::String(format!("{:.*}", decimals, 0.0));
-                }
-                Value::Bool(_) => *x = Value::Bool(false),
-                _ => {}
-            }
+/// Every figure at 0 (optional ones stay absent).
+fn zero_stats(s: &mut LiveStats) {
+    let p = &mut s.stats;
+    let zero = |o: &mut Option<u32>| {
+        if o.is_some() {
+            *o = Some(0);
         }
-    }
+    };
+    zero(&mut p.starts);
+    zero(&mut p.clearances_blocks_interceptions);
+    zero(&mut p.recoveries);
+    zero(&mut p.tackles);
+    zero(&mut p.defensive_contribution);
+    *p = PlayerStats {
+        minutes: 0,
+        goals_scored: 0,
+        assists: 0,
+        clean_sheets: 0,
+        goals_conceded: 0,
+        own_goals: 0,
+        penalties_saved: 0,
+        penalties_missed: 0,
+        yellow_cards: 0,
+        red_cards: 0,
+        saves: 0,
+        bonus: 0,
+        bps: 0,
+        influence: 0.0,
+        creativity: 0.0,
+        threat: 0.0,
+        ict_index: 0.0,
+        expected_goals: 0.0,
+        expected_assists: 0.0,
+        expected_goal_involvements: 0.0,
+        expected_goals_conceded: 0.0,
+        ..p.clone()
+    };
+    s.total_points = 0;
+    s.in_dreamteam = false;
+    s.played = s.played.map(|_| false);
 }
 
 fn real_managers(pool: &Pool) -> Result<Vec<RealManager>, SampleError> {
     let text = samples::json(gw38::LEAGUE_PICKS)?;
     let models: BTreeMap<EntryId, PicksResponse> = decode(gw38::LEAGUE_PICKS, &text)?;
-    let values: BTreeMap<String, Value> = decode(gw38::LEAGUE_PICKS, &text)?;
-    let values: HashMap<u64, Value> = values
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
-        .collect();
     Ok(models
         .into_iter()
-        .map(|(id, picks)| {
-            let json = values
-                .get(&id.0)
-                .map(|v| serde_json::to_vec(v).expect("JSON serializes"))
-                .unwrap_or_default();
-            RealManager {
-                id: id.0,
-                original: original_selection(pool, &picks),
-                final_json: Bytes::from(json),
-                final_picks: picks,
-            }
+        .map(|(id, picks)| RealManager {
+            id: id.0,
+            original: original_selection(pool, &picks),
+            final_json: Bytes::from(serde_json::to_vec(&picks).expect("serializes")),
+            final_picks: picks,
         })
         .collect())
 }
@@ -525,6 +627,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_events_array_is_found_at_the_top_level_only() {
+        let text =
+            r#"{"a": {"events": 1}, "s": "x\"events\"", "events" : [{"id": 1}, "]"], "z": 2}"#;
+        let span = top_level_value(text, "events").unwrap();
+        assert_eq!(&text[span], r#"[{"id": 1}, "]"]"#);
+        let span = top_level_value(text, "z").unwrap();
+        assert_eq!(&text[span], "2");
+        assert_eq!(top_level_value(text, "missing"), None);
     }
 
     #[test]

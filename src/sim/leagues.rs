@@ -8,6 +8,7 @@
 //!   a round-robin drawn by the circle method (an odd field meets the "AVERAGE" opponent).
 
 use std::cmp::Reverse;
+use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
@@ -17,7 +18,7 @@ use crate::fpl::model::{
     LeagueId, LeagueInfo, Page,
 };
 
-use super::squad::{LAST_GW, score};
+use super::squad::{Compact, LAST_GW, score};
 use super::world::World;
 
 pub const CLASSIC_LEAGUE: u64 = 1;
@@ -83,13 +84,31 @@ fn rank_by(key: &[i32], id: impl Fn(usize) -> u64) -> (Vec<u32>, Vec<u32>, Vec<u
     (order, rank, rank_sort)
 }
 
+/// A manager's points in a gameweek that is over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FinalPoints {
+    pub points: i16,
+    pub cost: u8,
+}
+
+impl FinalPoints {
+    fn net(self) -> i16 {
+        self.points - i16::from(self.cost)
+    }
+}
+
 /// Scores every manager at step `index`.
+///
+/// The first table of a gameweek walks every manager's squad chain (regenerating squads,
+/// transfers and line-ups); it keeps the net points of gameweeks that are over and the current
+/// gameweek's selections, so the tables of its later phases only re-score.
 pub fn compute_table(world: &World, index: usize) -> Table {
     let step = world.step(index);
     let managers = &world.managers;
     let n = managers.count();
     let first = managers.first_gw();
     let upto = World::visible_gw(step);
+    let completed = World::completed_gw(step);
     let gws: Vec<u16> = (first..=upto).collect();
     let k = gws.len();
     let lives: Vec<_> = gws
@@ -101,33 +120,93 @@ pub fn compute_table(world: &World, index: usize) -> Table {
         })
         .collect();
     let mut nets = vec![0i16; n * k];
-    let mut total = vec![0i32; n];
-    let mut event_total = vec![0i32; n];
     let mut event_points = vec![0i32; n];
-    for idx in 0..n {
-        let base = world.base_total(idx);
-        let mut sum = 0;
-        managers.walk(idx, upto, |gw, sel, _| {
-            let j = usize::from(gw - first);
-            let (live, final_rules) = &lives[j];
-            let s = score(sel, live, *final_rules);
-            let net = s.points - i32::from(sel.cost);
-            nets[idx * k + j] = net as i16;
-            sum += net;
-            if j + 1 == k {
-                event_total[idx] = net;
+    // Only gameweeks over at this step may use final figures (the clock can go back).
+    let cached: Vec<Option<Arc<Vec<FinalPoints>>>> = gws
+        .iter()
+        .map(|&gw| (gw <= completed).then(|| world.final_points(gw)).flatten())
+        .collect();
+    let current_sels = (k > 0).then(|| world.selections(upto)).flatten();
+    let fast = k > 0
+        && cached[..k - 1].iter().all(Option::is_some)
+        && (cached[k - 1].is_some() || current_sels.is_some());
+    if fast {
+        for (j, c) in cached.iter().enumerate() {
+            if let Some(c) = c {
+                for idx in 0..n {
+                    nets[idx * k + j] = c[idx].net();
+                    if j + 1 == k {
+                        event_points[idx] = i32::from(c[idx].points);
+                    }
+                }
+            }
+        }
+        if let (None, Some(sels)) = (&cached[k - 1], &current_sels) {
+            let (live, final_rules) = &lives[k - 1];
+            for idx in 0..n {
+                let sel = sels[idx].expand(&world.data.pool);
+                let s = score(&sel, live, *final_rules);
+                nets[idx * k + k - 1] = (s.points - i32::from(sel.cost)) as i16;
                 event_points[idx] = s.points;
             }
-        });
-        total[idx] = base + sum;
-        if k == 0 {
-            let last = managers
-                .early_points(idx, base)
-                .last()
-                .copied()
-                .unwrap_or(0);
-            event_total[idx] = last;
-            event_points[idx] = last;
+        }
+    } else if k > 0 {
+        // Gameweeks already cached need no line-ups: walk from the first one that is not.
+        let from = cached
+            .iter()
+            .position(Option::is_none)
+            .map_or(upto, |j| gws[j]);
+        let mut sels = Vec::with_capacity(n);
+        let mut points = vec![FinalPoints::default(); n * k];
+        for (j, c) in cached.iter().enumerate() {
+            if let Some(c) = c {
+                for idx in 0..n {
+                    points[idx * k + j] = c[idx];
+                    nets[idx * k + j] = c[idx].net();
+                }
+            }
+        }
+        for idx in 0..n {
+            managers.walk_from(idx, from, upto, |gw, sel, _| {
+                let j = usize::from(gw - first);
+                let (live, final_rules) = &lives[j];
+                let s = score(sel, live, *final_rules);
+                points[idx * k + j] = FinalPoints {
+                    points: s.points as i16,
+                    cost: sel.cost,
+                };
+                nets[idx * k + j] = points[idx * k + j].net();
+                if j + 1 == k {
+                    event_points[idx] = s.points;
+                    sels.push(Compact::of(sel));
+                }
+            });
+        }
+        for (j, &gw) in gws.iter().enumerate() {
+            if gw <= completed && cached[j].is_none() {
+                let column = (0..n).map(|idx| points[idx * k + j]).collect();
+                world.keep_final_points(gw, Arc::new(column));
+            }
+        }
+        world.keep_selections(upto, Arc::new(sels));
+    }
+    let mut total = vec![0i32; n];
+    let mut event_total = vec![0i32; n];
+    for idx in 0..n {
+        let base = world.base_total(idx);
+        let row = &nets[idx * k..(idx + 1) * k];
+        total[idx] = base + row.iter().map(|&x| i32::from(x)).sum::<i32>();
+        match row.last() {
+            Some(&last) => event_total[idx] = i32::from(last),
+            None => {
+                let last = managers
+                    .early_points(idx, base)
+                    .last()
+                    .copied()
+                    .unwrap_or(0);
+                event_total[idx] = last;
+                event_points[idx] = last;
+            }
         }
     }
     let averages = (0..k)

@@ -171,19 +171,32 @@ impl Managers {
     }
 
     /// Visits `gw` and its selection and transfers for every simulated gameweek up to `upto`.
-    pub fn walk(&self, idx: usize, upto: u16, mut visit: impl FnMut(u16, &Selection, &[Transfer])) {
-        if upto < self.first_gw {
+    pub fn walk(&self, idx: usize, upto: u16, visit: impl FnMut(u16, &Selection, &[Transfer])) {
+        self.walk_from(idx, self.first_gw, upto, visit);
+    }
+
+    /// Like [`Managers::walk`], visiting only gameweeks `from..=upto` (cheaper: no line-ups
+    /// are drawn for the gameweeks skipped).
+    pub fn walk_from(
+        &self,
+        idx: usize,
+        from: u16,
+        upto: u16,
+        mut visit: impl FnMut(u16, &Selection, &[Transfer]),
+    ) {
+        let from = from.max(self.first_gw);
+        if upto < from {
             return;
         }
         match self.real(idx) {
             Some(m) => {
-                for gw in self.first_gw..=upto.min(LAST_GW) {
+                for gw in from..=upto.min(LAST_GW) {
                     visit(gw, &real_selection(m, gw), &[]);
                 }
             }
             None => {
                 let (pool, id) = (&self.data.pool, self.id(idx));
-                squad::walk(pool, self.seed, id, self.first_gw, upto, visit);
+                squad::walk(pool, self.seed, id, from, upto, visit);
             }
         }
     }

@@ -23,11 +23,11 @@ use crate::fpl::model::{
 use super::clock::{Clock, GAMEWEEK_CYCLE, Phase, Step, Timeline};
 use super::dataset::{Dataset, FixtureRow, LiveState, PlayerSeason};
 use super::faults::{Faults, Stats};
-use super::leagues::{self, H2hTable, Table};
+use super::leagues::{self, FinalPoints, H2hTable, Table};
 use super::managers::Managers;
 use super::rng::{hash, label};
 use super::season::Season;
-use super::squad::{FIRST_GW, LAST_GW, LivePoints, Scored, Selection, Transfer, score};
+use super::squad::{Compact, FIRST_GW, LAST_GW, LivePoints, Scored, Selection, Transfer, score};
 use super::{Scenario, SimConfig};
 
 /// A one-entry cache: the value for the last key asked. The lock is held while computing, so
@@ -87,6 +87,10 @@ pub struct World {
     table: Slot<usize, Arc<Table>>,
     h2h: Slot<usize, Arc<H2hTable>>,
     synth_live: Mutex<VecDeque<((u16, LiveState), Bytes)>>,
+    /// Every manager's points in gameweeks that are over (they never change again).
+    final_points: Mutex<HashMap<u16, Arc<Vec<FinalPoints>>>>,
+    /// Every manager's selection of the gameweek in play, so that a new phase only re-scores.
+    selections: Mutex<Option<(u16, Arc<Vec<Compact>>)>>,
 }
 
 impl World {
@@ -152,6 +156,8 @@ impl World {
             table: Slot::new(),
             h2h: Slot::new(),
             synth_live: Mutex::new(VecDeque::new()),
+            final_points: Mutex::new(HashMap::new()),
+            selections: Mutex::new(None),
         };
         // A real manager's total before the first simulated gameweek: his real total before
         // gameweek 38, less what he scores in the synthesized gameweeks 30–37.
@@ -276,6 +282,30 @@ impl World {
             });
         });
         out
+    }
+
+    /// Cached points of every manager in `gw`, once it is over.
+    pub(super) fn final_points(&self, gw: u16) -> Option<Arc<Vec<FinalPoints>>> {
+        let cache = self.final_points.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&gw).cloned()
+    }
+
+    pub(super) fn keep_final_points(&self, gw: u16, points: Arc<Vec<FinalPoints>>) {
+        let mut cache = self.final_points.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(gw, points);
+    }
+
+    /// Cached selections of every manager in `gw`.
+    pub(super) fn selections(&self, gw: u16) -> Option<Arc<Vec<Compact>>> {
+        let cache = self.selections.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .as_ref()
+            .filter(|(g, _)| *g == gw)
+            .map(|(_, s)| s.clone())
+    }
+
+    pub(super) fn keep_selections(&self, gw: u16, sels: Arc<Vec<Compact>>) {
+        *self.selections.lock().unwrap_or_else(|e| e.into_inner()) = Some((gw, sels));
     }
 
     /// Every manager's points at step `index` (computed once per step).
