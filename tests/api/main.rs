@@ -1,5 +1,5 @@
 //! The integration tests: one binary, every test against a real application with its own
-//! PostgreSQL database and Redis prefix.
+//! PostgreSQL database and Redis prefix (the simulator's tests need neither).
 
 mod config;
 mod control;
@@ -7,4 +7,5 @@ mod fpl_decode;
 mod helpers;
 mod jobs;
 mod kinds;
+mod sim;
 mod supervision;
