@@ -14,6 +14,7 @@
 //! - [`meta`]: game metadata (validation, change-detecting storage).
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
+//! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
@@ -27,6 +28,7 @@ pub mod meta;
 pub mod metrics;
 pub mod scheduler;
 pub mod scoring;
+pub mod sim;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;

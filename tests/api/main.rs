@@ -1,5 +1,5 @@
 //! The integration tests: one binary, every test against a real application with its own
-//! PostgreSQL database and Redis prefix.
+//! PostgreSQL schema and Redis prefix (the simulator's tests need neither).
 
 mod config;
 mod control;
@@ -9,5 +9,6 @@ mod helpers;
 mod jobs;
 mod kinds;
 mod meta;
+mod sim;
 mod supervision;
 mod tree;
