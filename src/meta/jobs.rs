@@ -3,6 +3,8 @@
 //! or one event's). Each fetches through the shared client at meta priority, validates, writes
 //! only what changed, and logs what it did per table.
 
+use std::time::Duration;
+
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,9 +15,10 @@ use crate::alerts::{Alert, Severity};
 use crate::fpl::Priority;
 use crate::fpl::model::EventId;
 use crate::jobs::{
-    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, NoParams, Trigger,
-    request_run,
+    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, NoParams, RunStatus,
+    Trigger, request_run,
 };
+use crate::store;
 
 pub const BOOTSTRAP: JobKind = JobKind::new("bootstrap");
 pub const FIXTURES: JobKind = JobKind::new("fixtures");
@@ -103,12 +106,6 @@ pub struct FixturesParams {
 
 /// Syncs fixtures with their per-fixture stats.
 pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutcome, JobError> {
-    let Some((season, name)) = sync::current_season(&ctx.deps.db).await? else {
-        request_bootstrap(&ctx).await;
-        return Err(JobError::Transient(anyhow::anyhow!(
-            "no season is known yet; bootstrap requested"
-        )));
-    };
     let payload = match params.event {
         Some(e) => {
             ctx.deps
@@ -118,15 +115,33 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
         }
         None => ctx.deps.fpl.fixtures(Priority::Meta).await?,
     };
-    ctx.progress(50).await?;
-    let (teams, events) = sync::known_ids(&ctx.deps.db, season).await?;
-    if let Err(e) = validate::fixtures(&payload, &teams, &events) {
-        // Unknown teams or events mean our metadata is behind FPL's: refresh it first.
-        request_bootstrap(&ctx).await;
-        return Err(JobError::Transient(anyhow::anyhow!(
-            "{e}; bootstrap requested"
-        )));
-    }
+    ctx.progress(40).await?;
+    // Metadata missing, or behind FPL's (unknown teams or events): refresh it first, once.
+    let mut refreshed = false;
+    let (season, name) = loop {
+        let problem = match sync::current_season(&ctx.deps.db).await? {
+            None => "no season is known yet".to_string(),
+            Some((season, name)) => {
+                let (teams, events) = sync::known_ids(&ctx.deps.db, season).await?;
+                match validate::fixtures(&payload, &teams, &events) {
+                    Ok(()) => break (season, name),
+                    Err(e) => e.to_string(),
+                }
+            }
+        };
+        if refreshed {
+            return Err(JobError::Transient(anyhow::anyhow!(
+                "{problem}, even after a bootstrap"
+            )));
+        }
+        ctx.log(
+            LogLevel::Info,
+            format!("{problem}: running bootstrap first"),
+        )
+        .await?;
+        run_bootstrap_first(&ctx).await?;
+        refreshed = true;
+    };
     let counts = sync::apply_fixtures(&ctx.deps.db, season, &payload).await?;
     ctx.log(LogLevel::Info, describe("fixtures", counts))
         .await?;
@@ -136,10 +151,14 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
     )))
 }
 
-/// Asks for a `bootstrap` run as a dependency; identical requests coalesce into one run.
-pub async fn request_bootstrap(ctx: &JobContext) {
-    let wait = std::time::Duration::from_secs(2);
-    match request_run(
+/// How long a job waits for a `bootstrap` it depends on.
+const DEPENDENCY_WAIT: Duration = Duration::from_secs(20);
+
+/// Requests a `bootstrap` run as a dependency (identical requests coalesce into one run) and
+/// waits for it to end; an error if it does not succeed in time.
+pub async fn run_bootstrap_first(ctx: &JobContext) -> Result<(), JobError> {
+    let wait = Duration::from_secs(2);
+    let requested = request_run(
         &ctx.deps.jobs,
         &ctx.deps.metrics,
         BOOTSTRAP,
@@ -149,15 +168,26 @@ pub async fn request_bootstrap(ctx: &JobContext) {
         wait,
     )
     .await
-    {
-        Ok(e) => {
-            let line = format!("requested bootstrap run {} as a dependency", e.run_id);
-            let _ = ctx.log(LogLevel::Info, line).await;
-        }
-        Err(e) => {
-            let _ = ctx
-                .log(LogLevel::Warn, format!("could not request bootstrap: {e}"))
-                .await;
+    .map_err(|e| JobError::Transient(anyhow::anyhow!("could not request bootstrap: {e}")))?;
+    let run = requested.run_id;
+    ctx.log(LogLevel::Info, format!("waiting for bootstrap run {run}"))
+        .await?;
+    let deadline = tokio::time::Instant::now() + DEPENDENCY_WAIT;
+    loop {
+        let status = store::runs::get(&ctx.deps.db, run).await?.map(|r| r.status);
+        match status {
+            Some(RunStatus::Succeeded) => return Ok(()),
+            Some(s) if s.is_final() => {
+                return Err(JobError::Transient(anyhow::anyhow!(
+                    "bootstrap run {run} ended {s}"
+                )));
+            }
+            _ if tokio::time::Instant::now() >= deadline => {
+                return Err(JobError::Transient(anyhow::anyhow!(
+                    "bootstrap run {run} did not finish within {DEPENDENCY_WAIT:?}"
+                )));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
 }

@@ -5,6 +5,7 @@ mod config;
 mod control;
 mod fpl_client;
 mod fpl_decode;
+mod fpl_via_sim;
 mod helpers;
 mod jobs;
 mod kinds;

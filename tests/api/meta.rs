@@ -145,3 +145,141 @@ async fn datasets_are_the_current_seasons_objects_in_id_order() {
     let fixtures = load(&db, MetaDataset::Fixtures).await.unwrap().unwrap();
     assert_eq!(&fixtures[..], b"[]");
 }
+
+mod jobs {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use fplsync::fpl::model::{BootstrapStatic, TeamId};
+    use fplsync::fpl::samples;
+    use fplsync::sim::{RunningSim, SimConfig, Simulator};
+    use serde_json::{Value, json};
+
+    use crate::helpers::{TestApp, spawn_app_with};
+
+    async fn sim() -> RunningSim {
+        Simulator::start(SimConfig {
+            bind: "127.0.0.1:0".into(),
+            speed: 0.0,
+            entries: 0,
+            workers: 1,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn app_on(base_url: String) -> TestApp {
+        spawn_app_with(move |s| {
+            s.fpl.base_url = base_url;
+            s.fpl.rate_per_sec = 100;
+        })
+        .await
+    }
+
+    fn log_lines(run: &Value) -> Vec<String> {
+        run["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["message"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[actix_rt::test]
+    async fn the_bootstrap_job_syncs_the_simulators_metadata_and_a_rerun_writes_nothing() {
+        let sim = sim().await;
+        let app = app_on(sim.base_url()).await;
+        let first = app.trigger("bootstrap", json!({})).await;
+        let run = app.finished_run(first).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        let logs = log_lines(&run);
+        assert!(logs.contains(&"new season 2025-26".to_string()), "{logs:?}");
+        assert!(
+            logs.iter()
+                .any(|l| l.starts_with("players: ") && l.contains(" inserted, 0 updated")),
+            "{logs:?}"
+        );
+
+        let second = app.trigger("bootstrap", json!({})).await;
+        let run = app.finished_run(second).await;
+        assert_eq!(run["status"], "succeeded");
+        let logs = log_lines(&run);
+        let table_lines: Vec<_> = logs.iter().filter(|l| l.contains(" inserted, ")).collect();
+        assert_eq!(table_lines.len(), 6, "{logs:?}");
+        assert!(
+            table_lines
+                .iter()
+                .all(|l| l.contains(": 0 inserted, 0 updated, ")),
+            "{logs:?}"
+        );
+        assert!(
+            logs.last().unwrap().ends_with("nothing changed"),
+            "{logs:?}"
+        );
+    }
+
+    #[actix_rt::test]
+    async fn fixtures_before_any_bootstrap_request_one_as_a_dependency_then_succeed() {
+        let sim = sim().await;
+        let app = app_on(sim.base_url()).await;
+        let run = app.trigger("fixtures", json!({})).await;
+        let run = app.finished_run(run).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        assert_eq!(run["attempt"], 1, "it waited for its dependency: {run}");
+        let deps = app.get("/jobs?kind=bootstrap").await.body;
+        let deps = deps["runs"].as_array().unwrap();
+        assert_eq!(deps.len(), 1, "one coalesced bootstrap run: {deps:?}");
+        assert_eq!(deps[0]["trigger"], "dependency");
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM fixtures")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(stored, 380);
+    }
+
+    #[actix_rt::test]
+    async fn a_bootstrap_with_a_broken_relationship_writes_nothing_and_fails_clearly() {
+        // An FPL stand-in serving a real payload in which one player's team does not exist.
+        let mut broken: BootstrapStatic = samples::decode(samples::gw38::BOOTSTRAP).unwrap();
+        broken.elements[5].team = TeamId(99);
+        let name = broken.elements[5].web_name.clone();
+        let body = serde_json::to_string(&broken).unwrap();
+        let server = HttpServer::new(move || {
+            let body = body.clone();
+            App::new().route(
+                "/api/bootstrap-static/",
+                web::get().to(move || {
+                    let body = body.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(body)
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        actix_rt::spawn(server.run());
+
+        let app = app_on(format!("http://127.0.0.1:{port}/api/")).await;
+        let run = app.trigger("bootstrap", json!({})).await;
+        let run = app.finished_run(run).await;
+        assert_eq!(run["status"], "failed");
+        assert_eq!(run["attempt"], 1, "invalid data is not retried");
+        let error = run["error"].as_str().unwrap();
+        assert!(
+            error.contains(&format!("({name}) references team 99")),
+            "{error}"
+        );
+        for table in ["seasons", "teams", "players", "events"] {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&app.state.db)
+                .await
+                .unwrap();
+            assert_eq!(n, 0, "{table} was written");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The FPL client against the simulator with injected faults: Retry-After honoured, the update
+//! page classified, timeouts retried then failed cleanly, the breaker opening and recovering,
+//! every page of a league read.
+
+use std::time::{Duration, Instant};
+
+use fplsync::Settings;
+use fplsync::fpl::model::{EventId, LeagueId};
+use fplsync::fpl::{BreakerState, FplClient, FplError, Priority};
+use fplsync::metrics::Metrics;
+use fplsync::sim::{Fault, RunningSim, SimConfig, Simulator};
+
+use crate::helpers::eventually;
+
+async fn sim(entries: u32, faults: &[&str]) -> RunningSim {
+    Simulator::start(SimConfig {
+        bind: "127.0.0.1:0".into(),
+        speed: 0.0,
+        entries,
+        workers: 1,
+        faults: faults.iter().map(|f| f.parse::<Fault>().unwrap()).collect(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the simulator starts")
+}
+
+/// A client of `sim` with quick retries; `configure` adjusts the FPL settings.
+fn client(
+    sim: &RunningSim,
+    configure: impl FnOnce(&mut fplsync::config::FplSettings),
+) -> FplClient {
+    let mut settings = Settings::load(None).unwrap().fpl;
+    settings.base_url = sim.base_url();
+    settings.rate_per_sec = 100;
+    settings.backoff_base_ms = 20;
+    settings.backoff_cap_ms = 100;
+    configure(&mut settings);
+    FplClient::new(&settings, Metrics::new()).unwrap()
+}
+
+#[actix_rt::test]
+async fn a_429_from_the_simulator_is_waited_out_for_its_retry_after() {
+    let sim = sim(0, &["event-status:429=every:2,retry-after=1"]).await;
+    let fpl = client(&sim, |_| {});
+    fpl.event_status(Priority::Meta).await.unwrap(); // the first of each pair passes
+    let started = Instant::now();
+    fpl.event_status(Priority::Meta).await.unwrap(); // 429, then the retry passes
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(1), "{waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+}
+
+#[actix_rt::test]
+async fn the_update_page_is_classified_as_fpl_updating() {
+    let sim = sim(0, &["bootstrap-static:update=1"]).await;
+    let fpl = client(&sim, |s| s.max_retries = 1);
+    let err = fpl.bootstrap_static(Priority::Meta).await.unwrap_err();
+    assert!(matches!(err, FplError::Updating), "{err:?}");
+}
+
+#[actix_rt::test]
+async fn a_slow_endpoint_is_retried_then_fails_cleanly_as_a_timeout() {
+    let sim = sim(0, &["fixtures:latency=1500"]).await;
+    let fpl = client(&sim, |s| {
+        s.attempt_timeout_ms = 200;
+        s.max_retries = 2;
+    });
+    let started = Instant::now();
+    let err = fpl.fixtures(Priority::Meta).await.unwrap_err();
+    assert!(matches!(err, FplError::Timeout), "{err:?}");
+    // Three attempts of 200 ms each (the simulator never answers them: they are abandoned).
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(600), "{took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[actix_rt::test]
+async fn the_breaker_opens_on_failures_and_recovers_when_the_api_does() {
+    let sim = sim(0, &["event-live:error=1,status=502"]).await;
+    let fpl = client(&sim, |s| {
+        s.max_retries = 0;
+        s.breaker_min_calls = 4;
+        s.breaker_window = 4;
+        s.breaker_open_secs = 1;
+    });
+    for _ in 0..4 {
+        let err = fpl
+            .event_live(EventId(38), Priority::Live)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FplError::Status { .. }), "{err:?}");
+    }
+    assert_eq!(fpl.breaker_state(), BreakerState::Open);
+    let err = fpl
+        .event_live(EventId(38), Priority::Live)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FplError::CircuitOpen { .. }), "{err:?}");
+
+    sim.state().faults.clear(None);
+    eventually(
+        "the breaker closes after a good probe",
+        Duration::from_secs(5),
+        || async {
+            let ok = fpl.event_live(EventId(38), Priority::Live).await.is_ok();
+            (ok && fpl.breaker_state() == BreakerState::Closed).then_some(())
+        },
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn every_page_of_a_classic_league_is_read() {
+    let sim = sim(500, &[]).await;
+    let fpl = client(&sim, |_| {});
+    let table = fpl
+        .classic_standings(LeagueId(1), Priority::Tournament)
+        .await
+        .unwrap();
+    // 72 real managers + 500 synthetic, 50 a page.
+    assert_eq!(table.rows.len(), 572);
+    assert_eq!(table.pages, 12);
+    let mut entries: Vec<_> = table.rows.iter().map(|r| r.entry).collect();
+    entries.sort();
+    entries.dedup();
+    assert_eq!(entries.len(), 572);
+}
