@@ -15,11 +15,13 @@
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
+//! - [`demo`]: `fplsync demo`, the simulator and the service together.
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
 pub mod app;
 pub mod config;
+pub mod demo;
 pub mod fpl;
 pub mod http;
 pub mod jobs;

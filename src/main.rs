@@ -33,6 +33,22 @@ enum Command {
     /// season from gameweek 30), synthetic managers, fault injection. Needs no database, Redis
     /// or configuration; point `fpl.base_url` at `http://BIND/api/`.
     Sim(SimArgs),
+    /// Run the simulator and the service together at demo speed and narrate a real gameweek
+    /// (38 of 2025-26) flowing through. Uses schema `demo` and Redis prefix `fplsync-demo:`.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Simulated seconds per real second (1800 plays the gameweek in under a minute).
+    #[arg(long, default_value_t = DEMO_SPEED)]
+    speed: f64,
+    /// Synthetic managers besides the 72 real ones.
+    #[arg(long, default_value_t = 1000)]
+    entries: u32,
+    /// Exit once the final, checked gameweek is stored.
+    #[arg(long)]
+    exit_when_final: bool,
 }
 
 #[derive(Args)]
@@ -120,6 +136,14 @@ fn main() -> ExitCode {
     let result = actix_rt::System::new().block_on(async move {
         match command {
             Command::Sim(_) => unreachable!("handled before the settings are loaded"),
+            Command::Demo(args) => {
+                let options = fplsync::demo::DemoOptions {
+                    speed: args.speed,
+                    entries: args.entries,
+                    exit_when_final: args.exit_when_final,
+                };
+                fplsync::demo::run(settings, options).await
+            }
             Command::Serve => {
                 let app = Application::build(settings).await?;
                 app.run_until_stopped().await.map_err(anyhow::Error::from)

@@ -89,7 +89,7 @@ impl Scheduler {
                 match request_run(&directory, &metrics, kind, json!({}), Trigger::Schedule, delivery, wait)
                     .await
                 {
-                    Ok(e) => tracing::info!(%kind, run = %e.run_id, coalesced = e.coalesced, "scheduled run requested"),
+                    Ok(e) => tracing::debug!(%kind, run = %e.run_id, coalesced = e.coalesced, "scheduled run requested"),
                     Err(e) => tracing::warn!(%kind, error = %e, "scheduled tick skipped"),
                 }
             }

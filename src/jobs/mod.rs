@@ -65,7 +65,13 @@ impl JobContext {
     /// Appends a line to the run's log (and to the process log).
     pub async fn log(&self, level: LogLevel, message: impl AsRef<str>) -> Result<(), JobError> {
         let message = message.as_ref();
-        tracing::info!(run = %self.run, kind = %self.kind, level = level.as_str(), "{message}");
+        // Run logs live in job_run_logs (GET /jobs/{id}); the process log gets them at debug,
+        // or at their own level when they are warnings or errors.
+        match level {
+            LogLevel::Info => tracing::debug!(run = %self.run, kind = %self.kind, "{message}"),
+            LogLevel::Warn => tracing::warn!(run = %self.run, kind = %self.kind, "{message}"),
+            LogLevel::Error => tracing::error!(run = %self.run, kind = %self.kind, "{message}"),
+        }
         store::runs::append_log(&self.deps.db, self.run, level, message).await?;
         Ok(())
     }

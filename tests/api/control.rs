@@ -313,3 +313,54 @@ fn secrets_never_reach_the_log_or_error_output() {
     assert!(!all.contains("hunter2"), "{all}");
     assert!(!all.contains("SECRET"), "{all}");
 }
+
+#[test]
+fn the_demo_plays_gameweek_38_through_to_final() {
+    let id = crate::helpers::unique_id();
+    let out = Command::new(env!("CARGO_BIN_EXE_fplsync"))
+        .args([
+            "demo",
+            "--speed",
+            "3600",
+            "--entries",
+            "100",
+            "--exit-when-final",
+        ])
+        .env("FPLSYNC__HTTP__BIND", "127.0.0.1:0")
+        .env(
+            "FPLSYNC__DATABASE__URL",
+            "postgres://postgres@127.0.0.1:5432/fplsync_test",
+        )
+        .env("FPLSYNC__DATABASE__SCHEMA", format!("t_{id}"))
+        .env("FPLSYNC__REDIS__PREFIX", format!("fplsync-test-{id}:"))
+        .env("FPLSYNC__LOG__FORMAT", "json")
+        .env("RUST_LOG", "fplsync::demo=info,warn")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{log}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let narration: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["target"] == "fplsync::demo")
+        .map(|l| l["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for expected in [
+        "simulator: GW38 PRE_DEADLINE",
+        "simulator: GW38 IN_PLAY",
+        "simulator: GW38 FINAL",
+        "service has stored: GW38 current; fixtures 10 started, 0 finished",
+        "service has stored: GW38 current, finished, data checked; fixtures 10 started, 10 finished",
+        "gameweek 38 is final and stored",
+    ] {
+        assert!(
+            narration.iter().any(|m| m.starts_with(expected)),
+            "missing `{expected}` in:\n{}",
+            narration.join("\n")
+        );
+    }
+}
