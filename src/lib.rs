@@ -10,12 +10,15 @@
 //! - [`jobs`]: job kinds as plain async functions, the thin job actor around each, triggers.
 //! - [`scheduler`]: cron-driven triggers.
 //! - [`alerts`]: the alert message, sink and actor.
+//! - [`cache`]: the two-tier cache (in-process and Redis, read-through to PostgreSQL) and its
+//!   actor.
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod fpl;
 pub mod http;

@@ -4,7 +4,8 @@
 //! never ids of runs, players or entries, so cardinality stays fixed.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric family of the service. Cheap to clone (the families are reference counted).
@@ -25,6 +26,9 @@ pub struct Metrics {
     pub job_stalls: IntCounterVec,
     pub alerts_emitted: IntCounterVec,
     pub alerts_dropped: IntCounterVec,
+    pub cache_requests: IntCounterVec,
+    pub cache_writes: IntCounterVec,
+    pub cache_degraded: IntGauge,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -58,6 +62,13 @@ impl Metrics {
         )
         .expect("valid metric");
         r.register(Box::new(job_run_duration.clone()))
+            .expect("unique metric");
+        let cache_degraded = IntGauge::with_opts(Opts::new(
+            "fplsync_cache_degraded",
+            "1 while Redis is away and the cache serves from its in-process tier and PostgreSQL.",
+        ))
+        .expect("valid metric");
+        r.register(Box::new(cache_degraded.clone()))
             .expect("unique metric");
         Metrics {
             supervision_events: counter(
@@ -140,6 +151,21 @@ impl Metrics {
                 "Alerts dropped because the alerting actor's mailbox was full, by severity.",
                 &["severity"],
             ),
+            cache_requests: counter(
+                &r,
+                "fplsync_cache_requests_total",
+                "Cache lookups by data class, tier (local, redis, postgres) and result (hit, miss, \
+                 error).",
+                &["class", "tier", "result"],
+            ),
+            cache_writes: counter(
+                &r,
+                "fplsync_cache_writes_total",
+                "Keys written to the cache by data class and result (ok: both tiers; local_only: \
+                 Redis away, so the in-process tier now and Redis when it returns).",
+                &["class", "result"],
+            ),
+            cache_degraded,
             registry: r,
         }
     }
