@@ -5,6 +5,7 @@
 //! ```text
 //! root (rest_for_one)
 //! ├── alerts
+//! ├── cache
 //! ├── jobs (one_for_one)
 //! │   └── job:<kind> …   one per kind in the catalog
 //! └── scheduler
@@ -19,6 +20,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer};
 
 use crate::alerts::{AlertActor, AlertSink};
+use crate::cache::{Cache, CacheActor, Loaders};
 use crate::config::{ConfigError, Settings, redact_url};
 use crate::http::{self, ApiState};
 use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory};
@@ -62,6 +64,9 @@ pub struct Options {
     pub catalog: JobCatalog,
     /// Stop on SIGINT/SIGTERM (the binary); tests stop through [`Application::server_handle`].
     pub handle_signals: bool,
+    /// How the cache loads each key family from PostgreSQL (more can be registered later
+    /// through [`Cache::loaders`]).
+    pub loaders: Loaders,
 }
 
 impl Default for Options {
@@ -69,6 +74,7 @@ impl Default for Options {
         Options {
             catalog: JobCatalog::builtin(),
             handle_signals: true,
+            loaders: Loaders::new(),
         }
     }
 }
@@ -122,11 +128,19 @@ impl Application {
         let directory = JobDirectory::default();
         let alerts = AlertSink::new(metrics.clone());
         let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
+        let cache = Cache::new(
+            &settings,
+            kv.clone(),
+            &metrics,
+            alerts.clone(),
+            options.loaders.clone(),
+        );
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
             alerts: alerts.clone(),
+            cache: cache.clone(),
         };
 
         let tree = tree_spec(
@@ -147,6 +161,7 @@ impl Application {
             registry,
             directory,
             catalog: options.catalog,
+            cache,
         };
         let app_state = state.clone();
         let mut server =
@@ -238,6 +253,21 @@ fn tree_spec(
         }
     };
 
+    // Before the jobs, which write to it; after alerts, which it raises.
+    let cache = {
+        let (cache, registry) = (deps.cache.clone(), registry.clone());
+        ChildSpec {
+            name: "cache".into(),
+            role: ActorRole::Worker,
+            restart: RestartType::Permanent,
+            start: Rc::new(move |link: ChildLink| {
+                CacheActor::new(link, cache.clone(), registry.clone())
+                    .start()
+                    .recipient()
+            }),
+        }
+    };
+
     let job_children = catalog
         .specs()
         .map(|job| {
@@ -304,6 +334,11 @@ fn tree_spec(
     };
 
     // rest_for_one: the scheduler feeds the job actors, so if `jobs` is restarted the scheduler
-    // is restarted after it rather than ticking into a tree that is coming back.
-    spec("root", Strategy::RestForOne, vec![alerts, jobs, scheduler])
+    // is restarted after it rather than ticking into a tree that is coming back; likewise the
+    // jobs write through the cache, so they restart after it.
+    spec(
+        "root",
+        Strategy::RestForOne,
+        vec![alerts, cache, jobs, scheduler],
+    )
 }

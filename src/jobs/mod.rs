@@ -27,6 +27,7 @@ pub use request::{Delivery, Enqueued, RequestError, request_run};
 pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
 
 use crate::alerts::AlertSink;
+use crate::cache::Cache;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::store::{self, StoreError};
@@ -38,6 +39,8 @@ pub struct Deps {
     pub settings: Arc<Settings>,
     pub metrics: Metrics,
     pub alerts: AlertSink,
+    /// Where a job writes what it committed, for readers (`cache.put`).
+    pub cache: Cache,
 }
 
 /// The dependencies and identity of one attempt of one run.
