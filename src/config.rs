@@ -570,6 +570,41 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_defaults_follow_the_design_and_its_bad_values_are_named_by_key() {
+        let s = load_with(&[]).unwrap();
+        let t = &s.cache.ttl_secs;
+        assert_eq!(
+            [t.live, t.player_values, t.event_status, t.standings],
+            [60, 300, 120, 900]
+        );
+        assert_eq!(
+            [t.tournament_stats, t.entries, t.historical],
+            [1800, 600, 3600]
+        );
+        assert_eq!(s.mailbox.cache, 1024);
+        assert!(s.cache.warm.contains(&"meta:players".to_string()));
+
+        let err = load_with(&[
+            ("FPLSYNC__CACHE__TTL_SECS__LIVE", "0"),
+            ("FPLSYNC__CACHE__READ_TIMEOUT_MS", "100"),
+            ("FPLSYNC__CACHE__LOCAL_MAX_ENTRIES", "0"),
+            ("FPLSYNC__CACHE__WARM", "[\"meta:teams\", \"meta:nope\"]"),
+            ("FPLSYNC__MAILBOX__CACHE", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "cache.ttl_secs.live",
+            "cache.read_timeout_ms",
+            "cache.local_max_entries",
+            "cache.warm[1]: `meta:nope` is not a cache key",
+            "mailbox.cache",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error() {
         let err = Settings::load(Some(Path::new("/nonexistent/fplsync.toml"))).unwrap_err();
         assert!(err.to_string().contains("no such file"), "{err}");
