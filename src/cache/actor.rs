@@ -86,8 +86,10 @@ pub struct WarmReport {
     pub cached: usize,
     /// Keys PostgreSQL has no data for.
     pub absent: usize,
-    /// Keys that could not be loaded (no loader, or the loader failed).
+    /// Keys whose loader failed.
     pub failed: usize,
+    /// Keys skipped because their family has no loader.
+    pub no_loader: usize,
 }
 
 /// From the subscription task: whether the invalidation channel is being listened to.
@@ -189,20 +191,22 @@ impl CacheActor {
     /// A Redis command begun in `epoch` failed: the first failure of an outage degrades the
     /// cache, raises the one warning and starts the probe.
     fn redis_failed(&mut self, epoch: u64, error: &dyn Display, ctx: &mut Context<Self>) {
-        if !self.health.failed(epoch) {
+        let Some(degraded) = self.health.failed(epoch) else {
             return;
-        }
+        };
         let shared = self.cache.shared();
         shared.degraded.store(true, Ordering::Relaxed);
         shared.meter.set_degraded(true);
-        tracing::warn!(error = %error, "Redis is away: the cache serves from its local tier and PostgreSQL");
-        shared.alerts.emit(Alert {
-            severity: Severity::Warning,
-            key: "cache_degraded".into(),
-            summary: "Redis is unreachable: the cache serves from its local tier and PostgreSQL"
-                .into(),
-            detail: Some(error.to_string()),
-        });
+        let summary = "Redis is unreachable: the cache serves from its local tier and PostgreSQL";
+        tracing::warn!(error = %error, "{summary}");
+        if degraded.alert {
+            shared.alerts.emit(Alert {
+                severity: Severity::Warning,
+                key: "cache_degraded".into(),
+                summary: summary.into(),
+                detail: Some(error.to_string()),
+            });
+        }
         if self.probe.is_none() {
             let every = shared.probe_interval;
             self.probe = Some(ctx.run_interval(every, |act, ctx| act.probe(ctx)));
@@ -303,7 +307,7 @@ impl CacheActor {
     }
 
     fn recovered(&mut self, ctx: &mut Context<Self>) {
-        let Some(outage) = self.health.recovered() else {
+        let Some(back) = self.health.recovered() else {
             return;
         };
         if let Some(probe) = self.probe.take() {
@@ -314,15 +318,17 @@ impl CacheActor {
         shared.meter.set_degraded(false);
         let summary = format!(
             "Redis is back after {} s: the cache reconnected, resubscribed and rewarmed it",
-            outage.as_secs()
+            back.outage.as_secs()
         );
         tracing::info!("{summary}");
-        shared.alerts.emit(Alert {
-            severity: Severity::Info,
-            key: "cache_recovered".into(),
-            summary,
-            detail: None,
-        });
+        if back.announce {
+            shared.alerts.emit(Alert {
+                severity: Severity::Info,
+                key: "cache_recovered".into(),
+                summary,
+                detail: None,
+            });
+        }
     }
 
     /// The stamps of every scope now, for results that may touch any scope.
@@ -363,6 +369,11 @@ impl CacheActor {
         keys: Vec<CacheKey>,
     ) -> ResponseActFuture<Self, Result<WarmReport, CacheError>> {
         let shared = self.cache.shared().clone();
+        let asked: BTreeSet<CacheKey> = keys.iter().copied().collect();
+        let no_loader = asked
+            .iter()
+            .filter(|k| !shared.loaders.has(k.family()))
+            .count();
         let use_redis = self.health.is_up();
         let epoch = self.health.epoch();
         let stamps = self.stamps_of_all();
@@ -375,7 +386,11 @@ impl CacheActor {
                     if let Some(e) = warmed.iter().find_map(|(_, _, o)| o.redis_error.as_ref()) {
                         act.redis_failed(epoch, e, ctx);
                     }
-                    Ok(act.apply_warm(warmed, &stamps, ctx))
+                    let report = act.apply_warm(warmed, &stamps, ctx);
+                    Ok(WarmReport {
+                        no_loader,
+                        ..report
+                    })
                 }),
         )
     }
@@ -456,6 +471,10 @@ impl Handler<Put> for CacheActor {
     type Result = ResponseActFuture<Self, Result<Written, CacheError>>;
 
     fn handle(&mut self, msg: Put, ctx: &mut Context<Self>) -> Self::Result {
+        if msg.entries.is_empty() {
+            let redis = self.health.is_up();
+            return Box::pin(actix::fut::ready(Ok(Written { redis })));
+        }
         let shared = self.cache.shared().clone();
         let revisions = revisions(msg.entries, |_| SwapMode::Put);
         let keys: Vec<CacheKey> = revisions.iter().flat_map(keys_of).collect();

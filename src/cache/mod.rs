@@ -49,7 +49,8 @@
 //! it answers and the invalidation channel is subscribed again, the keys written meanwhile are
 //! reloaded from PostgreSQL into Redis, the warm keys are warmed, and the cache is back (an info
 //! alert `cache_recovered`). The local tier is dropped on resubscription: invalidations sent
-//! while nobody listened are lost.
+//! while nobody listened are lost. A Redis that fails again within a minute of recovering
+//! (slow rather than down) degrades the cache again without a new alert (see [`health`]).
 
 mod actor;
 mod handle;

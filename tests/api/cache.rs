@@ -199,6 +199,14 @@ async fn the_configured_keys_are_warmed_into_both_tiers_at_start_up() {
     assert_eq!(read.tier, Tier::Local);
     assert_eq!(json_of(&read.values[1]), json!(["warm players"]));
     assert_eq!((rows.loads(TEAMS), rows.loads(PLAYERS)), (1, 1));
+    // Warming on demand reports what it did.
+    rows.set(EVENTS, json!(["events"]));
+    let report = app.state.cache.warm(vec![EVENTS, FIXTURES]).await.unwrap();
+    assert_eq!((report.cached, report.absent, report.failed), (1, 1, 0));
+    assert_eq!(
+        app.state.cache.fetch(&[EVENTS]).await.unwrap().tier,
+        Tier::Local
+    );
     let _: () = conn.del(format!("{prefix}meta:rev")).await.unwrap();
 }
 
@@ -327,6 +335,41 @@ async fn a_put_through_one_instance_drops_the_other_instances_local_copy() {
         },
     )
     .await;
+}
+
+#[actix_rt::test]
+async fn reads_keep_answering_while_the_cache_actor_is_restarted() {
+    let rows = Rows::default();
+    let teams = rows.set(TEAMS, json!(["teams"]));
+    let players = rows.set(PLAYERS, json!(["players"]));
+    let app = app_with(&rows, None, &[]).await;
+    let cache = app.state.cache.clone();
+    assert_eq!(cache.get(TEAMS).await.unwrap(), Some(teams.clone()));
+
+    let restart = app.post("/actors/cache/restart", None).await;
+    assert_eq!(
+        restart.status,
+        reqwest::StatusCode::ACCEPTED,
+        "{}",
+        restart.body
+    );
+    for _ in 0..50 {
+        let values = cache.get_many(&[TEAMS, PLAYERS]).await.unwrap();
+        assert_eq!(values, [Some(teams.clone()), Some(players.clone())]);
+        tokio::task::yield_now().await;
+    }
+    subscribed(&cache).await;
+    app.eventually("the new incarnation answers", || async {
+        (cache
+            .put(vec![(EVENTS, Bytes::from("[1]"))])
+            .await
+            .ok()?
+            .redis)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(cache.fetch(&[EVENTS]).await.unwrap().tier, Tier::Local);
+    assert_eq!(app.actor("cache").await["state"], "running");
 }
 
 #[actix_rt::test]
