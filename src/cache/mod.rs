@@ -62,9 +62,7 @@ mod metrics;
 pub mod pubsub;
 pub mod remote;
 
-pub use actor::{
-    CacheActor, Get, Invalidate, Origin, Put, Subscription, Warm, WarmReport, Written,
-};
+pub use actor::{CacheActor, Get, Invalidate, Origin, Put, Warm, WarmReport, Written};
 pub use handle::{Cache, CacheError, CacheStatus, Fetched, Tier};
 pub use key::{
     BadKey, CacheKey, ClassTtls, DataClass, Family, LiveDataset, MetaDataset, Scope,
