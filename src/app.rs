@@ -5,6 +5,7 @@
 //! ```text
 //! root (rest_for_one)
 //! ├── alerts
+//! ├── cache
 //! ├── jobs (one_for_one)
 //! │   └── job:<kind> …   one per kind in the catalog
 //! └── scheduler
@@ -19,6 +20,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer};
 
 use crate::alerts::{AlertActor, AlertSink};
+use crate::cache::{Cache, CacheActor, Loaders};
 use crate::config::{ConfigError, Settings, redact_url};
 use crate::fpl::FplClient;
 use crate::http::{self, ApiState};
@@ -65,6 +67,9 @@ pub struct Options {
     pub catalog: JobCatalog,
     /// Stop on SIGINT/SIGTERM (the binary); tests stop through [`Application::server_handle`].
     pub handle_signals: bool,
+    /// How the cache loads each key family from PostgreSQL (more can be registered later
+    /// through [`Cache::loaders`]).
+    pub loaders: Loaders,
 }
 
 impl Default for Options {
@@ -72,6 +77,7 @@ impl Default for Options {
         Options {
             catalog: JobCatalog::builtin(),
             handle_signals: true,
+            loaders: Loaders::new(),
         }
     }
 }
@@ -126,6 +132,17 @@ impl Application {
         let alerts = AlertSink::new(metrics.clone(), settings.mailbox.alerts);
         let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
         let fpl = FplClient::new(&settings.fpl, metrics.clone())?;
+        let cache = Cache::new(
+            &settings,
+            kv.clone(),
+            &metrics,
+            alerts.clone(),
+            options.loaders.clone(),
+        );
+        // The built-in loaders read from PostgreSQL; a caller (a test) may bring its own.
+        if !cache.loaders().has(crate::cache::Family::Meta) {
+            crate::meta::datasets::register_loader(cache.loaders(), db.clone());
+        }
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
@@ -133,6 +150,7 @@ impl Application {
             alerts: alerts.clone(),
             fpl,
             jobs: directory.clone(),
+            cache: cache.clone(),
         };
 
         let tree = tree_spec(
@@ -153,6 +171,7 @@ impl Application {
             registry,
             directory,
             catalog: options.catalog,
+            cache,
         };
         let app_state = state.clone();
         let mut server =
@@ -245,6 +264,21 @@ fn tree_spec(
         }
     };
 
+    // Before the jobs, which write to it; after alerts, which it raises.
+    let cache = {
+        let (cache, registry) = (deps.cache.clone(), registry.clone());
+        ChildSpec {
+            name: "cache".into(),
+            role: ActorRole::Worker,
+            restart: RestartType::Permanent,
+            start: Rc::new(move |link: ChildLink| {
+                CacheActor::new(link, cache.clone(), registry.clone())
+                    .start()
+                    .recipient()
+            }),
+        }
+    };
+
     let job_children = catalog
         .specs()
         .map(|job| {
@@ -311,6 +345,11 @@ fn tree_spec(
     };
 
     // rest_for_one: the scheduler feeds the job actors, so if `jobs` is restarted the scheduler
-    // is restarted after it rather than ticking into a tree that is coming back.
-    spec("root", Strategy::RestForOne, vec![alerts, jobs, scheduler])
+    // is restarted after it rather than ticking into a tree that is coming back; likewise the
+    // jobs write through the cache, so they restart after it.
+    spec(
+        "root",
+        Strategy::RestForOne,
+        vec![alerts, cache, jobs, scheduler],
+    )
 }

@@ -39,6 +39,7 @@ pub struct Settings {
     pub mailbox: MailboxSettings,
     pub jobs: JobSettings,
     pub scheduler: SchedulerSettings,
+    pub cache: CacheSettings,
     pub log: LogSettings,
 }
 
@@ -133,6 +134,7 @@ pub struct MailboxSettings {
     pub alerts: usize,
     pub scheduler: usize,
     pub supervisor: usize,
+    pub cache: usize,
     #[serde(default)]
     pub jobs: BTreeMap<String, usize>,
 }
@@ -165,6 +167,43 @@ pub struct SchedulerSettings {
     pub timezone: String,
     #[serde(default)]
     pub jobs: BTreeMap<String, String>,
+}
+
+/// The two-tier cache (`[cache]`): TTL per data class, the in-process tier's bounds, timeouts
+/// and the keys warmed at start-up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Time to live of each data class, in seconds (`[cache.ttl_secs]`).
+    pub ttl_secs: CacheTtlSettings,
+    /// Most keys the in-process tier holds.
+    pub local_max_entries: u64,
+    /// Most value bytes the in-process tier holds.
+    pub local_max_bytes: u64,
+    /// How long a reader waits for the cache actor (a miss: Redis, then PostgreSQL).
+    pub read_timeout_ms: u64,
+    /// How long a writer waits for the cache actor to take a `Put`.
+    pub write_timeout_ms: u64,
+    /// How often Redis is probed while the cache is degraded.
+    pub probe_interval_ms: u64,
+    /// How long the values of a replaced revision stay readable in Redis.
+    pub old_revision_grace_secs: u64,
+    /// Keys loaded from PostgreSQL into both tiers at start-up and after Redis returns.
+    #[serde(default)]
+    pub warm: Vec<String>,
+}
+
+/// TTL per data class, in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheTtlSettings {
+    pub live: u64,
+    pub player_values: u64,
+    pub event_status: u64,
+    pub standings: u64,
+    pub tournament_stats: u64,
+    pub entries: u64,
+    pub historical: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -294,6 +333,7 @@ impl Settings {
             ("mailbox.alerts", self.mailbox.alerts),
             ("mailbox.scheduler", self.mailbox.scheduler),
             ("mailbox.supervisor", self.mailbox.supervisor),
+            ("mailbox.cache", self.mailbox.cache),
         ]
         .into_iter()
         .chain(self.mailbox.jobs.iter().map(|(k, v)| (k.as_str(), *v)))
@@ -351,6 +391,7 @@ impl Settings {
                 );
             }
         }
+        self.cache.check(self.redis.command_timeout_ms, &mut check);
         check(
             tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_ok(),
             "log.filter",
@@ -495,6 +536,69 @@ fn is_identifier(s: &str) -> bool {
         .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s.len() <= 63
+}
+
+impl CacheSettings {
+    /// Longest TTL accepted for a data class: a week.
+    const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
+
+    fn check(&self, command_timeout_ms: u64, check: &mut impl FnMut(bool, &str, String)) {
+        let t = &self.ttl_secs;
+        for (class, secs) in [
+            ("live", t.live),
+            ("player_values", t.player_values),
+            ("event_status", t.event_status),
+            ("standings", t.standings),
+            ("tournament_stats", t.tournament_stats),
+            ("entries", t.entries),
+            ("historical", t.historical),
+        ] {
+            check(
+                (1..=Self::MAX_TTL_SECS).contains(&secs),
+                &format!("cache.ttl_secs.{class}"),
+                format!("must be 1..={}, got {secs}", Self::MAX_TTL_SECS),
+            );
+        }
+        check(
+            self.local_max_entries >= 1,
+            "cache.local_max_entries",
+            "must be at least 1".into(),
+        );
+        check(
+            self.local_max_bytes >= 1024,
+            "cache.local_max_bytes",
+            format!("must be at least 1024, got {}", self.local_max_bytes),
+        );
+        check(
+            self.read_timeout_ms > command_timeout_ms,
+            "cache.read_timeout_ms",
+            format!(
+                "must exceed redis.command_timeout_ms ({command_timeout_ms}), so a read can still \
+                 fall back to PostgreSQL after Redis fails; got {}",
+                self.read_timeout_ms
+            ),
+        );
+        check(
+            self.write_timeout_ms > 0,
+            "cache.write_timeout_ms",
+            "must be positive".into(),
+        );
+        check(
+            (100..=60_000).contains(&self.probe_interval_ms),
+            "cache.probe_interval_ms",
+            format!("must be 100..=60000, got {}", self.probe_interval_ms),
+        );
+        check(
+            self.old_revision_grace_secs >= 1,
+            "cache.old_revision_grace_secs",
+            "must be at least 1".into(),
+        );
+        for (i, key) in self.warm.iter().enumerate() {
+            if let Err(e) = key.parse::<crate::cache::CacheKey>() {
+                check(false, &format!("cache.warm[{i}]"), e.to_string());
+            }
+        }
+    }
 }
 
 /// Figment's messages say "for key default.http.bind"; operators know the key as `http.bind`.
@@ -642,6 +746,41 @@ mod tests {
         assert_eq!((f.attempt_timeout_ms, f.max_retries), (10_000, 3));
         assert_eq!((f.backoff_base_ms, f.backoff_cap_ms), (500, 5000));
         assert!(f.user_agent.starts_with("fplsync/"), "{}", f.user_agent);
+    }
+
+    #[test]
+    fn the_cache_defaults_follow_the_design_and_its_bad_values_are_named_by_key() {
+        let s = load_with(&[]).unwrap();
+        let t = &s.cache.ttl_secs;
+        assert_eq!(
+            [t.live, t.player_values, t.event_status, t.standings],
+            [60, 300, 120, 900]
+        );
+        assert_eq!(
+            [t.tournament_stats, t.entries, t.historical],
+            [1800, 600, 3600]
+        );
+        assert_eq!(s.mailbox.cache, 1024);
+        assert!(s.cache.warm.contains(&"meta:players".to_string()));
+
+        let err = load_with(&[
+            ("FPLSYNC__CACHE__TTL_SECS__LIVE", "0"),
+            ("FPLSYNC__CACHE__READ_TIMEOUT_MS", "100"),
+            ("FPLSYNC__CACHE__LOCAL_MAX_ENTRIES", "0"),
+            ("FPLSYNC__CACHE__WARM", "[\"meta:teams\", \"meta:nope\"]"),
+            ("FPLSYNC__MAILBOX__CACHE", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "cache.ttl_secs.live",
+            "cache.read_timeout_ms",
+            "cache.local_max_entries",
+            "cache.warm[1]: `meta:nope` is not a cache key",
+            "mailbox.cache",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! every command bounded by `redis.command_timeout_ms` so an absent Redis fails fast instead of
 //! hanging its caller. The service starts and runs without Redis; readiness reports it.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,6 +84,36 @@ impl Kv {
             .await
             .map_err(|_| KvError::Timeout(self.command_timeout))?
             .map_err(KvError::Command)
+    }
+
+    /// How long one command may take before it fails.
+    pub fn command_timeout(&self) -> Duration {
+        self.command_timeout
+    }
+
+    /// Runs `work` on the shared connection, the whole of it (getting the connection included)
+    /// bounded by the command timeout: for pipelines and scripts, which [`Kv::query`] does not
+    /// cover.
+    pub async fn run<T, F, Fut>(&self, work: F) -> Result<T, KvError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        tokio::time::timeout(self.command_timeout, async {
+            let conn = self.connection().await?;
+            work(conn).await.map_err(KvError::Command)
+        })
+        .await
+        .map_err(|_| KvError::Timeout(self.command_timeout))?
+    }
+
+    /// A new dedicated publish/subscribe connection (a subscribed connection can do nothing
+    /// else, so it is never the shared one), bounded by the connect timeout.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, KvError> {
+        tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| KvError::Timeout(self.connect_timeout))?
+            .map_err(|e| KvError::Unreachable(e.to_string()))
     }
 
     pub async fn ping(&self) -> Result<(), KvError> {

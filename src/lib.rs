@@ -12,6 +12,8 @@
 //! - [`scheduler`]: cron-driven triggers. [`scoring`]: bonus and managers' points.
 //! - [`alerts`]: the alert message, sink and actor.
 //! - [`meta`]: game metadata (validation, change-detecting storage).
+//! - [`cache`]: the two-tier cache (in-process and Redis, read-through to PostgreSQL) and its
+//!   actor.
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
@@ -20,6 +22,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod fpl;

@@ -33,6 +33,9 @@ pub struct Metrics {
     /// 0 closed, 1 half-open, 2 open.
     pub fpl_breaker_state: IntGauge,
     pub fpl_retries: IntCounterVec,
+    pub cache_requests: IntCounterVec,
+    pub cache_writes: IntCounterVec,
+    pub cache_degraded: IntGauge,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -81,6 +84,13 @@ impl Metrics {
         )
         .expect("valid metric");
         r.register(Box::new(job_run_duration.clone()))
+            .expect("unique metric");
+        let cache_degraded = IntGauge::with_opts(Opts::new(
+            "fplsync_cache_degraded",
+            "1 while Redis is away and the cache serves from its in-process tier and PostgreSQL.",
+        ))
+        .expect("valid metric");
+        r.register(Box::new(cache_degraded.clone()))
             .expect("unique metric");
         Metrics {
             supervision_events: counter(
@@ -203,6 +213,21 @@ impl Metrics {
                  updating, timeout, network).",
                 &["endpoint", "reason"],
             ),
+            cache_requests: counter(
+                &r,
+                "fplsync_cache_requests_total",
+                "Cache lookups by data class, tier (local, redis, postgres) and result (hit, miss, \
+                 error).",
+                &["class", "tier", "result"],
+            ),
+            cache_writes: counter(
+                &r,
+                "fplsync_cache_writes_total",
+                "Keys written to the cache by data class and result (ok: both tiers; local_only: \
+                 Redis away, so the in-process tier now and Redis when it returns).",
+                &["class", "result"],
+            ),
+            cache_degraded,
             registry: r,
         }
     }

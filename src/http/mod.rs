@@ -16,6 +16,7 @@ use sqlx::PgPool;
 
 pub use error::ApiError;
 
+use crate::cache::Cache;
 use crate::config::Settings;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
@@ -32,6 +33,7 @@ pub struct ApiState {
     pub registry: ActorRegistry,
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
+    pub cache: Cache,
 }
 
 /// Largest request body accepted (trigger parameters are small).

@@ -27,6 +27,7 @@ pub use request::{Delivery, Enqueued, RequestError, request_run};
 pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
 
 use crate::alerts::AlertSink;
+use crate::cache::Cache;
 use crate::config::Settings;
 use crate::fpl::FplClient;
 use crate::metrics::Metrics;
@@ -43,6 +44,8 @@ pub struct Deps {
     pub fpl: FplClient,
     /// The job actors, for jobs that request other kinds as dependencies.
     pub jobs: JobDirectory,
+    /// Where a job writes what it committed, for readers (`cache.put`).
+    pub cache: Cache,
 }
 
 /// The dependencies and identity of one attempt of one run.

@@ -9,9 +9,11 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::datasets;
 use super::sync::{self, PriceChange, SyncReport, TableCounts};
 use super::validate;
 use crate::alerts::{Alert, Severity};
+use crate::cache::MetaDataset;
 use crate::fpl::Priority;
 use crate::fpl::model::EventId;
 use crate::jobs::{
@@ -56,6 +58,9 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
     }
     if !report.price_changes.is_empty() {
         ctx.deps.alerts.emit(price_alert(&report));
+    }
+    if report.changed() {
+        datasets::publish(&ctx.deps.db, &ctx.deps.cache, &datasets::BOOTSTRAP_DATASETS).await;
     }
     Ok(JobOutcome::new(format!(
         "season {}: {}",
@@ -145,6 +150,9 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
     let counts = sync::apply_fixtures(&ctx.deps.db, season, &payload).await?;
     ctx.log(LogLevel::Info, describe("fixtures", counts))
         .await?;
+    if counts.inserted + counts.updated > 0 {
+        datasets::publish(&ctx.deps.db, &ctx.deps.cache, &[MetaDataset::Fixtures]).await;
+    }
     Ok(JobOutcome::new(format!(
         "season {name}: {} fixtures synced",
         payload.len()

@@ -29,7 +29,7 @@ async fn the_actor_tree_lists_every_actor_with_its_parent_and_mailbox() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names[..4], ["root", "alerts", "jobs", "scheduler"]);
+    assert_eq!(names[..5], ["root", "alerts", "cache", "jobs", "scheduler"]);
     assert!(names.contains(&"job:prune"));
     let prune = app.actor("job:prune").await;
     assert_eq!(prune["parent"], "jobs");
@@ -77,6 +77,9 @@ async fn metrics_pass_promtool_and_cover_the_runtime_families() {
         "fplsync_job_run_duration_seconds",
         "fplsync_job_runs_in_progress",
         "fplsync_alerts_emitted_total",
+        "fplsync_cache_requests_total",
+        "fplsync_cache_writes_total",
+        "fplsync_cache_degraded",
     ] {
         assert!(
             text.contains(&format!("# TYPE {family} ")),

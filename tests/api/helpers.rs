@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Once;
 use std::time::Duration;
 
+use fplsync::cache::Loaders;
 use fplsync::http::ApiState;
 use fplsync::jobs::JobCatalog;
 use fplsync::{Application, Options, Settings};
@@ -59,6 +60,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_using(configure, Loaders::new()).await
+}
+
+/// Starts the application with `loaders` standing in for the cache's PostgreSQL reads.
+pub async fn spawn_app_using(configure: impl FnOnce(&mut Settings), loaders: Loaders) -> TestApp {
     TRACING.call_once(|| {
         let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into());
         let _ = tracing_subscriber::fmt()
@@ -75,6 +81,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         Options {
             catalog,
             handle_signals: false,
+            loaders,
         },
     )
     .await

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, every test against a real application with its own
 //! PostgreSQL schema and Redis prefix (the simulator's tests need neither).
 
+mod cache;
 mod config;
 mod control;
 mod fpl_client;

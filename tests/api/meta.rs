@@ -129,8 +129,9 @@ async fn price_changes_are_reported_and_snapshotted_per_day() {
 
 #[actix_rt::test]
 async fn datasets_are_the_current_seasons_objects_in_id_order() {
+    use fplsync::cache::MetaDataset;
     use fplsync::fpl::model::Element;
-    use fplsync::meta::datasets::{MetaDataset, load};
+    use fplsync::meta::datasets::load;
     let db = database().await;
     assert!(load(&db, MetaDataset::Teams).await.unwrap().is_none());
     let old: BootstrapStatic = samples::decode(BOOT_2024_25).unwrap();
