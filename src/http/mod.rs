@@ -5,6 +5,7 @@
 //! (trigger, pause, restart), so reads never queue behind work.
 
 mod actors;
+mod data;
 mod error;
 mod jobs;
 mod ops;
@@ -63,6 +64,10 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
             .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
             .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
+            .service(resource("/data/events").route(web::get().to(data::events)))
+            .service(resource("/data/teams").route(web::get().to(data::teams)))
+            .service(resource("/data/players").route(web::get().to(data::players)))
+            .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
             .default_service(web::to(not_found));
     }
 }

@@ -283,4 +283,51 @@ mod jobs {
             assert_eq!(n, 0, "{table} was written");
         }
     }
+
+    #[actix_rt::test]
+    async fn synced_metadata_is_served_through_the_cache_and_filtered() {
+        let sim = sim().await;
+        let app = app_on(sim.base_url()).await;
+        let none = app.get("/data/teams").await;
+        assert_eq!(none.status, reqwest::StatusCode::NOT_FOUND);
+        assert_eq!(none.body["error"], "no_data");
+
+        let boot = app.trigger("bootstrap", json!({})).await;
+        assert_eq!(app.finished_run(boot).await["status"], "succeeded");
+        let fixtures = app.trigger("fixtures", json!({})).await;
+        assert_eq!(app.finished_run(fixtures).await["status"], "succeeded");
+
+        // Written through on commit: served from the in-process tier, not PostgreSQL.
+        let local_hits = || {
+            app.state
+                .metrics
+                .cache_requests
+                .with_label_values(&["player_values", "local", "hit"])
+                .get()
+        };
+        let before = local_hits();
+        let players = app.get("/data/players").await.body;
+        assert_eq!(local_hits(), before + 1);
+        let all = players.as_array().unwrap();
+        let expected: i64 = sqlx::query_scalar("SELECT count(*) FROM players")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(all.len() as i64, expected);
+
+        let gks = app.get("/data/players?team=1&position=1").await.body;
+        let gks = gks.as_array().unwrap();
+        assert!(!gks.is_empty());
+        assert!(gks.iter().all(|p| p["team"] == 1 && p["element_type"] == 1));
+        let in_gw = app.get("/data/fixtures?event=38").await.body;
+        assert_eq!(in_gw.as_array().unwrap().len(), 10);
+        assert_eq!(app.get("/data/teams").await.body.as_array().unwrap().len(), 20);
+        assert_eq!(app.get("/data/events").await.body.as_array().unwrap().len(), 38);
+
+        for bad in ["/data/players?team=abc", "/data/players?team=0", "/data/players?colour=red", "/data/fixtures?event=0"] {
+            let r = app.get(bad).await;
+            assert_eq!(r.status, reqwest::StatusCode::BAD_REQUEST, "{bad}");
+            assert!(r.body["error"].as_str().unwrap().starts_with("invalid"), "{bad}: {}", r.body);
+        }
+    }
 }
