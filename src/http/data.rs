@@ -91,10 +91,7 @@ pub async fn players(
     if q.team.is_none() && q.position.is_none() {
         return Ok(json(bytes));
     }
-    filtered(
-        &bytes,
-        &[("team", q.team), ("element_type", q.position)],
-    )
+    filtered(&bytes, &[("team", q.team), ("element_type", q.position)])
 }
 
 #[derive(Deserialize)]
@@ -109,7 +106,10 @@ pub async fn fixtures(
     q: web::Query<FixturesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if q.event == Some(0) {
-        return Err(ApiError::bad_request("invalid_query", "event is a gameweek from 1"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "event is a gameweek from 1",
+        ));
     }
     let bytes = dataset(&state, MetaDataset::Fixtures).await?;
     match q.event {

@@ -633,3 +633,68 @@ async fn with_redis_stopped_reads_answer_puts_succeed_one_alert_is_raised_and_re
     cache.clear_local();
     assert_eq!(cache.fetch(&[TEAMS]).await.unwrap().tier, Tier::Redis);
 }
+
+#[actix_rt::test]
+async fn with_redis_stopped_a_bootstrap_job_succeeds_its_data_is_served_and_redis_is_rewarmed() {
+    use fplsync::sim::{SimConfig, Simulator};
+    let mut server = PrivateRedis::start();
+    server.wait_up().await;
+    let sim = Simulator::start(SimConfig {
+        bind: "127.0.0.1:0".into(),
+        speed: 0.0,
+        entries: 0,
+        workers: 1,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let (redis_url, fpl_url) = (server.url(), sim.base_url());
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.redis.url = redis_url.into();
+        s.redis.command_timeout_ms = 200;
+        s.cache.probe_interval_ms = 200;
+        s.fpl.base_url = fpl_url;
+        s.fpl.rate_per_sec = 100;
+    })
+    .await;
+    let prefix = app.state.settings.redis.prefix.clone();
+    let warnings = || {
+        app.state
+            .metrics
+            .alerts_emitted
+            .with_label_values(&["warning"])
+            .get()
+    };
+
+    server.stop();
+    let run = app.trigger("bootstrap", json!({})).await;
+    let run = app.finished_run(run).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let teams = app.get("/data/teams").await;
+    assert_eq!(
+        teams.body.as_array().map(Vec::len),
+        Some(20),
+        "{}",
+        teams.body
+    );
+    assert_eq!(app.get("/ready").await.body["redis"], false);
+    eventually(
+        "the cache reports itself degraded",
+        Duration::from_secs(5),
+        || async { (warnings() >= 1).then_some(()) },
+    )
+    .await;
+
+    server.restart();
+    let conn = server.wait_up().await;
+    eventually(
+        "Redis is rewarmed with the synced teams",
+        Duration::from_secs(15),
+        || async {
+            let teams = redis_value(&mut conn.clone(), &prefix, TEAMS).await?;
+            (teams.as_array()?.len() == 20).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(warnings(), 1, "one warning for the whole outage");
+}

@@ -321,13 +321,28 @@ mod jobs {
         assert!(gks.iter().all(|p| p["team"] == 1 && p["element_type"] == 1));
         let in_gw = app.get("/data/fixtures?event=38").await.body;
         assert_eq!(in_gw.as_array().unwrap().len(), 10);
-        assert_eq!(app.get("/data/teams").await.body.as_array().unwrap().len(), 20);
-        assert_eq!(app.get("/data/events").await.body.as_array().unwrap().len(), 38);
+        assert_eq!(
+            app.get("/data/teams").await.body.as_array().unwrap().len(),
+            20
+        );
+        assert_eq!(
+            app.get("/data/events").await.body.as_array().unwrap().len(),
+            38
+        );
 
-        for bad in ["/data/players?team=abc", "/data/players?team=0", "/data/players?colour=red", "/data/fixtures?event=0"] {
+        for bad in [
+            "/data/players?team=abc",
+            "/data/players?team=0",
+            "/data/players?colour=red",
+            "/data/fixtures?event=0",
+        ] {
             let r = app.get(bad).await;
             assert_eq!(r.status, reqwest::StatusCode::BAD_REQUEST, "{bad}");
-            assert!(r.body["error"].as_str().unwrap().starts_with("invalid"), "{bad}: {}", r.body);
+            assert!(
+                r.body["error"].as_str().unwrap().starts_with("invalid"),
+                "{bad}: {}",
+                r.body
+            );
         }
     }
 }
