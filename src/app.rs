@@ -143,6 +143,9 @@ impl Application {
         if !cache.loaders().has(crate::cache::Family::Meta) {
             crate::meta::datasets::register_loader(cache.loaders(), db.clone());
         }
+        if !cache.loaders().has(crate::cache::Family::Live) {
+            crate::live::snapshot::register_loader(cache.loaders(), db.clone());
+        }
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
@@ -220,6 +223,9 @@ impl Application {
         tracing::info!("HTTP server stopped; stopping actors");
         let grace = Duration::from_millis(self.state.settings.supervisor.stop_timeout_ms) * 2;
         let _ = self.root.send(StopChild).timeout(grace).await;
+        // Every actor has stopped, so no query is left in flight: close the connections now,
+        // inside the runtime, rather than when it is torn down.
+        self.state.db.close().await;
         served
     }
 }

@@ -11,6 +11,7 @@
 //! - [`jobs`]: job kinds as plain async functions, the thin job actor around each, triggers.
 //! - [`scheduler`]: cron-driven triggers. [`scoring`]: bonus and managers' points.
 //! - [`alerts`]: the alert message, sink and actor.
+//! - [`live`]: live gameweek data (the `live` snapshot job).
 //! - [`meta`]: game metadata (validation, change-detecting storage).
 //! - [`cache`]: the two-tier cache (in-process and Redis, read-through to PostgreSQL) and its
 //!   actor.
@@ -29,6 +30,7 @@ pub mod fpl;
 pub mod http;
 pub mod jobs;
 pub mod kv;
+pub mod live;
 pub mod meta;
 pub mod metrics;
 pub mod scheduler;

@@ -183,6 +183,7 @@ impl JobCatalog {
             .with(prune::spec())
             .with(bootstrap)
             .with(fixtures)
+            .with(crate::live::snapshot::spec())
     }
 
     /// Adds (or replaces) a kind.

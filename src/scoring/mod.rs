@@ -7,40 +7,99 @@ use std::collections::HashMap;
 
 pub use manager::{Formation, ManagerScore, PlayerLive, PlayerTable, score};
 
-use crate::fpl::model::{Element, EventLive, Fixture, TeamId};
+use crate::fpl::model::{Element, ElementId, EventLive, Fixture, TeamId};
 
-/// The players' live state for scoring, from one consistent snapshot: the event's live data,
-/// the event's fixtures, and the season's players (for team and position).
+/// What scoring needs to know of a player besides his live stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlayerInfo {
+    pub team: TeamId,
+    pub element_type: u8,
+}
+
+/// Team and position of each of the season's players.
+pub fn players_of(elements: &[Element]) -> HashMap<ElementId, PlayerInfo> {
+    elements
+        .iter()
+        .map(|e| {
+            let info = PlayerInfo {
+                team: e.team,
+                element_type: e.element_type.0,
+            };
+            (e.id, info)
+        })
+        .collect()
+}
+
+/// One player's live state as fplsync computes it from a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct LiveRow {
+    pub id: ElementId,
+    /// Points so far, bonus included.
+    pub points: i32,
+    pub minutes: u32,
+    /// Bonus counted in `points`: official where published, else provisional.
+    pub bonus: i32,
+    /// Some of his team's started fixtures have no official bonus yet.
+    pub bonus_provisional: bool,
+    pub element_type: u8,
+    /// Every fixture of his team in this event is over (or it has none).
+    pub done: bool,
+}
+
+/// Rows of one consistent snapshot (the event's live data and the event's fixtures), and the
+/// live elements `players` does not know (metadata is behind: run a bootstrap).
 ///
 /// Points include bonus: official where FPL has published it for a fixture, provisional from
 /// BPS otherwise. A player is `done` once every fixture of his team in this event has finished
 /// (provisionally or finally), or when his team has none.
-pub fn player_table(live: &EventLive, fixtures: &[Fixture], players: &[Element]) -> PlayerTable {
+pub fn live_rows(
+    live: &EventLive,
+    fixtures: &[Fixture],
+    players: &HashMap<ElementId, PlayerInfo>,
+) -> (Vec<LiveRow>, Vec<ElementId>) {
     let bonus = bonus::per_player(fixtures);
     let mut team_done: HashMap<TeamId, bool> = HashMap::new();
+    let mut team_provisional: HashMap<TeamId, bool> = HashMap::new();
     for f in fixtures {
         let over = f.finished || f.finished_provisional;
+        let provisional = f.started == Some(true) && !bonus::is_official(f);
         for team in [f.team_h, f.team_a] {
             *team_done.entry(team).or_insert(true) &= over;
+            *team_provisional.entry(team).or_insert(false) |= provisional;
         }
     }
-    let by_id: HashMap<_, _> = players.iter().map(|p| (p.id, p)).collect();
-    let mut table = PlayerTable::default();
+    let mut rows = Vec::with_capacity(live.elements.len());
+    let mut unknown = Vec::new();
     for e in &live.elements {
-        let Some(player) = by_id.get(&e.id) else {
+        let Some(info) = players.get(&e.id) else {
+            unknown.push(e.id);
             continue;
         };
-        let official = e.stats.stats.bonus;
         let counted = bonus.get(&e.id).copied().unwrap_or(0);
-        table.insert(
-            e.id,
-            PlayerLive {
-                points: e.stats.total_points - official + counted,
-                minutes: e.stats.stats.minutes,
-                element_type: player.element_type.0,
-                done: team_done.get(&player.team).copied().unwrap_or(true),
-            },
-        );
+        rows.push(LiveRow {
+            id: e.id,
+            points: e.stats.total_points - e.stats.stats.bonus + counted,
+            minutes: e.stats.stats.minutes,
+            bonus: counted,
+            bonus_provisional: team_provisional.get(&info.team).copied().unwrap_or(false),
+            element_type: info.element_type,
+            done: team_done.get(&info.team).copied().unwrap_or(true),
+        });
+    }
+    (rows, unknown)
+}
+
+/// The scoring table of a snapshot's rows.
+pub fn player_table(rows: &[LiveRow]) -> PlayerTable {
+    let mut table = PlayerTable::default();
+    for r in rows {
+        let live = PlayerLive {
+            points: r.points,
+            minutes: r.minutes,
+            element_type: r.element_type,
+            done: r.done,
+        };
+        table.insert(r.id, live);
     }
     table
 }
@@ -64,7 +123,11 @@ mod tests {
     fn computed_points_equal_the_official_points_of_all_72_real_managers() {
         let boot: BootstrapStatic = samples::decode(gw38::BOOTSTRAP).unwrap();
         let live: EventLive = samples::decode(gw38::LIVE_FINAL).unwrap();
-        let table = player_table(&live, &gw38_fixtures(gw38::FIXTURES_FINAL), &boot.elements);
+        let fixtures = gw38_fixtures(gw38::FIXTURES_FINAL);
+        let (rows, unknown) = live_rows(&live, &fixtures, &players_of(&boot.elements));
+        assert!(unknown.is_empty());
+        assert!(rows.iter().all(|r| r.done && !r.bonus_provisional));
+        let table = player_table(&rows);
         let formation = Formation::from_element_types(&boot.element_types);
         let managers: BTreeMap<EntryId, PicksResponse> =
             samples::decode(gw38::LEAGUE_PICKS).unwrap();
@@ -86,12 +149,14 @@ mod tests {
         let boot: BootstrapStatic = samples::decode(gw38::BOOTSTRAP).unwrap();
         let live: EventLive = samples::decode(gw38::LIVE_IN_PLAY).unwrap();
         let fixtures = gw38_fixtures(gw38::FIXTURES_IN_PLAY);
-        let table = player_table(&live, &fixtures, &boot.elements);
+        let (rows, _) = live_rows(&live, &fixtures, &players_of(&boot.elements));
+        let table = player_table(&rows);
         let bonus = bonus::per_player(&fixtures);
         let (top, b) = bonus.iter().max_by_key(|(_, b)| **b).unwrap();
         let raw = live.elements.iter().find(|e| e.id == *top).unwrap();
         assert_eq!(table.get(*top).points, raw.stats.total_points + b);
-        // In play at half time: nobody is done.
+        // In play at half time: nobody is done, and every bonus is provisional.
         assert!(live.elements.iter().all(|e| !table.get(e.id).done));
+        assert!(rows.iter().all(|r| r.bonus_provisional));
     }
 }

@@ -47,6 +47,9 @@ pub fn test_settings(id: &str) -> Settings {
     s.supervisor.backoff_cap_ms = 200;
     s.jobs.backoff_base_ms = 50;
     s.scheduler.jobs.clear();
+    // No start-up warm-up unless a test asks for one: a test that ends while the cache is still
+    // reading PostgreSQL would drop that query outside the runtime (see spawn_app).
+    s.cache.warm.clear();
     s
 }
 
@@ -99,15 +102,29 @@ pub async fn spawn_app_using(configure: impl FnOnce(&mut Settings), loaders: Loa
         state,
         id,
     };
-    // Every actor is up once the job actors have loaded their queues.
-    app.eventually("all actors running", || async {
-        let actors = app.get("/actors").await.body;
-        actors["actors"]
-            .as_array()
-            .filter(|a| !a.is_empty() && a.iter().all(|a| a["state"] == "running"))
-            .map(|_| ())
-    })
-    .await;
+    // Every actor is running, and every job actor has rebuilt its queue from PostgreSQL (it
+    // answers a status query only then). Tests start from a quiet application: one that ended
+    // while an actor's query was in flight would drop that query outside the runtime, which
+    // sqlx answers with a panic in a destructor.
+    let actors = app
+        .eventually("all actors running", || async {
+            let actors = app.get("/actors").await.body;
+            actors["actors"]
+                .as_array()
+                .filter(|a| !a.is_empty() && a.iter().all(|a| a["state"] == "running"))
+                .cloned()
+        })
+        .await;
+    for actor in actors {
+        let name = actor["name"].as_str().unwrap().to_string();
+        if name.starts_with("job:") {
+            app.eventually(&format!("{name} has loaded its queue"), || async {
+                let status = app.get(&format!("/actors/{name}")).await.body;
+                (!status["status"].is_null()).then_some(())
+            })
+            .await;
+        }
+    }
     app
 }
 
