@@ -198,6 +198,25 @@ async fn a_cron_schedule_triggers_runs_of_its_kind() {
         })
         .await;
     assert_eq!(run["trigger"], "schedule");
+    // End quiet: no tick may be recording a run as the test's runtime goes away.
+    let paused = app.post("/actors/scheduler/pause", None).await;
+    assert_eq!(paused.body["state"], "paused");
+    app.eventually("no scheduled run is left open", || async {
+        let open = ["queued", "running"].iter().map(|s| {
+            let app = &app;
+            async move {
+                app.get(&format!("/jobs?kind=test-sleep&status={s}"))
+                    .await
+                    .body
+            }
+        });
+        let mut idle = true;
+        for body in futures_util::future::join_all(open).await {
+            idle &= body["runs"].as_array().is_some_and(|r| r.is_empty());
+        }
+        idle.then_some(())
+    })
+    .await;
 }
 
 #[actix_rt::test]
