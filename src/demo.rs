@@ -51,6 +51,7 @@ pub fn demo_settings(mut s: Settings, sim_base_url: String) -> Settings {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Stored {
     event: Option<(i32, bool, bool, bool)>,
+    fixtures: i64,
     started: i64,
     finished: i64,
     goals: i64,
@@ -68,8 +69,8 @@ impl Stored {
         .await
         .ok()
         .flatten();
-        let counts: (i64, i64, i64) = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE started), count(*) FILTER (WHERE finished), \
+        let counts: (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE started), count(*) FILTER (WHERE finished), \
              COALESCE(sum(COALESCE(team_h_score, 0) + COALESCE(team_a_score, 0)), 0)::bigint \
              FROM fixtures WHERE event_id = $1",
         )
@@ -79,9 +80,10 @@ impl Stored {
         .unwrap_or_default();
         Stored {
             event: event_row,
-            started: counts.0,
-            finished: counts.1,
-            goals: counts.2,
+            fixtures: counts.0,
+            started: counts.1,
+            finished: counts.2,
+            goals: counts.3,
         }
     }
 
