@@ -121,6 +121,15 @@ async fn redis_value(
     serde_json::from_slice(&bytes?).ok()
 }
 
+/// Warning alerts the application has raised.
+fn warning_alerts(app: &TestApp) -> u64 {
+    app.state
+        .metrics
+        .alerts_emitted
+        .with_label_values(&["warning"])
+        .get()
+}
+
 fn requests(app: &TestApp, class: &str, tier: &str, result: &str) -> u64 {
     app.state
         .metrics
@@ -537,13 +546,7 @@ async fn with_redis_stopped_reads_answer_puts_succeed_one_alert_is_raised_and_re
     .await;
     let cache = app.state.cache.clone();
     let prefix = app.state.settings.redis.prefix.clone();
-    let warnings = || {
-        app.state
-            .metrics
-            .alerts_emitted
-            .with_label_values(&["warning"])
-            .get()
-    };
+    let warnings = || warning_alerts(&app);
     eventually(
         "the warm keys are in Redis",
         Duration::from_secs(10),
@@ -636,35 +639,19 @@ async fn with_redis_stopped_reads_answer_puts_succeed_one_alert_is_raised_and_re
 
 #[actix_rt::test]
 async fn with_redis_stopped_a_bootstrap_job_succeeds_its_data_is_served_and_redis_is_rewarmed() {
-    use fplsync::sim::{SimConfig, Simulator};
     let mut server = PrivateRedis::start();
     server.wait_up().await;
-    let sim = Simulator::start(SimConfig {
-        bind: "127.0.0.1:0".into(),
-        speed: 0.0,
-        entries: 0,
-        workers: 1,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = crate::helpers::start_sim(0, &[]).await;
     let (redis_url, fpl_url) = (server.url(), sim.base_url());
     let app = crate::helpers::spawn_app_with(|s| {
         s.redis.url = redis_url.into();
         s.redis.command_timeout_ms = 200;
         s.cache.probe_interval_ms = 200;
-        s.fpl.base_url = fpl_url;
-        s.fpl.rate_per_sec = 100;
+        crate::helpers::point_fpl_at(s, fpl_url);
     })
     .await;
     let prefix = app.state.settings.redis.prefix.clone();
-    let warnings = || {
-        app.state
-            .metrics
-            .alerts_emitted
-            .with_label_values(&["warning"])
-            .get()
-    };
+    let warnings = || warning_alerts(&app);
 
     server.stop();
     let run = app.trigger("bootstrap", json!({})).await;

@@ -8,22 +8,11 @@ use fplsync::Settings;
 use fplsync::fpl::model::{EventId, LeagueId};
 use fplsync::fpl::{BreakerState, FplClient, FplError, Priority};
 use fplsync::metrics::Metrics;
-use fplsync::sim::{Fault, RunningSim, SimConfig, Simulator};
+use fplsync::sim::RunningSim;
 
 use crate::helpers::eventually;
 
-async fn sim(entries: u32, faults: &[&str]) -> RunningSim {
-    Simulator::start(SimConfig {
-        bind: "127.0.0.1:0".into(),
-        speed: 0.0,
-        entries,
-        workers: 1,
-        faults: faults.iter().map(|f| f.parse::<Fault>().unwrap()).collect(),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("the simulator starts")
-}
+use crate::helpers::start_sim as sim;
 
 /// A client of `sim` with quick retries; `configure` adjusts the FPL settings.
 fn client(

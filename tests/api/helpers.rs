@@ -57,6 +57,27 @@ pub fn unique_id() -> String {
     format!("{:012x}", rand::rng().random::<u64>() & 0xffff_ffff_ffff)
 }
 
+/// A simulator on a free port, its clock stopped (tests move it), with `entries` synthetic
+/// managers and `faults` (in `fplsync sim --fault` syntax).
+pub async fn start_sim(entries: u32, faults: &[&str]) -> fplsync::sim::RunningSim {
+    fplsync::sim::Simulator::start(fplsync::sim::SimConfig {
+        bind: "127.0.0.1:0".into(),
+        speed: 0.0,
+        entries,
+        workers: 1,
+        faults: faults.iter().map(|f| f.parse().unwrap()).collect(),
+        ..Default::default()
+    })
+    .await
+    .expect("the simulator starts")
+}
+
+/// Points the application's FPL client at `base_url`, unthrottled (the server is local).
+pub fn point_fpl_at(s: &mut Settings, base_url: String) {
+    s.fpl.base_url = base_url;
+    s.fpl.rate_per_sec = 100;
+}
+
 /// Starts the application with the built-in kinds plus the test kinds of [`kinds`].
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await

@@ -4,29 +4,17 @@
 use fplsync::cache::{CacheKey, LiveDataset};
 use fplsync::fpl::model::EventLive;
 use fplsync::fpl::samples::{self, gw38};
-use fplsync::sim::{Phase, SimConfig, Simulator};
+use fplsync::sim::Phase;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{point_fpl_at, spawn_app_with, start_sim};
 
 #[actix_rt::test]
 async fn live_snapshots_carry_provisional_bonus_in_play_and_the_official_points_at_the_end() {
-    let sim = Simulator::start(SimConfig {
-        bind: "127.0.0.1:0".into(),
-        speed: 0.0,
-        entries: 0,
-        workers: 1,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = start_sim(0, &[]).await;
     assert!(sim.state().jump(Phase::InPlay, Some(38)));
     let url = sim.base_url();
-    let app = spawn_app_with(|s| {
-        s.fpl.base_url = url;
-        s.fpl.rate_per_sec = 100;
-    })
-    .await;
+    let app = spawn_app_with(|s| point_fpl_at(s, url)).await;
 
     // No metadata yet: the job runs bootstrap first, then takes the snapshot.
     let run = app.trigger("live", json!({"event": 38})).await;

@@ -151,29 +151,17 @@ mod jobs {
     use actix_web::{App, HttpResponse, HttpServer, web};
     use fplsync::fpl::model::{BootstrapStatic, TeamId};
     use fplsync::fpl::samples;
-    use fplsync::sim::{RunningSim, SimConfig, Simulator};
+    use fplsync::sim::RunningSim;
     use serde_json::{Value, json};
 
-    use crate::helpers::{TestApp, spawn_app_with};
+    use crate::helpers::{TestApp, point_fpl_at, spawn_app_with, start_sim};
 
     async fn sim() -> RunningSim {
-        Simulator::start(SimConfig {
-            bind: "127.0.0.1:0".into(),
-            speed: 0.0,
-            entries: 0,
-            workers: 1,
-            ..SimConfig::default()
-        })
-        .await
-        .unwrap()
+        start_sim(0, &[]).await
     }
 
     async fn app_on(base_url: String) -> TestApp {
-        spawn_app_with(move |s| {
-            s.fpl.base_url = base_url;
-            s.fpl.rate_per_sec = 100;
-        })
-        .await
+        spawn_app_with(move |s| point_fpl_at(s, base_url)).await
     }
 
     fn log_lines(run: &Value) -> Vec<String> {
