@@ -8,6 +8,7 @@
 //! ├── cache
 //! ├── jobs (one_for_one)
 //! │   └── job:<kind> …   one per kind in the catalog
+//! ├── lifecycle
 //! └── scheduler
 //! ```
 
@@ -26,6 +27,7 @@ use crate::fpl::FplClient;
 use crate::http::{self, ApiState};
 use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory};
 use crate::kv::{Kv, KvError};
+use crate::live::{Lifecycle, LifecycleBoard, LifecycleDeps};
 use crate::metrics::Metrics;
 use crate::scheduler::{ScheduleEntry, Scheduler, SchedulerDeps};
 use crate::store::{self, StoreError};
@@ -144,7 +146,11 @@ impl Application {
             crate::meta::datasets::register_loader(cache.loaders(), db.clone());
         }
         if !cache.loaders().has(crate::cache::Family::Live) {
-            crate::live::snapshot::register_loader(cache.loaders(), db.clone());
+            crate::live::snapshot::register_loader(
+                cache.loaders(),
+                db.clone(),
+                settings.live.tracked_entries.clone(),
+            );
         }
         let deps = Deps {
             db: db.clone(),
@@ -156,13 +162,14 @@ impl Application {
             cache: cache.clone(),
         };
 
+        let lifecycle = LifecycleBoard::default();
         let tree = tree_spec(
             &settings,
             &options.catalog,
             &deps,
             &recorder,
             &registry,
-            &directory,
+            &lifecycle,
         );
         let root = Supervisor::root(tree, recorder, registry.clone()).start();
 
@@ -175,6 +182,7 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
+            lifecycle,
         };
         let app_state = state.clone();
         let mut server =
@@ -237,8 +245,9 @@ fn tree_spec(
     deps: &Deps,
     recorder: &Recorder,
     registry: &ActorRegistry,
-    directory: &JobDirectory,
+    board: &LifecycleBoard,
 ) -> SupervisorSpec {
+    let directory = &deps.jobs;
     let sup = &settings.supervisor;
     let spec = |name: &str, strategy, children| SupervisorSpec {
         name: name.to_string(),
@@ -350,12 +359,35 @@ fn tree_spec(
         }
     };
 
+    // After the jobs, which it asks for runs.
+    let lifecycle = {
+        let deps = LifecycleDeps {
+            db: deps.db.clone(),
+            fpl: deps.fpl.clone(),
+            settings: settings.live.clone(),
+            directory: directory.clone(),
+            metrics: deps.metrics.clone(),
+            alerts: deps.alerts.clone(),
+            registry: registry.clone(),
+            board: board.clone(),
+            capacity: settings.mailbox.lifecycle,
+        };
+        ChildSpec {
+            name: "lifecycle".into(),
+            role: ActorRole::Worker,
+            restart: RestartType::Permanent,
+            start: Rc::new(move |link: ChildLink| {
+                Lifecycle::new(link, deps.clone()).start().recipient()
+            }),
+        }
+    };
+
     // rest_for_one: the scheduler feeds the job actors, so if `jobs` is restarted the scheduler
     // is restarted after it rather than ticking into a tree that is coming back; likewise the
     // jobs write through the cache, so they restart after it.
     spec(
         "root",
         Strategy::RestForOne,
-        vec![alerts, cache, jobs, scheduler],
+        vec![alerts, cache, jobs, lifecycle, scheduler],
     )
 }

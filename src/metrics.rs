@@ -36,9 +36,16 @@ pub struct Metrics {
     pub cache_requests: IntCounterVec,
     pub cache_writes: IntCounterVec,
     pub cache_degraded: IntGauge,
+    /// The gameweek lifecycle and live scores.
+    pub live: crate::live::LiveMetrics,
 }
 
-fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+pub(crate) fn counter(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
     registry
         .register(Box::new(c.clone()))
@@ -46,7 +53,7 @@ fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntC
     c
 }
 
-fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+pub(crate) fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
     registry
         .register(Box::new(g.clone()))
@@ -54,7 +61,7 @@ fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGau
     g
 }
 
-fn histogram(
+pub(crate) fn histogram(
     registry: &Registry,
     name: &str,
     help: &str,
@@ -228,6 +235,7 @@ impl Metrics {
                 &["class", "result"],
             ),
             cache_degraded,
+            live: crate::live::LiveMetrics::register(&r),
             registry: r,
         }
     }

@@ -8,6 +8,7 @@ mod actors;
 mod data;
 mod error;
 mod jobs;
+mod live;
 mod ops;
 
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
+    /// The gameweek lifecycle's status.
+    pub lifecycle: crate::live::LifecycleBoard,
 }
 
 /// Largest request body accepted (trigger parameters are small).
@@ -68,6 +71,9 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/data/teams").route(web::get().to(data::teams)))
             .service(resource("/data/players").route(web::get().to(data::players)))
             .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
+            .service(resource("/lifecycle").route(web::get().to(live::lifecycle)))
+            .service(resource("/data/live/{event}/entries").route(web::get().to(live::entries)))
+            .service(resource("/data/live/{event}/entries/{id}").route(web::get().to(live::entry)))
             .default_service(web::to(not_found));
     }
 }

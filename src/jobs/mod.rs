@@ -184,6 +184,8 @@ impl JobCatalog {
             .with(bootstrap)
             .with(fixtures)
             .with(crate::live::snapshot::spec())
+            .with(crate::live::picks::spec())
+            .with(crate::live::finalize::spec())
     }
 
     /// Adds (or replaces) a kind.

@@ -10,6 +10,7 @@ mod fpl_via_sim;
 mod helpers;
 mod jobs;
 mod kinds;
+mod lifecycle;
 mod live;
 mod meta;
 mod sim;
