@@ -40,6 +40,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub scheduler: SchedulerSettings,
     pub cache: CacheSettings,
+    pub leader: LeaderSettings,
+    pub shutdown: ShutdownSettings,
     pub log: LogSettings,
 }
 
@@ -204,6 +206,25 @@ pub struct CacheTtlSettings {
     pub tournament_stats: u64,
     pub entries: u64,
     pub historical: u64,
+}
+
+/// Leadership among instances sharing a schema (`[leader]`, see `crate::leader`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderSettings {
+    /// How often a follower tries to take the leader lock.
+    pub retry_ms: u64,
+    /// How often the leader checks that the session holding its lock is alive.
+    pub check_interval_ms: u64,
+}
+
+/// Graceful shutdown (`[shutdown]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSettings {
+    /// How long running jobs may take to finish after SIGTERM/SIGINT before they are
+    /// interrupted (and re-run by the next leader's start-up recovery).
+    pub drain_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -392,6 +413,24 @@ impl Settings {
             }
         }
         self.cache.check(self.redis.command_timeout_ms, &mut check);
+        check(
+            (100..=60_000).contains(&self.leader.retry_ms),
+            "leader.retry_ms",
+            format!(
+                "must be 100..=60000 (a follower must take over within seconds), got {}",
+                self.leader.retry_ms
+            ),
+        );
+        check(
+            (100..=60_000).contains(&self.leader.check_interval_ms),
+            "leader.check_interval_ms",
+            format!("must be 100..=60000, got {}", self.leader.check_interval_ms),
+        );
+        check(
+            self.shutdown.drain_timeout_secs <= 3600,
+            "shutdown.drain_timeout_secs",
+            format!("must be 0..=3600, got {}", self.shutdown.drain_timeout_secs),
+        );
         check(
             tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_ok(),
             "log.filter",

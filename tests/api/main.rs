@@ -12,6 +12,7 @@ mod jobs;
 mod kinds;
 mod live;
 mod meta;
+mod ops;
 mod sim;
 mod supervision;
 mod tree;
