@@ -67,6 +67,8 @@ pub struct Application {
     /// Tells the leadership loop to stop; it hands back the lock's session.
     leadership_stop: watch::Sender<bool>,
     leadership_task: tokio::task::JoinHandle<Option<sqlx::PgConnection>>,
+    /// Flushed at shutdown, before the pool closes.
+    recorder: Recorder,
 }
 
 /// Options that differ between the binary and tests.
@@ -219,7 +221,7 @@ impl Application {
             let leader = leadership.status().leader;
             tracing::info!(leader = ?leader.map(|l| l.instance), "another instance leads; this one follows");
         }
-        let root = Supervisor::root(tree, recorder, registry)
+        let root = Supervisor::root(tree, recorder.clone(), registry)
             .with_leader_only(&["jobs", "scheduler"], session.is_some())
             .start();
         let (leadership_stop, stop_rx) = watch::channel(false);
@@ -244,6 +246,7 @@ impl Application {
             state,
             leadership_stop,
             leadership_task,
+            recorder,
         })
     }
 
@@ -271,7 +274,8 @@ impl Application {
     /// 3. the tree stops in reverse order: runs still going are recorded `interrupted` (and
     ///    marked for re-running by the next leader), queued runs stay queued, and the alerts
     ///    actor, stopping last, has delivered every alert raised before;
-    /// 4. the leader lock is released (a follower takes over at once) and the pool closed.
+    /// 4. the leader lock is released (a follower takes over at once), the supervision log's
+    ///    writer is flushed and the pool closed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         let state = &self.state;
@@ -298,6 +302,9 @@ impl Application {
             }
             // Closing the session frees the advisory lock; a follower takes over.
             let _ = sqlx::Connection::close(session).await;
+        }
+        if !self.recorder.flush(Duration::from_secs(5)).await {
+            tracing::warn!("shutdown: some supervision events were not written in time");
         }
         // Every actor has stopped, so no query is left in flight: close the connections now,
         // inside the runtime, rather than when it is torn down.

@@ -284,6 +284,16 @@ async fn sigterm_lets_the_running_job_finish_and_exits_0() {
         "{}",
         instance.log_text()
     );
+    // The tree stopped in reverse order, alerts last, and the supervision log was flushed
+    // before the process exited.
+    let stopped: Vec<String> = sqlx::query_scalar(
+        "SELECT actor FROM supervision_events WHERE event = 'stopped' AND parent = 'root' \
+         ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(stopped, ["scheduler", "jobs", "cache", "alerts"]);
 }
 
 #[actix_rt::test]
