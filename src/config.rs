@@ -823,6 +823,30 @@ mod tests {
     }
 
     #[test]
+    fn leadership_and_shutdown_timings_default_to_a_quick_takeover_and_bad_ones_are_named() {
+        let s = load_with(&[]).unwrap();
+        assert_eq!(
+            (s.leader.retry_ms, s.leader.check_interval_ms),
+            (2000, 2000)
+        );
+        assert_eq!(s.shutdown.drain_timeout_secs, 20);
+        let err = load_with(&[
+            ("FPLSYNC__LEADER__RETRY_MS", "60001"),
+            ("FPLSYNC__LEADER__CHECK_INTERVAL_MS", "0"),
+            ("FPLSYNC__SHUTDOWN__DRAIN_TIMEOUT_SECS", "3601"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "leader.retry_ms",
+            "leader.check_interval_ms",
+            "shutdown.drain_timeout_secs",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error() {
         let err = Settings::load(Some(Path::new("/nonexistent/fplsync.toml"))).unwrap_err();
         assert!(err.to_string().contains("no such file"), "{err}");

@@ -581,3 +581,58 @@ async fn the_consistency_check_reports_a_cached_dataset_unlike_postgres_and_repa
     let served = app.get("/data/teams").await.body;
     assert_eq!(served.as_array().map(Vec::len), Some(20), "{served}");
 }
+
+#[actix_rt::test]
+async fn a_leader_that_loses_its_lock_session_steps_down_and_leads_again_once_it_gets_the_lock() {
+    let app = spawn_app_with(|s| {
+        s.leader.check_interval_ms = 200;
+        s.leader.retry_ms = 200;
+    })
+    .await;
+    assert_eq!(app.get("/ready").await.body["leadership"]["role"], "leader");
+    // PostgreSQL ends the session holding the lock, as a restart or a network cut would.
+    let schema = app.state.settings.database.schema.clone();
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks \
+         WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid \
+           AND objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid \
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .bind(0x6670_6c73_i64)
+    .bind(format!("fplsync leader {schema}"))
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(terminated, [true]);
+
+    // It stops its job actors and scheduler, then takes the free lock again and restarts them.
+    let jobs_events = || async {
+        app.supervision("jobs")
+            .await
+            .iter()
+            .filter(|e| e["parent"] == "root")
+            .map(|e| e["event"].as_str().unwrap().to_string())
+            .rev()
+            .collect::<Vec<_>>()
+    };
+    app.eventually("jobs stopped and started again", || async {
+        (jobs_events().await == ["started", "stopped", "started"]).then_some(())
+    })
+    .await;
+    app.eventually("the instance leads again", || async {
+        let ready = app.get("/ready").await.body;
+        (ready["leadership"]["role"] == "leader"
+            && app.actor("scheduler").await["state"] == "running")
+            .then_some(())
+    })
+    .await;
+    let run = app.trigger_when_up("prune", json!({})).await;
+    assert_eq!(app.finished_run(run).await["status"], "succeeded");
+    let alerts = app
+        .state
+        .metrics
+        .alerts_emitted
+        .with_label_values(&["critical"])
+        .get();
+    assert!(alerts >= 1, "leadership_lost is a critical alert");
+}
