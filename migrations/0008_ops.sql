@@ -13,7 +13,8 @@ CREATE UNIQUE INDEX job_runs_schedule_tick ON job_runs (kind, scheduled_for)
     WHERE scheduled_for IS NOT NULL;
 
 -- An interrupted run that start-up recovery must re-run: set for runs a crash left `running`
--- and for runs a graceful shutdown interrupted (an operator's restart does not set it).
+-- (unless they are re-runs themselves) and for runs a graceful shutdown interrupted (an
+-- operator's restart does not set it).
 ALTER TABLE job_runs ADD COLUMN recover BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX job_runs_to_recover ON job_runs (id) WHERE recover;
 

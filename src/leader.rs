@@ -35,11 +35,18 @@ const LOCK_CLASS: i32 = 0x6670_6c73;
 pub struct LeaderStatus {
     /// This instance.
     pub instance: String,
-    /// `leader` or `follower`.
-    pub role: &'static str,
+    pub role: Role,
     /// The leading instance and its control endpoint, as recorded in `service_leader` (on a
     /// follower: as of its last attempt at the lock; absent if no instance leads).
     pub leader: Option<LeaderInfo>,
+}
+
+/// Whether an instance runs the scheduler and the job actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Leader,
+    Follower,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -61,7 +68,7 @@ impl Leadership {
         Leadership {
             inner: Arc::new(RwLock::new(LeaderStatus {
                 instance: instance.to_string(),
-                role: "follower",
+                role: Role::Follower,
                 leader: None,
             })),
             http_addr,
@@ -73,12 +80,16 @@ impl Leadership {
     }
 
     pub fn is_leader(&self) -> bool {
-        self.status().role == "leader"
+        self.status().role == Role::Leader
     }
 
     fn set(&self, leading: bool, leader: Option<LeaderInfo>) {
         let mut s = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        s.role = if leading { "leader" } else { "follower" };
+        s.role = if leading {
+            Role::Leader
+        } else {
+            Role::Follower
+        };
         s.leader = leader;
     }
 

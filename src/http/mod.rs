@@ -101,10 +101,10 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
 /// Refuses a request only the leader can serve (it needs the job actors or the scheduler) with
 /// 503 `not_leader`, naming the leader and where its control endpoint answers.
 fn require_leader(state: &ApiState) -> Result<(), ApiError> {
-    let status = state.leadership.status();
-    if status.role == "leader" {
+    if state.leadership.is_leader() {
         return Ok(());
     }
+    let status = state.leadership.status();
     let leader = match status.leader {
         Some(l) => format!(
             "the leader is instance {} at http://{}; send it there",

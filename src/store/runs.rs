@@ -326,29 +326,32 @@ pub struct Recovery {
     pub interrupted: Vec<RunId>,
     /// (interrupted run, its re-run) pairs queued now.
     pub reruns: Vec<(RunId, RunId)>,
-    /// Interrupted runs not re-run because they were themselves re-runs (a run is re-run once:
-    /// a run that crashes the process would otherwise crash it forever).
+    /// Runs a crash left `running` that are not re-run because they are re-runs themselves (a
+    /// run is re-run once: a run that crashes the process would otherwise crash it forever).
     pub not_rerun: Vec<RunId>,
 }
 
 /// Start-up recovery, done by an instance as it becomes the leader, before its job actors
 /// start (so nothing of this database is running): runs left `running` become `interrupted`,
-/// and every interrupted run marked `recover` (those, and the runs a graceful shutdown
-/// interrupted) gets one re-run, queued with trigger `recovery`. Runs left `queued` stay
-/// queued: the job actors load them. One transaction; repeating it queues nothing twice.
+/// and every interrupted run marked `recover` gets one re-run, queued with trigger `recovery`.
+/// Marked are the runs a crash left running — unless they are re-runs themselves: a run that
+/// crashes the process would otherwise crash it forever — and every run a graceful shutdown
+/// interrupted (that was not the run's doing). Runs left `queued` stay queued: the job actors
+/// load them. One transaction; repeating it queues nothing twice (`rerun_of` is unique).
 pub async fn recover_at_startup(db: &PgPool) -> Result<Recovery, StoreError> {
     let mut tx = db.begin().await?;
-    let interrupted: Vec<i64> = sqlx::query_scalar(
-        "UPDATE job_runs SET status = 'interrupted', finished_at = now(), recover = true, \
+    let crashed: Vec<(i64, bool)> = sqlx::query_as(
+        "UPDATE job_runs SET status = 'interrupted', finished_at = now(), \
+         recover = (rerun_of IS NULL), \
          error = 'interrupted: the instance running it stopped without recording its end' \
-         WHERE status = 'running' RETURNING id",
+         WHERE status = 'running' RETURNING id, rerun_of IS NOT NULL",
     )
     .fetch_all(&mut *tx)
     .await?;
     let reruns: Vec<(i64, i64)> = sqlx::query_as(
         "WITH todo AS ( \
              UPDATE job_runs SET recover = false \
-             WHERE recover AND status = 'interrupted' AND rerun_of IS NULL \
+             WHERE recover AND status = 'interrupted' \
              AND NOT EXISTS (SELECT 1 FROM job_runs r WHERE r.rerun_of = job_runs.id) \
              RETURNING id, kind, params, max_attempts) \
          INSERT INTO job_runs (kind, params, trigger, status, max_attempts, rerun_of) \
@@ -357,10 +360,10 @@ pub async fn recover_at_startup(db: &PgPool) -> Result<Recovery, StoreError> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    let not_rerun: Vec<i64> =
-        sqlx::query_scalar("UPDATE job_runs SET recover = false WHERE recover RETURNING id")
-            .fetch_all(&mut *tx)
-            .await?;
+    // Marked runs that already had a re-run need nothing more.
+    sqlx::query("UPDATE job_runs SET recover = false WHERE recover")
+        .execute(&mut *tx)
+        .await?;
     for (original, rerun) in &reruns {
         let line = format!("re-run as run {rerun} by start-up recovery");
         sqlx::query("INSERT INTO job_run_logs (run_id, level, message) VALUES ($1, 'warn', $2)")
@@ -376,9 +379,13 @@ pub async fn recover_at_startup(db: &PgPool) -> Result<Recovery, StoreError> {
         .collect();
     reruns.sort();
     Ok(Recovery {
-        interrupted: interrupted.into_iter().map(RunId).collect(),
+        interrupted: crashed.iter().map(|(id, _)| RunId(*id)).collect(),
         reruns,
-        not_rerun: not_rerun.into_iter().map(RunId).collect(),
+        not_rerun: crashed
+            .iter()
+            .filter(|(_, is_rerun)| *is_rerun)
+            .map(|(id, _)| RunId(*id))
+            .collect(),
     })
 }
 
@@ -386,8 +393,7 @@ pub async fn recover_at_startup(db: &PgPool) -> Result<Recovery, StoreError> {
 /// next start-up recovery: accepted work is never lost.
 pub async fn mark_for_recovery(db: &PgPool, since: DateTime<Utc>) -> Result<u64, StoreError> {
     let done = sqlx::query(
-        "UPDATE job_runs SET recover = true \
-         WHERE status = 'interrupted' AND finished_at >= $1 AND rerun_of IS NULL",
+        "UPDATE job_runs SET recover = true WHERE status = 'interrupted' AND finished_at >= $1",
     )
     .bind(since)
     .execute(db)

@@ -636,3 +636,50 @@ async fn a_leader_that_loses_its_lock_session_steps_down_and_leads_again_once_it
         .get();
     assert!(alerts >= 1, "leadership_lost is a critical alert");
 }
+
+#[actix_rt::test]
+async fn start_up_recovery_reruns_a_crashed_run_once_but_not_a_crashed_rerun_and_repeats_nothing() {
+    use fplsync::jobs::RunId;
+    use fplsync::store::runs::recover_at_startup;
+    let app = spawn_app_with(|_| {}).await;
+    let db = &app.state.db;
+    // Rows of a kind no actor runs, as a crash would leave them: a run, and a re-run of an
+    // older run, both `running`.
+    let insert = |rerun_of: Option<i64>| async move {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO job_runs (kind, trigger, status, max_attempts, rerun_of) \
+             VALUES ('test-orphan', 'manual', 'running', 1, $1) RETURNING id",
+        )
+        .bind(rerun_of)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        id
+    };
+    let older = insert(None).await;
+    sqlx::query("UPDATE job_runs SET status = 'failed' WHERE id = $1")
+        .bind(older)
+        .execute(db)
+        .await
+        .unwrap();
+    let crashed = insert(None).await;
+    let crashed_rerun = insert(Some(older)).await;
+
+    let first = recover_at_startup(db).await.unwrap();
+    assert_eq!(first.interrupted, [RunId(crashed), RunId(crashed_rerun)]);
+    assert_eq!(first.not_rerun, [RunId(crashed_rerun)]);
+    assert_eq!(first.reruns.len(), 1);
+    assert_eq!(first.reruns[0].0, RunId(crashed));
+    let status: String = sqlx::query_scalar("SELECT status FROM job_runs WHERE id = $1")
+        .bind(first.reruns[0].1.0)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(status, "queued");
+
+    let again = recover_at_startup(db).await.unwrap();
+    assert!(
+        again.interrupted.is_empty() && again.reruns.is_empty(),
+        "{again:?}"
+    );
+}
