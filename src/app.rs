@@ -175,19 +175,7 @@ impl Application {
             &registry,
             &directory,
         );
-        // Bound first, so the leader can record where it answers.
-        let listener = std::net::TcpListener::bind(settings.bind_addr()).map_err(|source| {
-            StartError::Bind {
-                addr: settings.http.bind.clone(),
-                source,
-            }
-        })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: settings.http.bind.clone(),
-            source,
-        })?;
-        let port = addr.port();
-        let leadership = Leadership::new(cache.instance(), addr.to_string());
+        let leadership = Leadership::new(cache.instance());
         let state = ApiState {
             db: db.clone(),
             kv,
@@ -207,10 +195,16 @@ impl Application {
         if !options.handle_signals {
             server = server.disable_signals();
         }
-        let server = server.listen(listener).map_err(|source| StartError::Bind {
-            addr: settings.http.bind.clone(),
-            source,
-        })?;
+        let server = server
+            .bind(settings.bind_addr())
+            .map_err(|source| StartError::Bind {
+                addr: settings.http.bind.clone(),
+                source,
+            })?;
+        let addr = server.addrs()[0];
+        let port = addr.port();
+        // Bound before leadership is tried, so the leader can record where it answers.
+        leadership.set_http_addr(addr.to_string());
 
         // Leadership is settled before the tree starts: a leader starts its job actors only
         // after start-up recovery; a follower starts them in standby.
@@ -328,6 +322,7 @@ async fn drain_runs(registry: &ActorRegistry, timeout: Duration) {
         }
     }
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut reported = Vec::new();
     loop {
         let running: Vec<_> = registry
             .snapshot()
@@ -344,8 +339,12 @@ async fn drain_runs(registry: &ActorRegistry, timeout: Duration) {
             );
             return;
         }
-        tracing::info!(?running, "shutdown: waiting for running jobs to finish");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Said once per set of runs, not on every poll.
+        if running != reported {
+            tracing::info!(?running, "shutdown: waiting for running jobs to finish");
+            reported = running;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

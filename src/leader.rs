@@ -13,7 +13,7 @@
 //! its job actors start. The leader's identity and HTTP address are written to
 //! `service_leader`, so followers can say who leads (`/actors`, `/ready`, refused triggers).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use actix::Addr;
@@ -60,19 +60,25 @@ pub struct LeaderInfo {
 #[derive(Clone)]
 pub struct Leadership {
     inner: Arc<RwLock<LeaderStatus>>,
-    http_addr: String,
+    /// Where this instance's control endpoint answers, once it is bound.
+    http_addr: Arc<OnceLock<String>>,
 }
 
 impl Leadership {
-    pub fn new(instance: &str, http_addr: String) -> Self {
+    pub fn new(instance: &str) -> Self {
         Leadership {
             inner: Arc::new(RwLock::new(LeaderStatus {
                 instance: instance.to_string(),
                 role: Role::Follower,
                 leader: None,
             })),
-            http_addr,
+            http_addr: Arc::default(),
         }
+    }
+
+    /// Records where this instance's control endpoint answers (before it first leads).
+    pub fn set_http_addr(&self, addr: String) {
+        let _ = self.http_addr.set(addr);
     }
 
     pub fn status(&self) -> LeaderStatus {
@@ -147,7 +153,12 @@ impl Leadership {
              RETURNING instance, http_addr, since",
         )
         .bind(&self.status().instance)
-        .bind(&self.http_addr)
+        .bind(
+            self.http_addr
+                .get()
+                .map(String::as_str)
+                .unwrap_or("unknown"),
+        )
         .fetch_one(db)
         .await?;
         tracing::info!(instance = %info.instance, "this instance is the leader");
