@@ -36,6 +36,8 @@ pub struct Metrics {
     pub cache_requests: IntCounterVec,
     pub cache_writes: IntCounterVec,
     pub cache_degraded: IntGauge,
+    /// 1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.
+    pub leader: IntGauge,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -92,6 +94,12 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(cache_degraded.clone()))
             .expect("unique metric");
+        let leader = IntGauge::with_opts(Opts::new(
+            "fplsync_leader",
+            "1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.",
+        ))
+        .expect("valid metric");
+        r.register(Box::new(leader.clone())).expect("unique metric");
         Metrics {
             supervision_events: counter(
                 &r,
@@ -228,6 +236,7 @@ impl Metrics {
                 &["class", "result"],
             ),
             cache_degraded,
+            leader,
             registry: r,
         }
     }

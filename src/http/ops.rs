@@ -74,6 +74,7 @@ pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
 /// Prometheus text exposition. Actor gauges are refreshed from the registry at scrape time.
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     let m = &state.metrics;
+    m.leader.set(i64::from(state.leadership.is_leader()));
     for actor in state.registry.snapshot() {
         for s in ActorState::ALL {
             m.actor_state

@@ -129,6 +129,16 @@ impl Instance {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
+    async fn metrics(&self) -> String {
+        let r = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("GET sent");
+        r.text().await.unwrap()
+    }
+
     async fn role(&self) -> String {
         let (_, ready) = self.get("/ready").await;
         ready["leadership"]["role"]
@@ -359,6 +369,8 @@ async fn of_two_instances_one_leads_and_the_other_takes_over_within_15_s_without
             .unwrap();
         assert_eq!(actor["state"], "standby", "{actor}");
     }
+    assert!(second.metrics().await.contains("\nfplsync_leader 0\n"));
+    assert!(first.metrics().await.contains("\nfplsync_leader 1\n"));
     let (status, refused) = second.post("/jobs/prune/trigger", json!({})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
     assert_eq!(refused["error"], "not_leader");
@@ -404,6 +416,7 @@ async fn of_two_instances_one_leads_and_the_other_takes_over_within_15_s_without
         .cloned()
         .unwrap();
     assert_eq!(scheduler["state"], "running", "{scheduler}");
+    assert!(second.metrics().await.contains("\nfplsync_leader 1\n"));
     eventually(
         "the new leader runs the schedule",
         Duration::from_secs(10),
