@@ -76,7 +76,8 @@ pub struct Application {
 pub struct Options {
     /// The job kinds to run (tests add their own kinds beside the built-in ones).
     pub catalog: JobCatalog,
-    /// Stop on SIGINT/SIGTERM (the binary); tests stop through [`Application::server_handle`].
+    /// Stop gracefully on SIGINT/SIGTERM (the binary); tests stop through
+    /// [`Application::server_handle`].
     pub handle_signals: bool,
     /// How the cache loads each key family from PostgreSQL (more can be registered later
     /// through [`Cache::loaders`]).
@@ -192,9 +193,9 @@ impl Application {
             HttpServer::new(move || App::new().configure(http::configure(app_state.clone())))
                 .workers(settings.http.workers)
                 .shutdown_timeout(settings.supervisor.stop_timeout_ms.div_ceil(1000));
-        if !options.handle_signals {
-            server = server.disable_signals();
-        }
+        // actix stops gracefully on SIGTERM only (SIGINT drops requests in flight); the
+        // application handles both itself, alike (see `stop_on_signals`).
+        server = server.disable_signals();
         let server = server
             .bind(settings.bind_addr())
             .map_err(|source| StartError::Bind {
@@ -232,6 +233,9 @@ impl Application {
         ));
 
         let server = server.run();
+        if options.handle_signals {
+            actix_rt::spawn(stop_on_signals(server.handle()));
+        }
         tracing::info!(port, "control endpoint listening");
         Ok(Application {
             port,
@@ -306,6 +310,25 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// Waits for SIGTERM or SIGINT, then stops the HTTP server gracefully (no new connections,
+/// requests in flight finish), which lets [`Application::run_until_stopped`] go on to drain.
+async fn stop_on_signals(server: ServerHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the service through its handle");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(signal = name, "shutting down gracefully");
+    server.stop(true).await;
 }
 
 /// Pauses the scheduler and the job actors, then waits until no run is current or `timeout`

@@ -171,8 +171,12 @@ impl Instance {
     }
 
     fn sigterm(&self) {
+        self.signal("-TERM");
+    }
+
+    fn signal(&self, which: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([which, &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -277,12 +281,21 @@ async fn a_run_killed_with_sigkill_is_interrupted_at_restart_and_rerun_once() {
 
 #[actix_rt::test]
 async fn sigterm_lets_the_running_job_finish_and_exits_0() {
+    a_signal_lets_the_running_job_finish_and_exits_0("-TERM").await;
+}
+
+#[actix_rt::test]
+async fn sigint_is_as_graceful_as_sigterm() {
+    a_signal_lets_the_running_job_finish_and_exits_0("-INT").await;
+}
+
+async fn a_signal_lets_the_running_job_finish_and_exits_0(signal: &str) {
     let sim = start_sim(0, &["bootstrap-static:latency=1500"]).await;
     let id = unique_id();
     let mut instance = Instance::start(&id, &sim.base_url(), &[]).await;
     let run = instance.trigger_bootstrap().await;
     instance.wait_running(run).await;
-    instance.sigterm();
+    instance.signal(signal);
     let code = instance.exit_code(Duration::from_secs(30)).await;
     assert_eq!(code, Some(0), "{}", instance.log_text());
     let db = store(&id).await;
