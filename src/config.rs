@@ -41,6 +41,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub scheduler: SchedulerSettings,
     pub cache: CacheSettings,
+    pub leader: LeaderSettings,
+    pub shutdown: ShutdownSettings,
     pub log: LogSettings,
 }
 
@@ -258,6 +260,25 @@ pub struct CacheTtlSettings {
     pub historical: u64,
 }
 
+/// Leadership among instances sharing a schema (`[leader]`, see `crate::leader`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderSettings {
+    /// How often a follower tries to take the leader lock.
+    pub retry_ms: u64,
+    /// How often the leader checks that the session holding its lock is alive.
+    pub check_interval_ms: u64,
+}
+
+/// Graceful shutdown (`[shutdown]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSettings {
+    /// How long running jobs may take to finish after SIGTERM/SIGINT before they are
+    /// interrupted (and re-run by the next leader's start-up recovery).
+    pub drain_timeout_secs: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
@@ -445,6 +466,24 @@ impl Settings {
             }
         }
         self.cache.check(self.redis.command_timeout_ms, &mut check);
+        check(
+            (100..=60_000).contains(&self.leader.retry_ms),
+            "leader.retry_ms",
+            format!(
+                "must be 100..=60000 (a follower must take over within seconds), got {}",
+                self.leader.retry_ms
+            ),
+        );
+        check(
+            (100..=60_000).contains(&self.leader.check_interval_ms),
+            "leader.check_interval_ms",
+            format!("must be 100..=60000, got {}", self.leader.check_interval_ms),
+        );
+        check(
+            self.shutdown.drain_timeout_secs <= 3600,
+            "shutdown.drain_timeout_secs",
+            format!("must be 0..=3600, got {}", self.shutdown.drain_timeout_secs),
+        );
         check(
             tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_ok(),
             "log.filter",
@@ -877,6 +916,30 @@ mod tests {
             "cache.local_max_entries",
             "cache.warm[1]: `meta:nope` is not a cache key",
             "mailbox.cache",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn leadership_and_shutdown_timings_default_to_a_quick_takeover_and_bad_ones_are_named() {
+        let s = load_with(&[]).unwrap();
+        assert_eq!(
+            (s.leader.retry_ms, s.leader.check_interval_ms),
+            (2000, 2000)
+        );
+        assert_eq!(s.shutdown.drain_timeout_secs, 20);
+        let err = load_with(&[
+            ("FPLSYNC__LEADER__RETRY_MS", "60001"),
+            ("FPLSYNC__LEADER__CHECK_INTERVAL_MS", "0"),
+            ("FPLSYNC__SHUTDOWN__DRAIN_TIMEOUT_SECS", "3601"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "leader.retry_ms",
+            "leader.check_interval_ms",
+            "shutdown.drain_timeout_secs",
         ] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub cache_degraded: IntGauge,
     /// The gameweek lifecycle and live scores.
     pub live: crate::live::LiveMetrics,
+    /// 1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.
+    pub leader: IntGauge,
 }
 
 pub(crate) fn counter(
@@ -99,6 +101,12 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(cache_degraded.clone()))
             .expect("unique metric");
+        let leader = IntGauge::with_opts(Opts::new(
+            "fplsync_leader",
+            "1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.",
+        ))
+        .expect("valid metric");
+        r.register(Box::new(leader.clone())).expect("unique metric");
         Metrics {
             supervision_events: counter(
                 &r,
@@ -236,6 +244,7 @@ impl Metrics {
             ),
             cache_degraded,
             live: crate::live::LiveMetrics::register(&r),
+            leader,
             registry: r,
         }
     }

@@ -23,7 +23,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 pub use model::{JobKind, LogLevel, RunId, RunStatus, Trigger};
-pub use request::{Delivery, Enqueued, RequestError, request_run};
+pub use request::{Delivery, Enqueued, RequestError, request_run, request_run_from};
 pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
 
 use crate::alerts::AlertSink;

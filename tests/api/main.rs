@@ -13,6 +13,7 @@ mod kinds;
 mod lifecycle;
 mod live;
 mod meta;
+mod ops;
 mod sim;
 mod supervision;
 mod tree;
