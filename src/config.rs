@@ -580,9 +580,9 @@ impl Settings {
             format!("must be 0..=3600, got {}", f.retry_after_cap_secs),
         );
         check(
-            (1..=1000).contains(&f.rate_per_sec),
+            (1..=100_000).contains(&f.rate_per_sec),
             "fpl.rate_per_sec",
-            format!("must be 1..=1000, got {}", f.rate_per_sec),
+            format!("must be 1..=100000, got {}", f.rate_per_sec),
         );
         check(
             (1..=1000).contains(&f.max_in_flight),
