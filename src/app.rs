@@ -172,6 +172,7 @@ impl Application {
             fpl,
             jobs: directory.clone(),
             cache: cache.clone(),
+            picks_cache: Default::default(),
         };
 
         let lifecycle = LifecycleBoard::default();

@@ -46,6 +46,8 @@ pub struct Deps {
     pub jobs: JobDirectory,
     /// Where a job writes what it committed, for readers (`cache.put`).
     pub cache: Cache,
+    /// Decoded picks kept between live ticks (see [`crate::live::managers::PicksCache`]).
+    pub picks_cache: crate::live::managers::PicksCache,
 }
 
 /// The dependencies and identity of one attempt of one run.

@@ -83,11 +83,18 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
     let missing = missing_results(db, season, event, &tracked).await?;
     let computed: HashMap<u64, i32> = {
         let rows = stored_rows_for(db, season, event).await?;
-        snapshot::manager_scores(db, season, event, &tracked, &rows)
-            .await?
-            .into_iter()
-            .map(|s| (s.entry, s.points))
-            .collect()
+        snapshot::manager_scores(
+            db,
+            season,
+            event,
+            &tracked,
+            &rows,
+            Some(&ctx.deps.picks_cache),
+        )
+        .await?
+        .into_iter()
+        .map(|s| (s.entry, s.points))
+        .collect()
     };
     let (fetched, failed, unknown) =
         fetch_official(&ctx, season, event, missing, &computed).await?;

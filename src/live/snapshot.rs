@@ -150,7 +150,15 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
     .await?;
     ctx.progress(60).await?;
 
-    let scores = manager_scores(db, season, event, &tracked, &rows).await?;
+    let scores = manager_scores(
+        db,
+        season,
+        event,
+        &tracked,
+        &rows,
+        Some(&ctx.deps.picks_cache),
+    )
+    .await?;
     publish(ctx, event, &rows, &fixtures, &scores).await;
     let provisional = rows.iter().filter(|r| r.bonus_provisional).count();
     Ok(JobOutcome::new(format!(
@@ -160,15 +168,36 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
     )))
 }
 
-/// Every tracked manager with picks for `event`, scored against the snapshot's rows.
+/// Every tracked manager with picks for `event`, scored against the snapshot's rows; the
+/// picks come from `cache` when given (the live tick's), else straight from PostgreSQL.
 pub async fn manager_scores(
     db: &PgPool,
     season: SeasonId,
     event: u16,
     tracked: &[u64],
     rows: &[LiveRow],
+    cache: Option<&managers::PicksCache>,
 ) -> Result<Vec<managers::EntryScore>, StoreError> {
-    let picks = managers::load_picks(db, season, event, tracked).await?;
+    if tracked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = match cache {
+        Some(cache) => cache.event_picks(db, season, event).await?,
+        None => std::sync::Arc::new(managers::load_picks(db, season, event, tracked).await?),
+    };
+    let sorted: Vec<u64>;
+    let tracked = if tracked.is_sorted() {
+        tracked
+    } else {
+        let mut copy = tracked.to_vec();
+        copy.sort_unstable();
+        sorted = copy;
+        &sorted[..]
+    };
+    let picks: Vec<&managers::ManagerPicks> = all
+        .iter()
+        .filter(|m| tracked.binary_search(&m.entry.0).is_ok())
+        .collect();
     if picks.is_empty() {
         return Ok(Vec::new());
     }
@@ -177,7 +206,7 @@ pub async fn manager_scores(
     let official = managers::official_points(db, season, event).await?;
     let table = player_table(rows);
     Ok(managers::score_all(
-        event, &picks, &table, &formation, is_final, &official,
+        event, picks, &table, &formation, is_final, &official,
     ))
 }
 
@@ -418,7 +447,7 @@ pub fn register_loader(loaders: &crate::cache::Loaders, db: PgPool, configured: 
                         .into_iter()
                         .filter(|e| e % n == u64::from(shard))
                         .collect();
-                    let scores = manager_scores(&db, season, event, &tracked, &rows).await?;
+                    let scores = manager_scores(&db, season, event, &tracked, &rows, None).await?;
                     let (_, bytes) = managers::shards(event, &scores)
                         .into_iter()
                         .find(|(k, _)| *k == key)

@@ -155,7 +155,7 @@ impl Table {
         format!(
             "INSERT INTO {t} (season_id, id, {cols}, data, hash) \
              SELECT $1, (d->>'id')::int, {exprs}, d, h \
-             FROM UNNEST($2::text[], $3::bigint[]) AS u(txt, h), LATERAL (SELECT txt::jsonb AS d) j \
+             FROM UNNEST($2::text[], $3::bigint[]) AS u(txt, h), LATERAL (SELECT txt::jsonb AS d OFFSET 0) j \
              ON CONFLICT (season_id, id) DO UPDATE SET {updates}, data = EXCLUDED.data, \
              hash = EXCLUDED.hash, updated_at = now()",
             t = self.name,

@@ -89,3 +89,49 @@ async fn a_live_trigger_with_a_bad_event_is_refused() {
         assert_eq!(r.body["error"], "invalid_params", "{bad}");
     }
 }
+
+#[actix_rt::test]
+async fn picks_stored_after_a_live_tick_are_scored_by_the_next_tick() {
+    let sim = start_sim(0, &[]).await;
+    assert!(sim.state().jump(Phase::InPlay, Some(38)));
+    let real: std::collections::BTreeMap<fplsync::fpl::model::EntryId, Value> =
+        samples::decode(gw38::LEAGUE_PICKS).unwrap();
+    let ids: Vec<u64> = real.keys().map(|e| e.0).collect();
+    let url = sim.base_url();
+    let first_two = ids[..2].to_vec();
+    let app = spawn_app_with(|s| {
+        point_fpl_at(s, url);
+        s.live.tracked_entries = first_two;
+    })
+    .await;
+    let run_ok = |kind: &'static str| {
+        let app = &app;
+        async move {
+            let id = app.trigger(kind, json!({"event": 38})).await;
+            let run = app.finished_run(id).await;
+            assert_eq!(run["status"], "succeeded", "{kind}: {run}");
+        }
+    };
+    run_ok("picks").await;
+    run_ok("live").await;
+    let path = format!("/data/live/38/entries?ids={},{},{}", ids[0], ids[1], ids[2]);
+    let before = app.get(&path).await.body;
+    assert_eq!(before["entries"].as_array().unwrap().len(), 2, "{before}");
+
+    // A third manager is tracked and his picks fetched: the next tick (whose picks of the
+    // gameweek were kept in process) scores him too.
+    sqlx::query("INSERT INTO tracked_entries (entry_id, source) VALUES ($1, 'config')")
+        .bind(ids[2] as i64)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    run_ok("picks").await;
+    run_ok("live").await;
+    let after = app.get(&path).await.body;
+    let entries = after["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{after}");
+    assert!(
+        entries.iter().any(|e| e["entry"] == ids[2]),
+        "the third manager is scored: {after}"
+    );
+}
