@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
@@ -151,34 +152,29 @@ async fn load_event_picks(
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     const COLUMNS: &str = "SELECT entry_id, active_chip, transfers_cost, picks FROM entry_picks \
          WHERE season_id = $1 AND event_id = $2";
-    let rows: Vec<PicksRow> = match only {
-        Some(ids) => {
-            sqlx::query_as(&format!(
-                "{COLUMNS} AND entry_id = ANY($3) ORDER BY entry_id"
-            ))
-            .bind(season.0)
-            .bind(i32::from(event))
-            .bind(ids)
-            .fetch_all(db)
-            .await?
-        }
-        None => {
-            sqlx::query_as(&format!("{COLUMNS} ORDER BY entry_id"))
-                .bind(season.0)
-                .bind(i32::from(event))
-                .fetch_all(db)
-                .await?
-        }
+    let sql = match only {
+        Some(_) => format!("{COLUMNS} AND entry_id = ANY($3) ORDER BY entry_id"),
+        None => format!("{COLUMNS} ORDER BY entry_id"),
     };
-    Ok(rows
-        .into_iter()
-        .map(|(entry, chip, cost, picks)| ManagerPicks {
+    let mut query = sqlx::query_as::<_, PicksRow>(&sql)
+        .bind(season.0)
+        .bind(i32::from(event));
+    if let Some(ids) = only {
+        query = query.bind(ids);
+    }
+    // Streamed and decoded row by row: the JSON text of 100,000 managers' picks is ~150 MB,
+    // several times their decoded size, and need never be held all at once.
+    let mut rows = query.fetch(db);
+    let mut picks = Vec::new();
+    while let Some((entry, chip, cost, json)) = rows.try_next().await? {
+        picks.push(ManagerPicks {
             entry: EntryId(entry as u64),
-            picks: picks.0,
+            picks: json.0,
             chip: chip.map(|c| Chip::from(c.as_str())),
             transfers_cost: cost,
-        })
-        .collect())
+        });
+    }
+    Ok(picks)
 }
 
 /// The decoded picks of one gameweek, kept in process between live ticks: reloading (and
