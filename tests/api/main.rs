@@ -4,6 +4,7 @@
 mod cache;
 mod config;
 mod control;
+mod entries;
 mod fpl_client;
 mod fpl_decode;
 mod fpl_via_sim;
