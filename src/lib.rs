@@ -39,6 +39,7 @@ pub mod sim;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;
+pub mod tournament;
 
 pub use app::{Application, Options, StartError};
 pub use config::Settings;
