@@ -146,12 +146,15 @@ impl Application {
         if !cache.loaders().has(crate::cache::Family::Live) {
             crate::live::snapshot::register_loader(cache.loaders(), db.clone());
         }
+        if !cache.loaders().has(crate::cache::Family::Tournament) {
+            crate::tournament::store::register_loader(cache.loaders(), db.clone());
+        }
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
             alerts: alerts.clone(),
-            fpl,
+            fpl: fpl.clone(),
             jobs: directory.clone(),
             cache: cache.clone(),
         };
@@ -175,6 +178,7 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
+            fpl,
         };
         let app_state = state.clone();
         let mut server =

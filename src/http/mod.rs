@@ -1,5 +1,5 @@
 //! The control endpoint (actix-web): health, readiness, metrics, the actor tree, the supervision
-//! log, job runs and triggers. JSON everywhere; every error is an [`ApiError`].
+//! log, job runs and triggers, metadata and tournaments. JSON everywhere; every error is an [`ApiError`].
 //!
 //! Handlers read shared state ([`ApiState`]) and talk to actors only to change something
 //! (trigger, pause, restart), so reads never queue behind work.
@@ -9,6 +9,7 @@ mod data;
 mod error;
 mod jobs;
 mod ops;
+mod tournaments;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub use error::ApiError;
 
 use crate::cache::Cache;
 use crate::config::Settings;
+use crate::fpl::FplClient;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
 use crate::metrics::Metrics;
@@ -35,6 +37,8 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
+    /// For the roster reads of `/tournaments`.
+    pub fpl: FplClient,
 }
 
 /// Largest request body accepted (trigger parameters are small).
@@ -68,6 +72,19 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/data/teams").route(web::get().to(data::teams)))
             .service(resource("/data/players").route(web::get().to(data::players)))
             .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
+            .service(
+                resource("/tournaments")
+                    .route(web::get().to(tournaments::list))
+                    .route(web::post().to(tournaments::create)),
+            )
+            .service(resource("/tournaments/{id}").route(web::get().to(tournaments::get)))
+            .service(
+                resource("/tournaments/{id}/standings")
+                    .route(web::get().to(tournaments::standings)),
+            )
+            .service(
+                resource("/tournaments/{id}/{action}").route(web::post().to(tournaments::change)),
+            )
             .default_service(web::to(not_found));
     }
 }

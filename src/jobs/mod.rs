@@ -184,6 +184,7 @@ impl JobCatalog {
             .with(bootstrap)
             .with(fixtures)
             .with(crate::live::snapshot::spec())
+            .with(crate::tournament::job::spec())
     }
 
     /// Adds (or replaces) a kind.

@@ -118,7 +118,7 @@ pub fn round_robin(members: &[EntryId], events: &[u16]) -> Vec<GroupFixture> {
             let (a, b) = (order[i], order[n - 1 - i]);
             if let (Some(a), Some(b)) = (a, b) {
                 // Alternate home sides so nobody is always at home.
-                let (home, away) = if ((round + i) % 2 == 0) != swap {
+                let (home, away) = if (round + i).is_multiple_of(2) != swap {
                     (a, b)
                 } else {
                     (b, a)
@@ -425,6 +425,9 @@ pub struct KnockoutLeg {
     pub decided_by: Option<Decided>,
 }
 
+/// An entrant of a bracket match: `Some(None)` a bye, `None` a winner not known yet.
+type Entrant = Option<Option<EntryId>>;
+
 /// Resolves the whole bracket from its first round and the scores known so far: each round's
 /// legs, winners, and the next round's entrants (winners of slots 2s and 2s+1 meet in slot s).
 /// A match whose entrants are not both known yet, or that lacks a result, has no winner; so
@@ -437,12 +440,12 @@ pub fn resolve_bracket(
     let mut rounds: Vec<Vec<KnockoutMatch>> = Vec::new();
     // Entrants of the current round: None inside the pair is a bye, an outer None a pending
     // winner.
-    let mut pairs: Vec<(Option<Option<EntryId>>, Option<Option<EntryId>>)> =
+    let mut pairs: Vec<(Entrant, Entrant)> =
         first.iter().map(|(h, a)| (Some(*h), Some(*a))).collect();
     for (r, round_events) in events.iter().enumerate() {
         let mut matches = Vec::new();
         for (slot, (home, away)) in pairs.iter().enumerate() {
-            let known = |s: &Option<Option<EntryId>>| s.flatten();
+            let known = |s: &Entrant| s.flatten();
             let mut m = KnockoutMatch {
                 round: r as u32 + 1,
                 slot: slot as u32,
