@@ -14,4 +14,5 @@ mod live;
 mod meta;
 mod sim;
 mod supervision;
+mod tournaments;
 mod tree;
