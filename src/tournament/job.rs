@@ -203,3 +203,41 @@ fn cup_row(entry: EntryId, m: &crate::fpl::model::H2hMatch) -> CupRow {
         won,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fpl::model::H2hMatch;
+
+    fn cup_match(e1: Option<u64>, p1: Option<i32>, e2: Option<u64>, p2: Option<i32>) -> H2hMatch {
+        serde_json::from_value(serde_json::json!({
+            "id": 1, "event": 34,
+            "entry_1_entry": e1, "entry_1_points": p1,
+            "entry_2_entry": e2, "entry_2_points": p2,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_cup_match_is_read_from_either_side_and_a_draw_without_a_winner_goes_to_both() {
+        let m = cup_match(Some(1), Some(60), Some(2), Some(60));
+        let (one, two) = (cup_row(EntryId(1), &m), cup_row(EntryId(2), &m));
+        assert!(
+            one.won && two.won,
+            "no winner field: score ≥ opponent's wins"
+        );
+        assert_eq!(
+            (two.score, two.opponent, two.opponent_score),
+            (Some(60), Some(EntryId(1)), Some(60))
+        );
+        let m = cup_match(Some(1), Some(50), Some(2), Some(61));
+        assert!(!cup_row(EntryId(1), &m).won);
+        assert!(cup_row(EntryId(2), &m).won);
+    }
+
+    #[test]
+    fn a_cup_bye_goes_through() {
+        let m = cup_match(Some(1), Some(40), None, None);
+        assert!(cup_row(EntryId(1), &m).won);
+    }
+}

@@ -561,3 +561,66 @@ async fn the_72_real_managers_in_a_gameweek_38_points_race_are_ranked_by_their_o
     }
     assert!(results.iter().any(|r| r["goals_scored"].as_i64() > Some(0)));
 }
+
+/// The peer rebuilt groups while results were being written. Here a results run waits for the
+/// tournament's row lock that every structural change holds, and writes only after it is gone.
+#[actix_rt::test]
+async fn a_results_run_waits_for_a_structural_change_of_the_tournament_to_finish() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let season = season(db).await;
+    let r = app
+        .post(
+            "/tournaments",
+            Some(json!({"name": "Locked", "source": {"entries": [201, 202]},
+                        "group_stage": {"mode": "points_race", "groups": 1,
+                                        "first_event": 30, "last_event": 30}})),
+        )
+        .await;
+    let id = r.body["id"].as_i64().unwrap();
+    let r = app.post(&format!("/tournaments/{id}/activate"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    result(db, season, 30, 201, 40, json!([])).await;
+    result(db, season, 30, 202, 50, json!([])).await;
+
+    // A structural change in progress: the tournament's row is locked as store.rs locks it.
+    let mut change = db.begin().await.unwrap();
+    sqlx::query("SELECT id FROM tournaments WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *change)
+        .await
+        .unwrap();
+    let run = app
+        .trigger("tournament-results", json!({"event": 30}))
+        .await;
+    app.eventually("the results run waits on the tournament's lock", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE '%FROM tournaments WHERE id = $1 FOR UPDATE%' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        (waiting > 0).then_some(())
+    })
+    .await;
+    let written: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tournament_entry_stats WHERE tournament_id = $1")
+            .bind(id)
+            .fetch_one(db)
+            .await
+            .unwrap();
+    assert_eq!(
+        written, 0,
+        "nothing is written while the change holds the lock"
+    );
+    change.commit().await.unwrap();
+    let run = app.finished_run(run).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let doc = standings(&app, id).await;
+    let order: Vec<i64> = group_rows(&doc, 0)
+        .iter()
+        .map(|r| r["entry"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [202, 201]);
+}
