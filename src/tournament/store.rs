@@ -677,6 +677,24 @@ struct StatColumns {
     chip: Vec<Option<String>>,
 }
 
+/// Group table rows for one UNNEST insert: played, won, drawn, lost, points, for, against.
+#[derive(Default)]
+struct StandingColumns {
+    group: Vec<i32>,
+    entry: Vec<i64>,
+    rank: Vec<i32>,
+    counts: [Vec<i64>; 7],
+}
+
+/// Battle race fixture scores for one UNNEST update.
+#[derive(Default)]
+struct FixtureScores {
+    event: Vec<i32>,
+    home: Vec<i64>,
+    home_points: Vec<Option<i32>>,
+    away_points: Vec<Option<i32>>,
+}
+
 /// A roster entry as recompute reads it.
 #[derive(sqlx::FromRow)]
 struct Member {
@@ -775,6 +793,7 @@ async fn recompute(
         .execute(&mut **tx)
         .await?;
     let stage = row.group_stage();
+    let mut rows = StandingColumns::default();
     let mut group_docs = Vec::new();
     let mut qualifiers = Vec::new();
     let group_complete = stage
@@ -818,26 +837,33 @@ async fn recompute(
                         away: EntryId(a as u64),
                     })
                     .collect();
+                    let mut scores = FixtureScores::default();
                     for f in &fixtures {
                         let (h, a) = (net(f.home, f.event), net(f.away, f.event));
                         let scored = rules::score_battle(h, a);
-                        sqlx::query(
-                            "UPDATE tournament_group_fixtures SET home_points = $4, away_points = $5 \
-                             WHERE tournament_id = $1 AND event_id = $2 AND home_entry = $3",
-                        )
-                        .bind(id.0)
-                        .bind(i32::from(f.event))
-                        .bind(f.home.0 as i64)
-                        .bind(scored.map(|s| i32::from(s.0)))
-                        .bind(scored.map(|s| i32::from(s.1)))
-                        .execute(&mut **tx)
-                        .await?;
+                        scores.event.push(i32::from(f.event));
+                        scores.home.push(f.home.0 as i64);
+                        scores.home_points.push(scored.map(|s| i32::from(s.0)));
+                        scores.away_points.push(scored.map(|s| i32::from(s.1)));
                         fixtures_doc.push(json!({
                             "event": f.event, "home": f.home, "away": f.away,
                             "home_net": h, "away_net": a,
                             "home_points": scored.map(|s| s.0), "away_points": scored.map(|s| s.1),
                         }));
                     }
+                    sqlx::query(
+                        "UPDATE tournament_group_fixtures f SET home_points = u.hp, \
+                         away_points = u.ap FROM UNNEST($2::int[], $3::bigint[], $4::int[], \
+                         $5::int[]) AS u(ev, h, hp, ap) WHERE f.tournament_id = $1 \
+                         AND f.event_id = u.ev AND f.home_entry = u.h",
+                    )
+                    .bind(id.0)
+                    .bind(&scores.event)
+                    .bind(&scores.home)
+                    .bind(&scores.home_points)
+                    .bind(&scores.away_points)
+                    .execute(&mut **tx)
+                    .await?;
                     for r in rules::battle_table(&ms, &fixtures, net) {
                         let v = serde_json::to_value(&r).unwrap_or_default();
                         let nums = [
@@ -854,24 +880,10 @@ async fn recompute(
                 }
             }
             for (entry, rank, n, _) in &table {
-                sqlx::query(
-                    "INSERT INTO tournament_group_standings (tournament_id, group_no, entry_id, \
-                     rank, played, won, drawn, lost, points, points_for, points_against) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(id.0)
-                .bind(group)
-                .bind(entry)
-                .bind(rank)
-                .bind(n[0] as i32)
-                .bind(n[1] as i32)
-                .bind(n[2] as i32)
-                .bind(n[3] as i32)
-                .bind(n[4])
-                .bind(n[5])
-                .bind(n[6])
-                .execute(&mut **tx)
-                .await?;
+                rows.group.push(group);
+                rows.entry.push(*entry);
+                rows.rank.push(*rank);
+                rows.counts.iter_mut().zip(n).for_each(|(c, n)| c.push(*n));
                 if (*rank as u32) <= g.qualifiers_per_group {
                     let m = members.iter().find(|m| m.entry_id == *entry);
                     qualifiers.push(rules::Qualifier {
@@ -889,6 +901,27 @@ async fn recompute(
             }));
         }
     }
+
+    sqlx::query(
+        "INSERT INTO tournament_group_standings (tournament_id, group_no, entry_id, rank, played, \
+         won, drawn, lost, points, points_for, points_against) \
+         SELECT $1, u.g, u.e, u.r, u.p, u.w, u.d, u.l, u.pts, u.f, u.a FROM UNNEST($2::int[], \
+         $3::bigint[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], \
+         $9::bigint[], $10::bigint[], $11::bigint[]) AS u(g, e, r, p, w, d, l, pts, f, a)",
+    )
+    .bind(id.0)
+    .bind(&rows.group)
+    .bind(&rows.entry)
+    .bind(&rows.rank)
+    .bind(&rows.counts[0])
+    .bind(&rows.counts[1])
+    .bind(&rows.counts[2])
+    .bind(&rows.counts[3])
+    .bind(&rows.counts[4])
+    .bind(&rows.counts[5])
+    .bind(&rows.counts[6])
+    .execute(&mut **tx)
+    .await?;
 
     sqlx::query("DELETE FROM tournament_knockout_legs WHERE tournament_id = $1")
         .bind(id.0)
@@ -979,43 +1012,82 @@ async fn store_bracket(
             .and_then(|v| v.as_str().map(str::to_string))
     };
     let id64 = |e: Option<EntryId>| e.map(|e| e.0 as i64);
-    for m in bracket.iter().flatten() {
-        sqlx::query(
-            "INSERT INTO tournament_knockout_matches (tournament_id, round, slot, home_entry, \
-             away_entry, winner, decided_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id.0)
-        .bind(m.round as i32)
-        .bind(m.slot as i32)
-        .bind(id64(m.home))
-        .bind(id64(m.away))
-        .bind(id64(m.winner))
-        .bind(decided(m.decided_by))
-        .execute(&mut **tx)
-        .await?;
-        for (i, leg) in m.legs.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO tournament_knockout_legs (tournament_id, round, slot, leg, event_id, \
-                 home_net, away_net, home_goals, away_goals, home_conceded, away_conceded, \
-                 winner, decided_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(id.0)
-            .bind(m.round as i32)
-            .bind(m.slot as i32)
-            .bind(i as i32 + 1)
-            .bind(i32::from(leg.event))
-            .bind(leg.home.map(|s| s.net_points))
-            .bind(leg.away.map(|s| s.net_points))
-            .bind(leg.home.map(|s| s.goals_scored))
-            .bind(leg.away.map(|s| s.goals_scored))
-            .bind(leg.home.map(|s| s.goals_conceded))
-            .bind(leg.away.map(|s| s.goals_conceded))
-            .bind(id64(leg.winner))
-            .bind(decided(leg.decided_by))
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    let matches: Vec<&rules::KnockoutMatch> = bracket.iter().flatten().collect();
+    let col = |f: &dyn Fn(&rules::KnockoutMatch) -> Option<i64>| -> Vec<Option<i64>> {
+        matches.iter().map(|m| f(m)).collect()
+    };
+    let rounds: Vec<i32> = matches.iter().map(|m| m.round as i32).collect();
+    let slots: Vec<i32> = matches.iter().map(|m| m.slot as i32).collect();
+    let decided_by: Vec<Option<String>> = matches.iter().map(|m| decided(m.decided_by)).collect();
+    sqlx::query(
+        "INSERT INTO tournament_knockout_matches (tournament_id, round, slot, home_entry, \
+         away_entry, winner, decided_by) SELECT $1, u.r, u.s, u.h, u.a, u.w, u.d \
+         FROM UNNEST($2::int[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[]) \
+         AS u(r, s, h, a, w, d)",
+    )
+    .bind(id.0)
+    .bind(&rounds)
+    .bind(&slots)
+    .bind(col(&|m| id64(m.home)))
+    .bind(col(&|m| id64(m.away)))
+    .bind(col(&|m| id64(m.winner)))
+    .bind(&decided_by)
+    .execute(&mut **tx)
+    .await?;
+    let legs: Vec<(&rules::KnockoutMatch, usize, &rules::KnockoutLeg)> = matches
+        .iter()
+        .flat_map(|m| m.legs.iter().enumerate().map(move |(i, l)| (*m, i, l)))
+        .collect();
+    let score = |f: &dyn Fn(&rules::KnockoutLeg) -> Option<i32>| -> Vec<Option<i32>> {
+        legs.iter().map(|(_, _, l)| f(l)).collect()
+    };
+    sqlx::query(
+        "INSERT INTO tournament_knockout_legs (tournament_id, round, slot, leg, event_id, \
+         home_net, away_net, home_goals, away_goals, home_conceded, away_conceded, winner, \
+         decided_by) SELECT $1, u.r, u.s, u.l, u.ev, u.hn, u.an, u.hg, u.ag, u.hc, u.ac, u.w, u.d \
+         FROM UNNEST($2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], \
+         $8::int[], $9::int[], $10::int[], $11::int[], $12::bigint[], $13::text[]) \
+         AS u(r, s, l, ev, hn, an, hg, ag, hc, ac, w, d)",
+    )
+    .bind(id.0)
+    .bind(
+        legs.iter()
+            .map(|(m, _, _)| m.round as i32)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        legs.iter()
+            .map(|(m, _, _)| m.slot as i32)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        legs.iter()
+            .map(|(_, i, _)| *i as i32 + 1)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        legs.iter()
+            .map(|(_, _, l)| i32::from(l.event))
+            .collect::<Vec<_>>(),
+    )
+    .bind(score(&|l| l.home.map(|s| s.net_points)))
+    .bind(score(&|l| l.away.map(|s| s.net_points)))
+    .bind(score(&|l| l.home.map(|s| s.goals_scored)))
+    .bind(score(&|l| l.away.map(|s| s.goals_scored)))
+    .bind(score(&|l| l.home.map(|s| s.goals_conceded)))
+    .bind(score(&|l| l.away.map(|s| s.goals_conceded)))
+    .bind(
+        legs.iter()
+            .map(|(_, _, l)| id64(l.winner))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        legs.iter()
+            .map(|(_, _, l)| decided(l.decided_by))
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
