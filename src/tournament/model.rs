@@ -319,9 +319,15 @@ impl TournamentRow {
     pub fn knockout_entrants(&self, entries: usize) -> usize {
         match self.group_stage().spec() {
             Some(g) => {
-                // A group of fewer members than qualifiers sends all of them.
-                let per_group = entries.div_ceil(g.groups.max(1) as usize);
-                g.groups as usize * (g.qualifiers_per_group as usize).min(per_group)
+                // Serpentine groups differ in size by one at most; a group of fewer members
+                // than qualifiers sends all of them.
+                let groups = g.groups.max(1) as usize;
+                (0..groups)
+                    .map(|i| {
+                        let size = entries / groups + usize::from(i < entries % groups);
+                        size.min(g.qualifiers_per_group as usize)
+                    })
+                    .sum()
             }
             None => entries,
         }
@@ -403,6 +409,41 @@ mod tests {
         }));
         assert_eq!(t.validate(), Ok(()));
         assert_eq!(t.knockout.legs(), 1);
+    }
+
+    #[test]
+    fn knockout_rounds_follow_the_bracket_size_of_the_qualifiers() {
+        let row = |groups: i32, q: i32, mode: &str| TournamentRow {
+            id: 1,
+            name: "t".into(),
+            state: "draft".into(),
+            source_kind: "entries".into(),
+            source_league: None,
+            group_mode: mode.into(),
+            group_count: Some(groups),
+            qualifiers_per_group: Some(q),
+            group_first_event: Some(30),
+            group_last_event: Some(33),
+            knockout_mode: "two_legs".into(),
+            knockout_first_event: Some(34),
+            cup: false,
+            roster_synced_at: None,
+            activated_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        // 3 groups × 2 qualifiers = 6: a bracket of 8, three two-legged rounds.
+        let t = row(3, 2, "points_race");
+        assert_eq!(
+            t.knockout_events(30),
+            vec![vec![34, 35], vec![36, 37], vec![38, 39]]
+        );
+        // 5 entries in 3 groups (2, 2, 1) with 2 qualifiers each: 5 go through.
+        assert_eq!(t.knockout_entrants(5), 5);
+        // No group stage: every entry; 4 make two rounds.
+        let t = row(1, 0, "none");
+        assert_eq!(t.knockout_entrants(4), 4);
+        assert_eq!(t.knockout_events(4), vec![vec![34, 35], vec![36, 37]]);
     }
 
     #[test]

@@ -100,8 +100,19 @@ async fn a_tournament_from_the_classic_league_takes_its_roster_from_every_standi
         .await
         .unwrap();
     assert_eq!(tracked, 272);
+    // The same managers from the H2H league's pages.
+    let h2h = app
+        .post(
+            "/tournaments",
+            Some(json!({"name": "H2H", "source": {"h2h_league": 2},
+                        "knockout": {"mode": "two_legs", "first_event": 21}})),
+        )
+        .await;
+    assert_eq!(h2h.status, StatusCode::CREATED, "{}", h2h.body);
+    assert_eq!(h2h.body["entries"], 272);
+    assert_eq!(h2h.body["knockout"]["rounds"], 9, "a bracket of 512");
     let listed = app.get("/tournaments?state=draft").await.body;
-    assert_eq!(listed["tournaments"][0]["id"], id);
+    assert_eq!(listed["tournaments"][1]["id"], id, "newest first");
 
     // The roster can be synced again while a draft; activation seeds serpentine into 4 groups
     // of 68 and publishes (empty) standings.
