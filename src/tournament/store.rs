@@ -985,7 +985,6 @@ async fn recompute(
     let doc = json!({
         "tournament": id.0,
         "name": row.name,
-        "state": row.state,
         "processed_events": done,
         "group_stage": {
             "mode": stage.mode(),
