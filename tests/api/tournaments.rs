@@ -635,3 +635,59 @@ async fn a_results_run_waits_for_a_structural_change_of_the_tournament_to_finish
         .collect();
     assert_eq!(order, [202, 201]);
 }
+
+/// The message path end to end: finalization of gameweek 38 stores the 72 real managers'
+/// official results (they are tracked because the tournament registered them) and asks for
+/// `tournament-results`, which decides the points race without anyone triggering it.
+#[actix_rt::test]
+async fn finalizing_gameweek_38_decides_the_leagues_points_race_by_message() {
+    let sim = start_sim(0, &[]).await;
+    assert!(sim.state().jump(fplsync::sim::Phase::Final, Some(38)));
+    let url = sim.base_url();
+    let app = spawn_app_with(|s| point_fpl_at(s, url)).await;
+    let r = app
+        .post(
+            "/tournaments",
+            Some(json!({
+                "name": "GW38 by message",
+                "source": {"classic_league": 1},
+                "group_stage": {"mode": "points_race", "groups": 1,
+                                "first_event": 38, "last_event": 38},
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let r = app.post(&format!("/tournaments/{id}/activate"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let run = app.trigger("finalize", json!({"event": 38})).await;
+    let run = app.finished_run(run).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let doc = app
+        .eventually(
+            "the requested tournament-results run processes GW38",
+            || async {
+                let doc = app.get(&format!("/tournaments/{id}/standings")).await.body;
+                (doc["processed_events"] == json!([38])).then_some(doc)
+            },
+        )
+        .await;
+    let league: BTreeMap<EntryId, PicksResponse> = samples::decode(gw38::LEAGUE_PICKS).unwrap();
+    // Seeded before any rank was known: ties fall to the entry id.
+    let mut expected: Vec<(i64, i64)> = league
+        .iter()
+        .map(|(e, p)| {
+            let h = &p.entry_history;
+            (e.0 as i64, i64::from(h.points - h.event_transfers_cost))
+        })
+        .collect();
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let got: Vec<(i64, i64)> = group_rows(&doc, 0)
+        .iter()
+        .map(|r| (r["entry"].as_i64().unwrap(), r["points"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+    let runs = app.get("/jobs?kind=tournament-results").await.body;
+    assert_eq!(runs["runs"][0]["trigger"], "dependency", "{runs}");
+}
