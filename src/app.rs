@@ -164,12 +164,15 @@ impl Application {
                 settings.live.tracked_entries.clone(),
             );
         }
+        if !cache.loaders().has(crate::cache::Family::Tournament) {
+            crate::tournament::store::register_loader(cache.loaders(), db.clone());
+        }
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
             alerts: alerts.clone(),
-            fpl,
+            fpl: fpl.clone(),
             jobs: directory.clone(),
             cache: cache.clone(),
         };
@@ -193,6 +196,7 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
+            fpl,
             lifecycle,
             leadership: leadership.clone(),
         };

@@ -185,6 +185,7 @@ impl JobCatalog {
             .with(fixtures)
             .with(crate::live::snapshot::spec())
             .with(crate::entries::spec())
+            .with(crate::tournament::job::spec())
             .with(crate::live::finalize::spec())
     }
 

@@ -22,10 +22,9 @@ use crate::jobs::{
 };
 use crate::meta::SeasonId;
 use crate::store::StoreError;
+use crate::tournament::TOURNAMENT_RESULTS;
 
 pub const FINALIZE: JobKind = JobKind::new("finalize");
-/// The job finalization hands the gameweek's results to (when the catalog has it).
-pub const TOURNAMENT_RESULTS: JobKind = JobKind::new("tournament-results");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -17,4 +17,5 @@ mod meta;
 mod ops;
 mod sim;
 mod supervision;
+mod tournaments;
 mod tree;
