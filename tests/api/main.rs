@@ -15,6 +15,7 @@ mod lifecycle;
 mod live;
 mod meta;
 mod ops;
+mod season;
 mod sim;
 mod supervision;
 mod tournaments;
