@@ -8,7 +8,8 @@
 //! ├── cache
 //! ├── jobs (one_for_one)
 //! │   └── job:<kind> …   one per kind in the catalog
-//! └── scheduler
+//! ├── scheduler
+//! └── bot              only with a Telegram token (commands)
 //! ```
 
 use std::rc::Rc;
@@ -19,7 +20,7 @@ use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer};
 
-use crate::alerts::{AlertActor, AlertSink};
+use crate::alerts::{AlertActor, AlertActorDeps, AlertSink, BotActor, BotDeps, GameweekStatus};
 use crate::cache::{Cache, CacheActor, Loaders};
 use crate::config::{ConfigError, Settings, redact_url};
 use crate::fpl::FplClient;
@@ -132,6 +133,8 @@ impl Application {
         let alerts = AlertSink::new(metrics.clone(), settings.mailbox.alerts);
         let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
         let fpl = FplClient::new(&settings.fpl, metrics.clone())?;
+        // Filled by the gameweek lifecycle; `/status` of the bot shows it.
+        let gameweek = GameweekStatus::default();
         let cache = Cache::new(
             &settings,
             kv.clone(),
@@ -163,6 +166,7 @@ impl Application {
             &recorder,
             &registry,
             &directory,
+            &gameweek,
         );
         let root = Supervisor::root(tree, recorder, registry.clone()).start();
 
@@ -175,6 +179,7 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
+            gameweek,
         };
         let app_state = state.clone();
         let mut server =
@@ -238,6 +243,7 @@ fn tree_spec(
     recorder: &Recorder,
     registry: &ActorRegistry,
     directory: &JobDirectory,
+    gameweek: &GameweekStatus,
 ) -> SupervisorSpec {
     let sup = &settings.supervisor;
     let spec = |name: &str, strategy, children| SupervisorSpec {
@@ -257,13 +263,19 @@ fn tree_spec(
     };
 
     let alerts = {
-        let (sink, registry) = (deps.alerts.clone(), registry.clone());
+        let alert_deps = AlertActorDeps {
+            sink: deps.alerts.clone(),
+            registry: registry.clone(),
+            settings: deps.settings.clone(),
+            db: deps.db.clone(),
+            fpl: Some(deps.fpl.clone()),
+        };
         ChildSpec {
             name: "alerts".into(),
             role: ActorRole::Worker,
             restart: RestartType::Permanent,
             start: Rc::new(move |link: ChildLink| {
-                AlertActor::new(link, sink.clone(), registry.clone())
+                AlertActor::new(link, alert_deps.clone())
                     .start()
                     .recipient()
             }),
@@ -353,9 +365,27 @@ fn tree_spec(
     // rest_for_one: the scheduler feeds the job actors, so if `jobs` is restarted the scheduler
     // is restarted after it rather than ticking into a tree that is coming back; likewise the
     // jobs write through the cache, so they restart after it.
-    spec(
-        "root",
-        Strategy::RestForOne,
-        vec![alerts, cache, jobs, scheduler],
-    )
+    let mut children = vec![alerts, cache, jobs, scheduler];
+    // The bot answers commands only with a token; last, as it drives everything above.
+    if settings.telegram.enabled() && settings.telegram.commands {
+        let bot_deps = BotDeps {
+            settings: deps.settings.clone(),
+            db: deps.db.clone(),
+            registry: registry.clone(),
+            directory: directory.clone(),
+            catalog: catalog.clone(),
+            metrics: deps.metrics.clone(),
+            alerts: deps.alerts.clone(),
+            gameweek: gameweek.clone(),
+        };
+        children.push(ChildSpec {
+            name: "bot".into(),
+            role: ActorRole::Worker,
+            restart: RestartType::Permanent,
+            start: Rc::new(move |link: ChildLink| {
+                BotActor::new(link, bot_deps.clone()).start().recipient()
+            }),
+        });
+    }
+    spec("root", Strategy::RestForOne, children)
 }

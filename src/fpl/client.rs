@@ -230,6 +230,8 @@ struct Inner {
     admission: Admission,
     breaker: Breaker,
     metrics: Metrics,
+    /// Since when FPL has answered only "the game is being updated" (None once it answers).
+    updating_since: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 /// The FPL API client. Cheap to clone; clones share connections, admission and breaker.
@@ -367,6 +369,7 @@ impl FplClient {
                 admission: Admission::new(AdmissionConfig::from_settings(settings)),
                 breaker: Breaker::new(BreakerConfig::from_settings(settings)),
                 metrics,
+                updating_since: std::sync::Mutex::default(),
             }),
         })
     }
@@ -378,6 +381,32 @@ impl FplClient {
 
     pub fn breaker_state(&self) -> BreakerState {
         self.inner.breaker.state()
+    }
+
+    /// How long FPL has been answering "the game is being updated" to every attempt; `None`
+    /// once an attempt got data (watched by the alerting actor).
+    pub fn updating_for(&self) -> Option<Duration> {
+        let since = *self
+            .inner
+            .updating_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        since.map(|s| s.elapsed())
+    }
+
+    fn note_updating(&self, result: &Result<Bytes, FplError>) {
+        let mut since = self
+            .inner
+            .updating_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match result {
+            Err(FplError::Updating) => {
+                since.get_or_insert_with(tokio::time::Instant::now);
+            }
+            Ok(_) => *since = None,
+            Err(_) => {}
+        }
     }
 
     /// The body of `path` (relative to the base URL, e.g. `"event/38/live/"`), after retries.
@@ -664,6 +693,7 @@ impl FplClient {
             );
             ticket.record(breaker_outcome(&attempt.result));
             self.set_breaker_gauge();
+            self.note_updating(&attempt.result);
 
             let error = match attempt.result {
                 Ok(body) => return Ok(body),

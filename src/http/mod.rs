@@ -5,6 +5,7 @@
 //! (trigger, pause, restart), so reads never queue behind work.
 
 mod actors;
+mod alerts;
 mod data;
 mod error;
 mod jobs;
@@ -35,6 +36,8 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
+    /// What `/status` of the bot says about the gameweek (filled by the gameweek lifecycle).
+    pub gameweek: crate::alerts::GameweekStatus,
 }
 
 /// Largest request body accepted (trigger parameters are small).
@@ -64,6 +67,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
             .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
             .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
+            .service(resource("/alerts").route(web::get().to(alerts::list)))
             .service(resource("/data/events").route(web::get().to(data::events)))
             .service(resource("/data/teams").route(web::get().to(data::teams)))
             .service(resource("/data/players").route(web::get().to(data::players)))
