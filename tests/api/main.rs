@@ -1,9 +1,11 @@
 //! The integration tests: one binary, every test against a real application with its own
 //! PostgreSQL schema and Redis prefix (the simulator's tests need neither).
 
+mod alerting;
 mod cache;
 mod config;
 mod control;
+mod fake_telegram;
 mod fpl_client;
 mod fpl_decode;
 mod fpl_via_sim;
@@ -12,6 +14,7 @@ mod jobs;
 mod kinds;
 mod live;
 mod meta;
+mod metrics;
 mod sim;
 mod supervision;
 mod tree;

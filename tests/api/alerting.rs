@@ -1,0 +1,341 @@
+//! Alerting end to end: the real application and the real teloxide client against a fake Bot
+//! API server (tests/api/fake_telegram.rs).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::fake_telegram::{FakeTelegram, Sent, TOKEN, assert_valid_telegram_html};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+const CHAT: i64 = 4242;
+const STRANGER: i64 = 999;
+
+/// An application that alerts chat [`CHAT`] through `fake`, with quick alerting timings.
+async fn app_alerting_to(fake: &FakeTelegram, group_wait_ms: u64) -> TestApp {
+    let url = fake.url.clone();
+    spawn_app_with(move |s| {
+        s.telegram.token = TOKEN.to_string().into();
+        s.telegram.chat_ids = vec![CHAT];
+        s.telegram.api_url = url;
+        s.telegram.send_backoff_base_ms = 50;
+        s.telegram.poll_timeout_secs = 1;
+        s.alerts.group_wait_ms = group_wait_ms;
+        s.alerts.tick_ms = 20;
+    })
+    .await
+}
+
+fn fail(error: &str, tag: u32) -> Value {
+    json!({"error": error, "tag": tag})
+}
+
+/// Waits until the fake has received `n` messages and returns them.
+async fn messages(app: &TestApp, fake: &FakeTelegram, n: usize) -> Vec<Sent> {
+    app.eventually(&format!("{n} Telegram messages"), || async {
+        let sent = fake.sent();
+        (sent.len() >= n).then_some(sent)
+    })
+    .await
+}
+
+#[actix_rt::test]
+async fn a_job_that_fails_for_good_produces_one_message_with_its_error() {
+    let fake = FakeTelegram::start().await;
+    let app = app_alerting_to(&fake, 100).await;
+    let run = app.trigger("test-fail", fail("the disk is full", 1)).await;
+    assert_eq!(app.finished_run(run).await["status"], "failed");
+
+    let sent = messages(&app, &fake, 1).await;
+    let m = &sent[0];
+    assert_eq!(m.chat_id, CHAT);
+    assert_eq!(m.parse_mode.as_deref(), Some("HTML"));
+    assert!(m.text.contains("CRITICAL"), "{}", m.text);
+    assert!(
+        m.text
+            .contains("job test-fail failed after its last attempt"),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains(&format!("run {run}")), "{}", m.text);
+    assert!(m.text.contains("the disk is full"), "{}", m.text);
+    assert!(m.text.contains("job_failed:test-fail"), "{}", m.text);
+    assert_valid_telegram_html(&m.text);
+
+    // Recorded as delivered in the history; one message, one group.
+    let alerts = app
+        .eventually("the alert is recorded delivered", || async {
+            let r = app.get("/alerts").await.body;
+            let a = r["alerts"].as_array()?.first()?.clone();
+            (a["delivered"] == true).then_some(r)
+        })
+        .await;
+    let a = &alerts["alerts"][0];
+    assert_eq!(
+        (&a["key"], &a["severity"], &a["count"], &a["resolved"]),
+        (
+            &json!("job_failed:test-fail"),
+            &json!("critical"),
+            &json!(1),
+            &json!(false)
+        )
+    );
+    assert_eq!(fake.sent().len(), 1);
+}
+
+#[actix_rt::test]
+async fn ten_identical_failures_in_the_window_make_one_message_with_a_count() {
+    let fake = FakeTelegram::start().await;
+    let app = app_alerting_to(&fake, 300).await;
+    let mut runs = Vec::new();
+    for tag in 0..10 {
+        runs.push(app.trigger("test-fail", fail("FPL said no", tag)).await);
+    }
+    for run in runs {
+        app.finished_run(run).await;
+    }
+    // The message shows all ten, whether they fell within the group wait or were counted
+    // onto the message afterwards.
+    let m = app
+        .eventually("one message counting ten failures", || async {
+            let sent = fake.sent();
+            sent.first().filter(|m| m.text.contains("×10")).cloned()
+        })
+        .await;
+    assert_valid_telegram_html(&m.text);
+    let history = app.get("/alerts").await.body;
+    assert_eq!(history["alerts"].as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history["alerts"][0]["count"], 10);
+    assert_eq!(fake.sent().len(), 1, "{:?}", fake.sent());
+}
+
+#[actix_rt::test]
+async fn the_condition_clearing_produces_exactly_one_resolved_message() {
+    let fake = FakeTelegram::start().await;
+    let app = app_alerting_to(&fake, 50).await;
+    let run = app.trigger("test-fail", fail("broken", 1)).await;
+    app.finished_run(run).await;
+    messages(&app, &fake, 1).await;
+
+    // Two successes: the first clears the failure, the second finds nothing to clear.
+    for tag in [2, 3] {
+        let ok = json!({"error": "", "succeed": true, "tag": tag});
+        let run = app.trigger("test-fail", ok).await;
+        assert_eq!(app.finished_run(run).await["status"], "succeeded");
+    }
+    let sent = messages(&app, &fake, 2).await;
+    assert!(sent[1].text.contains("RESOLVED"), "{}", sent[1].text);
+    assert!(
+        sent[1].text.contains("job test-fail succeeded again"),
+        "{}",
+        sent[1].text
+    );
+
+    // A later, different failure is the third message: no second "resolved" came before it.
+    let run = app.trigger("test-panic", json!({"tag": 1})).await;
+    app.finished_run(run).await;
+    let sent = messages(&app, &fake, 3).await;
+    assert!(!sent[2].text.contains("RESOLVED"), "{}", sent[2].text);
+    let resolved = sent.iter().filter(|m| m.text.contains("RESOLVED")).count();
+    assert_eq!(resolved, 1, "{sent:?}");
+    let history = app.get("/alerts?open=false").await.body;
+    assert!(
+        history["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["key"] == "job_failed:test-fail" && a["resolved"] == true),
+        "{history}"
+    );
+}
+
+#[actix_rt::test]
+async fn telegrams_429_retry_after_is_waited_out() {
+    let fake = FakeTelegram::start().await;
+    fake.throttle(1, 1);
+    let app = app_alerting_to(&fake, 0).await;
+    let run = app.trigger("test-fail", fail("rate limited", 1)).await;
+    app.finished_run(run).await;
+
+    let sent = messages(&app, &fake, 1).await;
+    assert!(sent[0].text.contains("rate limited"));
+    let attempts = fake.send_attempts();
+    assert_eq!(attempts.iter().map(|a| a.1).collect::<Vec<_>>(), [429, 200]);
+    let waited = attempts[1].0 - attempts[0].0;
+    assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
+    let sent_metric = app
+        .state
+        .metrics
+        .alerts_sent
+        .with_label_values(&["critical"])
+        .get();
+    assert_eq!(sent_metric, 1);
+}
+
+#[actix_rt::test]
+async fn a_message_built_from_a_huge_error_fits_telegrams_limit_and_is_valid_html() {
+    let fake = FakeTelegram::start().await;
+    let app = app_alerting_to(&fake, 0).await;
+    let error = "<tag attr=\"x\"> & Ünïcödé ⚽ 💥 ";
+    let run = app
+        .trigger(
+            "test-fail",
+            json!({"error": error, "repeat": 2000, "tag": 1}),
+        )
+        .await;
+    app.finished_run(run).await;
+
+    let m = &messages(&app, &fake, 1).await[0];
+    assert!(
+        m.text.encode_utf16().count() <= 4096,
+        "{} UTF-16 units",
+        m.text.encode_utf16().count()
+    );
+    assert!(
+        m.text.chars().count() > 3000,
+        "the detail is used, not dropped"
+    );
+    assert_valid_telegram_html(&m.text);
+    assert!(
+        m.text
+            .contains("&lt;tag attr=\"x\"&gt; &amp; Ünïcödé ⚽ 💥")
+    );
+    assert!(
+        m.text.ends_with("…</pre>"),
+        "{}",
+        &m.text[m.text.len() - 40..]
+    );
+}
+
+#[actix_rt::test]
+async fn a_command_from_an_allowed_chat_triggers_a_job_and_from_another_chat_does_nothing() {
+    let fake = FakeTelegram::start().await;
+    let app = app_alerting_to(&fake, 0).await;
+    let command = |result: &str| {
+        app.state
+            .metrics
+            .bot_commands
+            .with_label_values(&["trigger", result])
+            .get()
+    };
+
+    fake.push_command(STRANGER, "/trigger test-sleep {\"tag\": 7}");
+    app.eventually("the stranger's command is counted", || async {
+        (command("unauthorized") == 1).then_some(())
+    })
+    .await;
+    let runs = app.get("/jobs?kind=test-sleep").await.body;
+    assert_eq!(runs["runs"], json!([]), "a stranger triggered a run");
+    assert!(fake.sent().is_empty(), "a stranger got an answer");
+
+    fake.push_command(CHAT, "/trigger@fplsync_bot test-sleep {\"tag\": 7}");
+    let run = app
+        .eventually("the operator's command queues a run", || async {
+            let runs = app.get("/jobs?kind=test-sleep").await.body;
+            runs["runs"].as_array()?.first().cloned()
+        })
+        .await;
+    assert_eq!(run["trigger"], "manual");
+    assert_eq!(run["params"]["tag"], 7);
+    let reply = &messages(&app, &fake, 1).await[0];
+    assert_eq!(reply.chat_id, CHAT);
+    assert!(
+        reply
+            .text
+            .contains(&format!("test-sleep run {} queued", run["id"])),
+        "{}",
+        reply.text
+    );
+    assert_eq!(command("ok"), 1);
+
+    fake.push_command(CHAT, "/status");
+    let status = &messages(&app, &fake, 2).await[1];
+    assert!(
+        status.text.contains("job:test-sleep running"),
+        "{}",
+        status.text
+    );
+    assert!(status.text.contains("bot running"), "{}", status.text);
+    assert!(status.text.contains("gameweek"), "{}", status.text);
+    assert_valid_telegram_html(&status.text);
+}
+
+#[actix_rt::test]
+async fn an_acknowledged_alert_stays_silent_until_it_resolves() {
+    let fake = FakeTelegram::start().await;
+    let url = fake.url.clone();
+    let app = spawn_app_with(move |s| {
+        s.telegram.token = TOKEN.to_string().into();
+        s.telegram.chat_ids = vec![CHAT];
+        s.telegram.api_url = url;
+        s.telegram.poll_timeout_secs = 1;
+        s.alerts.group_wait_ms = 0;
+        s.alerts.tick_ms = 20;
+        // The first message is repeated after 5 s unless silenced.
+        // (Long enough for the /ack to arrive first on a busy machine.)
+        s.alerts.dedup_window_secs = 5;
+        s.alerts.repeat_interval_secs = 5;
+    })
+    .await;
+    let run = app.trigger("test-fail", fail("down", 1)).await;
+    app.finished_run(run).await;
+    messages(&app, &fake, 1).await;
+    fake.push_command(CHAT, "/ack job_failed:test-fail");
+    let reply = &messages(&app, &fake, 2).await[1];
+    assert!(
+        reply.text.contains("silenced until it resolves"),
+        "{}",
+        reply.text
+    );
+    // The repeat interval passes; the silenced group is counted, not sent.
+    app.eventually("a repeat is silenced", || async {
+        let silenced = app
+            .state
+            .metrics
+            .alerts_suppressed
+            .with_label_values(&["critical", "silenced"])
+            .get();
+        (silenced >= 1).then_some(())
+    })
+    .await;
+    let ok = json!({"error": "", "succeed": true, "tag": 2});
+    let run = app.trigger("test-fail", ok).await;
+    app.finished_run(run).await;
+    let sent = messages(&app, &fake, 3).await;
+    assert!(sent[2].text.contains("RESOLVED"), "{}", sent[2].text);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let history = app.get("/alerts").await.body;
+    assert_eq!(history["alerts"][0]["acked"], true, "{history}");
+}
+
+#[actix_rt::test]
+async fn without_a_bot_token_alerts_go_to_the_log_and_the_history() {
+    let app = spawn_app().await;
+    let run = app.trigger("test-fail", fail("no telegram here", 1)).await;
+    app.finished_run(run).await;
+    let alerts = app
+        .eventually("the alert is in the history", || async {
+            let r = app.get("/alerts?severity=critical&open=true").await.body;
+            let a = r["alerts"].as_array()?.first()?.clone();
+            (a["delivered"] == true).then_some(a)
+        })
+        .await;
+    assert_eq!(alerts["key"], "job_failed:test-fail");
+    assert!(
+        alerts["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no telegram here")
+    );
+    assert!(
+        app.get("/actors")
+            .await
+            .body
+            .to_string()
+            .contains("\"alerts\"")
+    );
+    let bad = app.get("/alerts?severity=loud").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["error"], "invalid_severity");
+}
