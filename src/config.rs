@@ -910,6 +910,37 @@ mod tests {
     }
 
     #[test]
+    fn the_alerting_defaults_are_sensible_and_bad_values_are_named_by_key() {
+        let s = load_with(&[]).unwrap();
+        assert!(!s.telegram.enabled());
+        assert_eq!(s.telegram.api_url, "https://api.telegram.org");
+        assert_eq!(
+            (s.alerts.group_wait_ms, s.alerts.dedup_window_secs),
+            (30_000, 300)
+        );
+        assert!(!s.alerts.job_success_summaries);
+
+        let err = load_with(&[
+            ("FPLSYNC__TELEGRAM__TOKEN", "123:abc"),
+            ("FPLSYNC__TELEGRAM__API_URL", "not a url"),
+            ("FPLSYNC__TELEGRAM__SEND_ATTEMPTS", "0"),
+            ("FPLSYNC__ALERTS__REPEAT_INTERVAL_SECS", "10"),
+            ("FPLSYNC__ALERTS__TICK_MS", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "telegram.chat_ids",
+            "telegram.api_url",
+            "telegram.send_attempts",
+            "alerts.repeat_interval_secs",
+            "alerts.tick_ms",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error() {
         let err = Settings::load(Some(Path::new("/nonexistent/fplsync.toml"))).unwrap_err();
         assert!(err.to_string().contains("no such file"), "{err}");
@@ -920,6 +951,8 @@ mod tests {
         let s = load_with(&[
             ("FPLSYNC__DATABASE__URL", "postgres://u:hunter2@db/x"),
             ("FPLSYNC__TELEGRAM__TOKEN", "123:SECRETTOKEN"),
+            // A token needs chats to alert.
+            ("FPLSYNC__TELEGRAM__CHAT_IDS", "[1]"),
         ])
         .unwrap();
         let debug = format!("{s:?}");

@@ -198,7 +198,7 @@ async fn poll(bot: Bot, deps: BotDeps) {
                 continue;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "Telegram getUpdates failed; polling again shortly");
+                tracing::warn!(error = %super::telegram::redact(&deps.settings.telegram, &e), "Telegram getUpdates failed; polling again shortly");
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }
@@ -239,7 +239,7 @@ async fn poll(bot: Bot, deps: BotDeps) {
                 .send()
                 .await
             {
-                tracing::warn!(error = %e, "could not answer a bot command");
+                tracing::warn!(error = %super::telegram::redact(&deps.settings.telegram, &e), "could not answer a bot command");
             }
         }
     }

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{LinkPreviewOptions, MessageId, ParseMode};
+use teloxide::{ApiError, RequestError};
 use tokio::sync::mpsc;
 
 use super::Severity;
@@ -196,7 +196,7 @@ impl Deliverer {
                         .send()
                 };
                 if let Err(e) = self.retrying(edit).await {
-                    tracing::warn!(key = %n.key, error = %e, "could not update an alert message");
+                    tracing::warn!(key = %n.key, error = %redact(&self.settings, &e), "could not update an alert message");
                 }
             }
             return;
@@ -214,7 +214,7 @@ impl Deliverer {
                 Ok(m) => sent.push((chat, m.id)),
                 Err(e) => {
                     all = false;
-                    tracing::error!(key = %n.key, chat = chat.0, error = %e, "alert undelivered after retries");
+                    tracing::error!(key = %n.key, chat = chat.0, error = %redact(&self.settings, &e), "alert undelivered after retries");
                     log(&n);
                 }
             }
@@ -243,7 +243,7 @@ impl Deliverer {
 
     /// Runs `request` until it succeeds: a 429 waits its `retry_after` (up to the cap) without
     /// using an attempt; network and server trouble back off exponentially up to
-    /// `telegram.send_attempts`; an API refusal (bad request, chat not found) is final.
+    /// `telegram.send_attempts`; a refusal Telegram names (bad request, chat not found) is final.
     async fn retrying<T, F, Fut>(&self, request: F) -> Result<T, RequestError>
     where
         F: Fn() -> Fut,
@@ -263,18 +263,32 @@ impl Deliverer {
                     tracing::warn!(retry_after = s.seconds(), "Telegram rate limit: waiting");
                     s.duration()
                 }
-                RequestError::Api(_) | RequestError::MigrateToChatId(_) => return Err(e),
+                // Errors Telegram names (chat not found, bot blocked, bad request…) are final;
+                // teloxide reports server trouble (500, 502…) as an unknown API error.
+                RequestError::Api(api) if !matches!(api, ApiError::Unknown(_)) => return Err(e),
+                RequestError::MigrateToChatId(_) => return Err(e),
                 _ => {
                     attempts += 1;
                     if attempts >= self.settings.send_attempts {
                         return Err(e);
                     }
-                    tracing::warn!(error = %e, attempt = attempts, "Telegram request failed: retrying");
+                    tracing::warn!(error = %redact(&self.settings, &e), attempt = attempts, "Telegram request failed: retrying");
                     base.saturating_mul(1 << (attempts - 1).min(16))
                 }
             };
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// An error's text without the bot token (reqwest's errors name the URL, which contains it).
+pub fn redact(settings: &TelegramSettings, e: &RequestError) -> String {
+    let token = settings.token.expose_secret();
+    let text = e.to_string();
+    if token.is_empty() {
+        text
+    } else {
+        text.replace(token, "***")
     }
 }
 
@@ -307,6 +321,56 @@ fn log(n: &Notice) {
         }
         (_, Severity::Critical) => {
             tracing::error!(target: "fplsync::alert", %key, count, detail, "{kind}: {}", n.summary)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn notice(summary: &str, detail: Option<&str>) -> Notice {
+        Notice {
+            group: 1,
+            kind: NoticeKind::Firing,
+            update: false,
+            severity: Severity::Critical,
+            key: "job_failed:x".into(),
+            summary: summary.into(),
+            detail: detail.map(str::to_string),
+            count: 3,
+            first_seen: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn everything_from_outside_is_escaped() {
+        let text = render(&notice("a <b> & c", Some("<script>&amp;")));
+        assert!(text.contains("a &lt;b&gt; &amp; c"), "{text}");
+        assert!(
+            text.contains("<pre>&lt;script&gt;&amp;amp;</pre>"),
+            "{text}"
+        );
+        assert!(text.contains(" ×3"), "{text}");
+    }
+
+    #[test]
+    fn huge_texts_are_cut_between_entities_and_stay_within_the_limit() {
+        for unit in ["&", "<>", "é", "💥", "x"] {
+            for n in [4000, 4093, 5000, 100_000] {
+                let detail = unit.repeat(n);
+                let text = render(&notice(&unit.repeat(n), Some(&detail)));
+                assert!(tg_len(&text) <= MAX_MESSAGE_CHARS, "{unit} × {n}");
+                assert!(text.ends_with("…</pre>"), "{unit} × {n}");
+                let body = &text[text.find("<pre>").unwrap() + 5..text.len() - 6];
+                // Only whole entities: stripping them leaves no '&', '<' or '>'.
+                let stripped = body
+                    .replace("&amp;", "")
+                    .replace("&lt;", "")
+                    .replace("&gt;", "");
+                assert!(!stripped.contains(['&', '<', '>']), "{unit} × {n}");
+            }
         }
     }
 }

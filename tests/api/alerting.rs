@@ -174,6 +174,55 @@ async fn telegrams_429_retry_after_is_waited_out() {
 }
 
 #[actix_rt::test]
+async fn an_unreachable_telegram_is_retried_with_backoff_then_the_message_is_recorded_undelivered()
+{
+    // A port nobody listens on: every send fails at once with a network error.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(move |s| {
+        s.telegram.token = TOKEN.to_string().into();
+        s.telegram.chat_ids = vec![CHAT];
+        s.telegram.api_url = format!("http://127.0.0.1:{port}/");
+        s.telegram.poll_timeout_secs = 1;
+        s.telegram.send_attempts = 3;
+        s.telegram.send_backoff_base_ms = 200;
+    })
+    .await;
+    let run = app.trigger("test-fail", fail("nobody hears", 1)).await;
+    app.finished_run(run).await;
+    let failed_at = std::time::Instant::now();
+
+    let alert = app
+        .eventually("the alert is recorded undelivered", || async {
+            let r = app.get("/alerts").await.body;
+            let a = r["alerts"].as_array()?.first()?.clone();
+            (a["undelivered"] == 1).then_some(a)
+        })
+        .await;
+    // Three attempts with 200 ms, then 400 ms between them.
+    assert!(failed_at.elapsed() >= Duration::from_millis(600));
+    assert_eq!(alert["delivered"], false);
+    let undelivered = app
+        .state
+        .metrics
+        .alerts_undelivered
+        .with_label_values(&["critical"])
+        .get();
+    assert_eq!(undelivered, 1);
+    assert_eq!(
+        app.state
+            .metrics
+            .alerts_sent
+            .with_label_values(&["critical"])
+            .get(),
+        0
+    );
+}
+
+#[actix_rt::test]
 async fn a_message_built_from_a_huge_error_fits_telegrams_limit_and_is_valid_html() {
     let fake = FakeTelegram::start().await;
     let app = app_alerting_to(&fake, 0).await;

@@ -30,6 +30,7 @@ struct State {
     /// The next this-many sends are answered 429 with `retry_after`.
     throttle: u32,
     retry_after: u32,
+
     updates: VecDeque<Value>,
     next_update: i64,
 }
