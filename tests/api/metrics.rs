@@ -115,4 +115,17 @@ async fn metrics_after_a_demo_like_run_pass_promtool_and_contain_every_family() 
     assert!(text.contains("fplsync_job_stalls_total{kind=\"test-sleep\"} 1"));
     assert!(text.contains("fplsync_job_retries_total{kind=\"test-flaky\"} 1"));
     assert_promtool_accepts(&text);
+
+    // The Grafana dashboard only charts families that exist.
+    let dashboard = include_str!("../../config/grafana-dashboard.json");
+    let _: serde_json::Value = serde_json::from_str(dashboard).expect("the dashboard is JSON");
+    for name in dashboard.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if let Some(family) = name.strip_prefix("fplsync_").map(|_| name) {
+            let family = family.strip_suffix("_bucket").unwrap_or(family);
+            assert!(
+                text.contains(&format!("# TYPE {family} ")),
+                "the dashboard charts {family}, which /metrics does not have"
+            );
+        }
+    }
 }
