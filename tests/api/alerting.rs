@@ -174,26 +174,31 @@ async fn telegrams_429_retry_after_is_waited_out() {
 }
 
 #[actix_rt::test]
-async fn an_unreachable_telegram_is_retried_with_backoff_then_the_message_is_recorded_undelivered()
+async fn a_telegram_that_drops_every_connection_is_retried_with_backoff_then_recorded_undelivered()
 {
-    // A port nobody listens on: every send fails at once with a network error.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A server that accepts and at once closes every connection: each send is a network error.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = connections.clone();
+    actix_rt::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            seen.lock().unwrap().push(std::time::Instant::now());
+            drop(stream);
+        }
+    });
     let app = spawn_app_with(move |s| {
         s.telegram.token = TOKEN.to_string().into();
         s.telegram.chat_ids = vec![CHAT];
         s.telegram.api_url = format!("http://127.0.0.1:{port}/");
-        s.telegram.poll_timeout_secs = 1;
+        // No bot polling: every connection is an alert's.
+        s.telegram.commands = false;
         s.telegram.send_attempts = 3;
         s.telegram.send_backoff_base_ms = 200;
     })
     .await;
     let run = app.trigger("test-fail", fail("nobody hears", 1)).await;
     app.finished_run(run).await;
-    let failed_at = std::time::Instant::now();
 
     let alert = app
         .eventually("the alert is recorded undelivered", || async {
@@ -202,22 +207,22 @@ async fn an_unreachable_telegram_is_retried_with_backoff_then_the_message_is_rec
             (a["undelivered"] == 1).then_some(a)
         })
         .await;
-    // Three attempts with 200 ms, then 400 ms between them.
-    assert!(failed_at.elapsed() >= Duration::from_millis(600));
     assert_eq!(alert["delivered"], false);
-    let undelivered = app
-        .state
-        .metrics
-        .alerts_undelivered
-        .with_label_values(&["critical"])
-        .get();
-    assert_eq!(undelivered, 1);
+    // Three attempts, 200 ms then 400 ms apart.
+    let at = connections.lock().unwrap().clone();
+    assert_eq!(at.len(), 3, "{at:?}");
+    assert!(at[1] - at[0] >= Duration::from_millis(200), "{at:?}");
+    assert!(at[2] - at[1] >= Duration::from_millis(400), "{at:?}");
+    let metrics = &app.state.metrics;
     assert_eq!(
-        app.state
-            .metrics
-            .alerts_sent
+        metrics
+            .alerts_undelivered
             .with_label_values(&["critical"])
             .get(),
+        1
+    );
+    assert_eq!(
+        metrics.alerts_sent.with_label_values(&["critical"]).get(),
         0
     );
 }
@@ -387,4 +392,90 @@ async fn without_a_bot_token_alerts_go_to_the_log_and_the_history() {
     let bad = app.get("/alerts?severity=loud").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.body["error"], "invalid_severity");
+}
+
+#[actix_rt::test]
+async fn a_run_longer_than_its_threshold_is_a_warning_with_its_progress_that_clears_when_it_ends() {
+    let fake = FakeTelegram::start().await;
+    let url = fake.url.clone();
+    let app = spawn_app_with(move |s| {
+        s.telegram.token = TOKEN.to_string().into();
+        s.telegram.chat_ids = vec![CHAT];
+        s.telegram.api_url = url;
+        s.telegram.poll_timeout_secs = 1;
+        s.alerts.long_run_secs = 1;
+    })
+    .await;
+    let gate = format!("long-{}", app.id);
+    let run = app
+        .trigger("test-gate", json!({"gate": gate, "tag": 1}))
+        .await;
+    let warning = &messages(&app, &fake, 1).await[0];
+    assert!(warning.text.contains("WARNING"), "{}", warning.text);
+    assert!(
+        warning
+            .text
+            .contains(&format!("job test-gate run {run} has been running for")),
+        "{}",
+        warning.text
+    );
+    assert!(warning.text.contains("progress"), "{}", warning.text);
+
+    crate::kinds::open_gate(&gate);
+    app.finished_run(run).await;
+    let resolved = &messages(&app, &fake, 2).await[1];
+    assert!(resolved.text.contains("RESOLVED"), "{}", resolved.text);
+    assert!(
+        resolved.text.contains(&format!("run {run} ended")),
+        "{}",
+        resolved.text
+    );
+}
+
+#[actix_rt::test]
+async fn fpl_updating_longer_than_the_threshold_is_a_warning_that_clears_when_fpl_answers() {
+    let sim = crate::helpers::start_sim(0, &[]).await;
+    assert!(
+        sim.state()
+            .jump(fplsync::sim::Phase::UpdatingDeadline, Some(38))
+    );
+    let (fake, sim_url) = (FakeTelegram::start().await, sim.base_url());
+    let url = fake.url.clone();
+    let app = spawn_app_with(move |s| {
+        crate::helpers::point_fpl_at(s, sim_url);
+        s.telegram.token = TOKEN.to_string().into();
+        s.telegram.chat_ids = vec![CHAT];
+        s.telegram.api_url = url;
+        s.telegram.poll_timeout_secs = 1;
+        s.alerts.fpl_blocked_secs = 1;
+    })
+    .await;
+    // Every attempt gets the update page until the job gives up.
+    let run = app.trigger("bootstrap", json!({})).await;
+    assert_eq!(app.finished_run(run).await["status"], "failed");
+    let sent = app
+        .eventually("the updating warning", || async {
+            fake.sent()
+                .into_iter()
+                .find(|m| m.text.contains("fpl_blocked:updating"))
+        })
+        .await;
+    assert!(
+        sent.text.contains("FPL has been updating for"),
+        "{}",
+        sent.text
+    );
+
+    assert!(
+        sim.state()
+            .jump(fplsync::sim::Phase::DeadlinePassed, Some(38))
+    );
+    let run = app.trigger("bootstrap", json!({})).await;
+    assert_eq!(app.finished_run(run).await["status"], "succeeded");
+    app.eventually("the update is announced over", || async {
+        fake.sent()
+            .into_iter()
+            .find(|m| m.text.contains("RESOLVED") && m.text.contains("update is over"))
+    })
+    .await;
 }
