@@ -468,3 +468,49 @@ impl AlertSink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_that_finds_no_actor_is_dropped_and_counted_without_waiting() {
+        let metrics = Metrics::new();
+        let sink = AlertSink::new(metrics.clone(), 4);
+        let started = std::time::Instant::now();
+        for run in 0..1000 {
+            sink.emit(Alert::job_failed("x", RunId(run), None));
+        }
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let dropped = metrics
+            .alerts_dropped
+            .with_label_values(&["critical"])
+            .get();
+        assert_eq!(dropped, 1000);
+        assert_eq!(
+            metrics
+                .alerts_emitted
+                .with_label_values(&["critical"])
+                .get(),
+            0
+        );
+    }
+
+    #[test]
+    fn keys_name_kinds_actors_and_gameweeks_never_runs() {
+        let a = Alert::job_failed("bootstrap", RunId(123_456), Some("boom"));
+        assert_eq!(a.key, "job_failed:bootstrap");
+        assert_eq!(Alert::job_recovered("bootstrap", RunId(9)).key, a.key);
+        assert_eq!(
+            Alert::live_stale(38, Duration::from_secs(90)).key,
+            "live_stale:38"
+        );
+        assert_eq!(Alert::live_fresh(38).state, AlertState::Resolved);
+        let m = Alert::points_mismatch(38, 2, "entry 1: 50 vs 52");
+        assert_eq!(
+            (m.key.as_str(), m.severity),
+            ("points_mismatch:38", Severity::Warning)
+        );
+        assert_eq!(m.detail.as_deref(), Some("entry 1: 50 vs 52"));
+    }
+}

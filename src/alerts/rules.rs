@@ -132,6 +132,8 @@ struct Group {
     announced: Option<Instant>,
     shown_count: u64,
     acked: bool,
+    /// Its first message is held back by a mute (counted once).
+    held: bool,
 }
 
 pub struct Rules {
@@ -208,6 +210,7 @@ impl Rules {
                 announced: None,
                 shown_count: 0,
                 acked: false,
+                held: false,
             },
         );
         vec![Effect::History(open)]
@@ -281,6 +284,9 @@ impl Rules {
                     if !n.update && g.announced.is_some() {
                         g.announced = Some(now);
                         g.shown_count = g.count;
+                        effects.push(Effect::Suppressed(g.severity, Suppression::Silenced));
+                    } else if g.announced.is_none() && !g.held {
+                        g.held = true;
                         effects.push(Effect::Suppressed(g.severity, Suppression::Silenced));
                     }
                 } else {

@@ -479,3 +479,61 @@ async fn fpl_updating_longer_than_the_threshold_is_a_warning_that_clears_when_fp
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn a_mute_holds_new_alerts_back_until_it_is_lifted_and_jobs_lists_recent_runs() {
+    let fake = FakeTelegram::start().await;
+    let app = app_alerting_to(&fake, 0).await;
+    fake.push_command(CHAT, "/mute 30m");
+    let reply = &messages(&app, &fake, 1).await[0];
+    assert!(
+        reply.text.contains("alerts muted for 30 min"),
+        "{}",
+        reply.text
+    );
+
+    let run = app.trigger("test-fail", fail("while muted", 1)).await;
+    app.finished_run(run).await;
+    app.eventually("the held alert is counted silenced", || async {
+        let silenced = app
+            .state
+            .metrics
+            .alerts_suppressed
+            .with_label_values(&["critical", "silenced"])
+            .get();
+        (silenced == 1).then_some(())
+    })
+    .await;
+    fake.push_command(CHAT, "/jobs");
+    let jobs = &messages(&app, &fake, 2).await[1];
+    assert!(jobs.text.contains("recent runs"), "{}", jobs.text);
+    assert!(
+        jobs.text.contains(&format!("{run} test-fail")),
+        "{}",
+        jobs.text
+    );
+    assert!(jobs.text.contains("failed"), "{}", jobs.text);
+
+    // Lifting the mute announces what was held back.
+    fake.push_command(CHAT, "/mute 0");
+    let sent = messages(&app, &fake, 4).await;
+    assert!(
+        sent.iter().any(|m| m.text.contains("alerts unmuted")),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter().any(|m| m.text.contains("while muted")),
+        "{sent:?}"
+    );
+    fake.push_command(CHAT, "/mute soon");
+    let usage = &messages(&app, &fake, 5).await[4];
+    assert!(usage.text.contains("usage: /mute"), "{}", usage.text);
+    assert_eq!(
+        app.state
+            .metrics
+            .bot_commands
+            .with_label_values(&["mute", "invalid"])
+            .get(),
+        1
+    );
+}
