@@ -345,19 +345,21 @@ const HELP: &str = "/status — actor tree and gameweek\n/jobs — recent runs\n
                     [json params]\n/ack &lt;alert key&gt;\n/mute &lt;30m|2h|1d|0&gt;";
 
 fn status(deps: &BotDeps) -> String {
-    let lines: Vec<String> = deps
-        .registry
-        .snapshot()
+    let actors = deps.registry.snapshot();
+    let depth = |name: &str| {
+        let parent = |n: &str| actors.iter().find(|a| a.name == n)?.parent.clone();
+        std::iter::successors(parent(name), |p| parent(p)).count()
+    };
+    let lines: Vec<String> = actors
         .iter()
         .map(|a| {
-            let depth = a.parent.iter().count() + usize::from(a.name.starts_with("job:"));
             let run = a
                 .current_run
                 .map(|r| format!(" run {}", r.0))
                 .unwrap_or_default();
             format!(
                 "{}{} {} restarts={}{run}",
-                "  ".repeat(depth),
+                "  ".repeat(depth(&a.name)),
                 a.name,
                 a.state.as_str(),
                 a.restarts
