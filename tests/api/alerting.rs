@@ -537,3 +537,55 @@ async fn a_mute_holds_new_alerts_back_until_it_is_lifted_and_jobs_lists_recent_r
         1
     );
 }
+
+#[actix_rt::test]
+async fn a_restart_storm_warns_and_an_escalation_is_critical_until_an_operator_restart() {
+    let fake = FakeTelegram::start().await;
+    let url = fake.url.clone();
+    let app = spawn_app_with(move |s| {
+        s.telegram.token = TOKEN.to_string().into();
+        s.telegram.chat_ids = vec![CHAT];
+        s.telegram.api_url = url;
+        s.telegram.commands = false;
+        s.supervisor.max_restarts = 3;
+        s.alerts.restart_storm_restarts = 2;
+    })
+    .await;
+    // Restarts 1 and 2 (a storm from the second), 3, then the fourth failure escalates.
+    for tag in 1..=4 {
+        let run = app.trigger_when_up("test-panic", json!({"tag": tag})).await;
+        assert_eq!(app.finished_run(run).await["status"], "failed");
+    }
+    let find = |needle: &'static str| {
+        let fake = fake.clone();
+        move || {
+            let fake = fake.clone();
+            async move { fake.sent().into_iter().find(|m| m.text.contains(needle)) }
+        }
+    };
+    let storm = app
+        .eventually("the storm warning", find("restart_storm:job:test-panic"))
+        .await;
+    assert!(storm.text.contains("WARNING"), "{}", storm.text);
+    let escalated = app
+        .eventually("the escalation", find("actor_escalated:job:test-panic"))
+        .await;
+    assert!(escalated.text.contains("CRITICAL"), "{}", escalated.text);
+    assert!(
+        escalated.text.contains("no longer restarted"),
+        "{}",
+        escalated.text
+    );
+
+    let r = app.post("/actors/job:test-panic/restart", None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let back = app
+        .eventually("the escalation resolves", || async {
+            fake.sent().into_iter().find(|m| {
+                m.text.contains("RESOLVED")
+                    && m.text.contains("actor job:test-panic is running again")
+            })
+        })
+        .await;
+    assert_valid_telegram_html(&back.text);
+}
