@@ -58,6 +58,8 @@ pub enum Source {
     PointsMismatch,
     PriceChanges,
     JobSucceeded,
+    /// Operations news: leadership changes, start-up recovery.
+    Operations,
 }
 
 impl Source {
@@ -73,13 +75,17 @@ impl Source {
             Source::PointsMismatch => "points_mismatch",
             Source::PriceChanges => "price_changes",
             Source::JobSucceeded => "job_succeeded",
+            Source::Operations => "operations",
         }
     }
 
     /// Whether the source is a condition that clears (and then gets one "resolved" message).
     /// Summaries are not: their group simply closes after the deduplication window.
     pub fn resolvable(self) -> bool {
-        !matches!(self, Source::PriceChanges | Source::JobSucceeded)
+        !matches!(
+            self,
+            Source::PriceChanges | Source::JobSucceeded | Source::Operations
+        )
     }
 }
 
@@ -341,6 +347,21 @@ impl Alert {
             format!("points_mismatch:{event}"),
             format!("computed points of gameweek {event} agree with FPL's"),
         )
+    }
+
+    /// Operations news (leadership taken or lost, start-up recovery): `key` names the event
+    /// (e.g. `leadership_lost`), never an id. Like a summary it has no resolution: its group
+    /// closes after the deduplication window.
+    pub fn operations(
+        severity: Severity,
+        key: &str,
+        summary: String,
+        detail: Option<String>,
+    ) -> Alert {
+        Alert {
+            detail,
+            ..firing(severity, Source::Operations, key.to_string(), summary)
+        }
     }
 
     /// The day's price changes (info). Key: `price_changes:{season}`.
