@@ -21,6 +21,7 @@
 use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -230,8 +231,11 @@ struct Inner {
     admission: Admission,
     breaker: Breaker,
     metrics: Metrics,
-    /// Since when FPL has answered only "the game is being updated" (None once it answers).
-    updating_since: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// FPL's clock: its `Date` header less ours, in milliseconds. The game's timeline
+    /// (deadlines, kick-offs) is judged on the source's clock, not the host's.
+    clock_offset_ms: AtomicI64,
+    /// Since when FPL has answered "the game is being updated" (cleared by any good answer).
+    updating_since: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 /// The FPL API client. Cheap to clone; clones share connections, admission and breaker.
@@ -282,6 +286,8 @@ struct Attempt {
     status: Option<StatusCode>,
     /// `Retry-After`, capped.
     retry_after: Option<Duration>,
+    /// The `Date` header: FPL's clock.
+    date: Option<SystemTime>,
     result: Result<Bytes, FplError>,
 }
 
@@ -369,7 +375,8 @@ impl FplClient {
                 admission: Admission::new(AdmissionConfig::from_settings(settings)),
                 breaker: Breaker::new(BreakerConfig::from_settings(settings)),
                 metrics,
-                updating_since: std::sync::Mutex::default(),
+                clock_offset_ms: AtomicI64::new(0),
+                updating_since: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -383,28 +390,36 @@ impl FplClient {
         self.inner.breaker.state()
     }
 
-    /// How long FPL has been answering "the game is being updated" to every attempt; `None`
-    /// once an attempt got data (watched by the alerting actor).
-    pub fn updating_for(&self) -> Option<Duration> {
-        let since = *self
-            .inner
-            .updating_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        since.map(|s| s.elapsed())
+    /// Now on FPL's clock (the last `Date` header it sent, carried forward on ours).
+    pub fn server_now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+            + chrono::Duration::milliseconds(self.inner.clock_offset_ms.load(Ordering::Relaxed))
     }
 
-    fn note_updating(&self, result: &Result<Bytes, FplError>) {
-        let mut since = self
-            .inner
-            .updating_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+    /// Since when FPL has been "updating", if its last answer said so.
+    pub fn updating_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        *self.inner.updating_since.lock().expect("updating lock")
+    }
+
+    /// How long FPL has been answering "the game is being updated"; `None` once an attempt got
+    /// data (watched by the alerting actor).
+    pub fn updating_for(&self) -> Option<Duration> {
+        self.updating_since()
+            .map(|since| (chrono::Utc::now() - since).to_std().unwrap_or_default())
+    }
+
+    fn note_answer(&self, result: &Result<Bytes, FplError>, headers_date: Option<SystemTime>) {
+        if let Some(date) = headers_date {
+            let theirs = chrono::DateTime::<chrono::Utc>::from(date);
+            let offset = (theirs - chrono::Utc::now()).num_milliseconds();
+            self.inner.clock_offset_ms.store(offset, Ordering::Relaxed);
+        }
+        let mut updating = self.inner.updating_since.lock().expect("updating lock");
         match result {
+            Ok(_) => *updating = None,
             Err(FplError::Updating) => {
-                since.get_or_insert_with(tokio::time::Instant::now);
+                updating.get_or_insert_with(chrono::Utc::now);
             }
-            Ok(_) => *since = None,
             Err(_) => {}
         }
     }
@@ -677,10 +692,12 @@ impl FplClient {
                 Err(_) => Attempt {
                     status: None,
                     retry_after: None,
+                    date: None,
                     result: Err(FplError::Timeout),
                 },
             };
             self.observe(endpoint, attempt.status, elapsed);
+            self.note_answer(&attempt.result, attempt.date);
             tracing::debug!(
                 endpoint = endpoint.as_str(),
                 path,
@@ -693,7 +710,6 @@ impl FplClient {
             );
             ticket.record(breaker_outcome(&attempt.result));
             self.set_breaker_gauge();
-            self.note_updating(&attempt.result);
 
             let error = match attempt.result {
                 Ok(body) => return Ok(body),
@@ -748,6 +764,7 @@ impl FplClient {
                 return Attempt {
                     status: None,
                     retry_after: None,
+                    date: None,
                     result: Err(if e.is_timeout() {
                         FplError::Timeout
                     } else {
@@ -758,6 +775,11 @@ impl FplClient {
         };
         let status = response.status();
         let retry_after = parse_retry_after(response.headers(), cap);
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
         let html = response
             .headers()
             .get(CONTENT_TYPE)
@@ -769,6 +791,7 @@ impl FplClient {
                 return Attempt {
                     status: Some(status),
                     retry_after,
+                    date,
                     result: Err(FplError::Network(describe(&e))),
                 };
             }
@@ -791,6 +814,7 @@ impl FplClient {
         Attempt {
             status: Some(status),
             retry_after,
+            date,
             result,
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiState, ok};
 use crate::jobs::{GetStatus, JobStatus};
+use crate::leader::LeaderStatus;
 use crate::store;
 use crate::supervisor::{ActorView, Control, RestartChild};
 
@@ -16,11 +17,15 @@ const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Serialize)]
 struct Actors {
+    /// This instance, whether it leads, and who does (followers keep `jobs`, its job actors
+    /// and `scheduler` in `standby`).
+    leadership: LeaderStatus,
     actors: Vec<ActorView>,
 }
 
 pub async fn list(state: web::Data<ApiState>) -> HttpResponse {
     ok(&Actors {
+        leadership: state.leadership.status(),
         actors: state.registry.snapshot(),
     })
 }
@@ -65,6 +70,9 @@ fn known(state: &ApiState, name: &str) -> Result<(), ApiError> {
 
 async fn control(state: &ApiState, name: &str, command: Control) -> Result<HttpResponse, ApiError> {
     known(state, name)?;
+    if super::leader_only_actor(name) {
+        super::require_leader(state)?;
+    }
     let recipient = state.registry.control(name).ok_or_else(|| {
         ApiError::conflict(
             "not_controllable",
@@ -114,6 +122,9 @@ pub async fn restart(
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
     known(&state, &name)?;
+    if super::leader_only_actor(&name) {
+        super::require_leader(&state)?;
+    }
     let supervisor = state.registry.supervisor_of(&name).ok_or_else(|| {
         ApiError::conflict(
             "not_restartable",

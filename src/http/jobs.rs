@@ -98,6 +98,7 @@ pub async fn trigger(
     let params = spec
         .parse_params(raw)
         .map_err(|e| ApiError::bad_request("invalid_params", format!("{kind}: {e}")))?;
+    super::require_leader(&state)?;
     let http = &state.settings.http;
     let result = request_run(
         &state.directory,
@@ -143,6 +144,8 @@ pub async fn cancel(
     if run.status.is_final() {
         return Err(finished());
     }
+    // Only the leader's actor holds the run; marking it here could race with its start.
+    super::require_leader(&state)?;
     let actor = state
         .catalog
         .get(&run.kind)

@@ -9,7 +9,9 @@ mod alerts;
 mod data;
 mod error;
 mod jobs;
+mod live;
 mod ops;
+mod recovery;
 
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
+use crate::leader::Leadership;
 use crate::metrics::Metrics;
 use crate::supervisor::ActorRegistry;
 
@@ -38,6 +41,10 @@ pub struct ApiState {
     pub cache: Cache,
     /// What `/status` of the bot says about the gameweek (filled by the gameweek lifecycle).
     pub gameweek: crate::alerts::GameweekStatus,
+    /// The gameweek lifecycle's status.
+    pub lifecycle: crate::live::LifecycleBoard,
+    /// Whether this instance leads, and who does.
+    pub leadership: Leadership,
 }
 
 /// Largest request body accepted (trigger parameters are small).
@@ -68,10 +75,15 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
             .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
             .service(resource("/alerts").route(web::get().to(alerts::list)))
+            .service(resource("/recovery/failed-jobs").route(web::post().to(recovery::failed_jobs)))
+            .service(resource("/recovery/consistency").route(web::post().to(recovery::consistency)))
             .service(resource("/data/events").route(web::get().to(data::events)))
             .service(resource("/data/teams").route(web::get().to(data::teams)))
             .service(resource("/data/players").route(web::get().to(data::players)))
             .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
+            .service(resource("/lifecycle").route(web::get().to(live::lifecycle)))
+            .service(resource("/data/live/{event}/entries").route(web::get().to(live::entries)))
+            .service(resource("/data/live/{event}/entries/{id}").route(web::get().to(live::entry)))
             .default_service(web::to(not_found));
     }
 }
@@ -94,6 +106,36 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
         "method_not_allowed",
         format!("{} is not allowed on {}", req.method(), req.path()),
     ))
+}
+
+/// Refuses a request only the leader can serve (it needs the job actors or the scheduler) with
+/// 503 `not_leader`, naming the leader and where its control endpoint answers.
+fn require_leader(state: &ApiState) -> Result<(), ApiError> {
+    if state.leadership.is_leader() {
+        return Ok(());
+    }
+    let status = state.leadership.status();
+    let leader = match status.leader {
+        Some(l) => format!(
+            "the leader is instance {} at http://{}; send it there",
+            l.instance, l.http_addr
+        ),
+        None => "no instance leads right now; one takes over within seconds".into(),
+    };
+    Err(ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "not_leader",
+        format!(
+            "this instance ({}) is a follower and runs no jobs: {leader}",
+            status.instance
+        ),
+    )
+    .retry_after(state.settings.http.retry_after_secs))
+}
+
+/// Actors that exist only on the leader.
+fn leader_only_actor(name: &str) -> bool {
+    name == "jobs" || name == "lifecycle" || name == "scheduler" || name.starts_with("job:")
 }
 
 /// 200 with a JSON body.

@@ -54,6 +54,8 @@ pub enum Trigger {
     Manual,
     Recovery,
     Dependency,
+    /// The gameweek lifecycle (snapshots, picks, finalization).
+    Lifecycle,
 }
 
 /// Where a run is in its life.
@@ -106,6 +108,7 @@ text_enum!(Trigger {
     Manual => "manual",
     Recovery => "recovery",
     Dependency => "dependency",
+    Lifecycle => "lifecycle",
 });
 
 text_enum!(RunStatus {

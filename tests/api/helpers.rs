@@ -50,6 +50,8 @@ pub fn test_settings(id: &str) -> Settings {
     // Alerts are announced at once (tests that exercise the group wait set their own).
     s.alerts.group_wait_ms = 0;
     s.alerts.tick_ms = 20;
+    // The gameweek lifecycle would poll FPL on its own; tests that want it turn it on.
+    s.live.enabled = false;
     // No start-up warm-up unless a test asks for one: a test that ends while the cache is still
     // reading PostgreSQL would drop that query outside the runtime (see spawn_app).
     s.cache.warm.clear();
