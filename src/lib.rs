@@ -27,6 +27,7 @@ pub mod app;
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod entries;
 pub mod fpl;
 pub mod http;
 pub mod jobs;

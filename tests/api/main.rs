@@ -5,6 +5,7 @@ mod alerting;
 mod cache;
 mod config;
 mod control;
+mod entries;
 mod fake_telegram;
 mod fpl_client;
 mod fpl_decode;
