@@ -5,6 +5,7 @@
 //! (trigger, pause, restart), so reads never queue behind work.
 
 mod actors;
+mod alerts;
 mod data;
 mod error;
 mod jobs;
@@ -42,6 +43,8 @@ pub struct ApiState {
     pub cache: Cache,
     /// For the roster reads of `/tournaments`.
     pub fpl: FplClient,
+    /// What `/status` of the bot says about the gameweek (filled by the gameweek lifecycle).
+    pub gameweek: crate::alerts::GameweekStatus,
     /// The gameweek lifecycle's status.
     pub lifecycle: crate::live::LifecycleBoard,
     /// Whether this instance leads, and who does.
@@ -75,6 +78,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
             .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
             .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
+            .service(resource("/alerts").route(web::get().to(alerts::list)))
             .service(resource("/recovery/failed-jobs").route(web::post().to(recovery::failed_jobs)))
             .service(resource("/recovery/consistency").route(web::post().to(recovery::consistency)))
             .service(resource("/data/events").route(web::get().to(data::events)))

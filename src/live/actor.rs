@@ -24,7 +24,7 @@ use super::lifecycle::{
 };
 use super::managers;
 use super::snapshot::LIVE;
-use crate::alerts::{Alert, AlertSink, Severity};
+use crate::alerts::{Alert, AlertSink};
 use crate::config::LiveSettings;
 use crate::entries::ENTRIES;
 use crate::fpl::client::FplError;
@@ -252,12 +252,13 @@ fn record(deps: &LifecycleDeps, d: &Decision, last_snapshot: Option<DateTime<Utc
         && let (Some(age), Some(event)) = (age, d.event)
         && age > stale
     {
-        deps.alerts.emit(Alert {
-            severity: Severity::Critical,
-            key: format!("live_stale:{event}"),
-            summary: format!("GW{event} is live but its data is {age:.0} s old"),
-            detail: None,
-        });
+        deps.alerts
+            .emit(Alert::live_stale(event, Duration::from_secs_f64(age)));
+    } else if d.state.is_live()
+        && let Some(event) = d.event
+    {
+        // Fresh again: resolves the stale alert (nothing happens if none is open).
+        deps.alerts.emit(Alert::live_fresh(event));
     }
 }
 

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 
 use super::managers;
 use super::snapshot::{self, LiveParams, season_or_bootstrap};
-use crate::alerts::{Alert, Severity};
+use crate::alerts::Alert;
 use crate::fpl::model::PicksResponse;
 use crate::jobs::{
     Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, Trigger, request_run,
@@ -100,15 +100,12 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
             sample.join("; ")
         );
         ctx.log(LogLevel::Warn, &line).await?;
-        ctx.deps.alerts.emit(Alert {
-            severity: Severity::Warning,
-            key: format!("points_mismatch:{event}"),
-            summary: format!(
-                "GW{event}: fplsync's points differ from FPL's for {} managers",
-                mismatches.len()
-            ),
-            detail: Some(line),
-        });
+        ctx.deps
+            .alerts
+            .emit(Alert::points_mismatch(event, mismatches.len(), &line));
+    } else {
+        // Agreement resolves an earlier mismatch of the gameweek (nothing if none is open).
+        ctx.deps.alerts.emit(Alert::points_agree(event));
     }
 
     let first = record_finalization(db, season, event, tracked.len(), mismatches.len()).await?;
