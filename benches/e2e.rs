@@ -264,7 +264,7 @@ bulk_max_in_flight = {bulk}
 enabled = false
 [mailbox.jobs]
 prune = 16
-[jobs.kinds.picks]
+[jobs.kinds.entries]
 timeout_secs = 900
 max_attempts = 1
 [jobs.kinds.live]
@@ -445,7 +445,9 @@ async fn entries_ingest(svc: &Service, db: &PgPool) -> Outcome {
     let mut ms = Vec::new();
     for round in 0..3 {
         let before = picks_count(db).await;
-        let (t, _) = svc.run("picks", json!({"event": 38})).await;
+        let (t, _) = svc
+            .run("entries", json!({"stage": "picks", "event": 38}))
+            .await;
         let stored = picks_count(db).await - before;
         assert!(stored > 0, "round {round} stored picks");
         rates.push(stored as f64 / (t / 1000.0));
@@ -679,9 +681,9 @@ async fn entries_rate_limited(svc: &Service, db: &PgPool, sim: &RunningSim) -> O
     .unwrap();
     sim.state().stats.reset();
     let id = svc
-        .trigger("picks", json!({"event": 38}))
+        .trigger("entries", json!({"stage": "picks", "event": 38}))
         .await
-        .expect("picks");
+        .expect("entries picks");
     let mut samples: Vec<(f64, u64)> = Vec::new();
     let t0 = Instant::now();
     loop {

@@ -9,7 +9,8 @@
 //! ├── jobs (one_for_one)
 //! │   └── job:<kind> …   one per kind in the catalog
 //! ├── lifecycle
-//! └── scheduler
+//! ├── scheduler
+//! └── bot              only with a Telegram token (commands)
 //! ```
 //!
 //! `jobs`, `lifecycle` and `scheduler` run only while this instance leads (see [`crate::leader`]); on a
@@ -25,7 +26,7 @@ use actix_web::{App, HttpServer};
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::alerts::{AlertActor, AlertSink};
+use crate::alerts::{AlertActor, AlertActorDeps, AlertSink, BotActor, BotDeps, GameweekStatus};
 use crate::cache::{Cache, CacheActor, Loaders};
 use crate::config::{ConfigError, Settings, redact_url};
 use crate::fpl::FplClient;
@@ -146,6 +147,8 @@ impl Application {
         let alerts = AlertSink::new(metrics.clone(), settings.mailbox.alerts);
         let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
         let fpl = FplClient::new(&settings.fpl, metrics.clone())?;
+        // Filled by the gameweek lifecycle; `/status` of the bot shows it.
+        let gameweek = GameweekStatus::default();
         let cache = Cache::new(
             &settings,
             kv.clone(),
@@ -164,18 +167,26 @@ impl Application {
                 settings.live.tracked_entries.clone(),
             );
         }
+        if !cache.loaders().has(crate::cache::Family::Tournament) {
+            crate::tournament::store::register_loader(cache.loaders(), db.clone());
+        }
         let deps = Deps {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
             alerts: alerts.clone(),
-            fpl,
+            fpl: fpl.clone(),
             jobs: directory.clone(),
             cache: cache.clone(),
             picks_cache: Default::default(),
         };
 
         let lifecycle = LifecycleBoard::default();
+        // The bot's /status describes the gameweek from the lifecycle's board.
+        {
+            let board = lifecycle.clone();
+            gameweek.provide(move || describe_gameweek(&board.get()));
+        }
         let tree = tree_spec(
             &settings,
             &options.catalog,
@@ -183,6 +194,7 @@ impl Application {
             &recorder,
             &registry,
             &lifecycle,
+            &gameweek,
         );
         let leadership = Leadership::new(cache.instance());
         let state = ApiState {
@@ -194,6 +206,8 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
+            fpl,
+            gameweek,
             lifecycle,
             leadership: leadership.clone(),
         };
@@ -226,7 +240,11 @@ impl Application {
             tracing::info!(leader = ?leader.map(|l| l.instance), "another instance leads; this one follows");
         }
         let root = Supervisor::root(tree, recorder.clone(), registry)
-            .with_leader_only(&["jobs", "lifecycle", "scheduler"], session.is_some())
+            // The bot too: Telegram allows one getUpdates poller per token.
+            .with_leader_only(
+                &["jobs", "lifecycle", "scheduler", "bot"],
+                session.is_some(),
+            )
             .start();
         let (leadership_stop, stop_rx) = watch::channel(false);
         let leadership_task = tokio::spawn(leadership.run(
@@ -390,6 +408,7 @@ fn tree_spec(
     recorder: &Recorder,
     registry: &ActorRegistry,
     board: &LifecycleBoard,
+    gameweek: &GameweekStatus,
 ) -> SupervisorSpec {
     let directory = &deps.jobs;
     let sup = &settings.supervisor;
@@ -410,13 +429,19 @@ fn tree_spec(
     };
 
     let alerts = {
-        let (sink, registry) = (deps.alerts.clone(), registry.clone());
+        let alert_deps = AlertActorDeps {
+            sink: deps.alerts.clone(),
+            registry: registry.clone(),
+            settings: deps.settings.clone(),
+            db: deps.db.clone(),
+            fpl: Some(deps.fpl.clone()),
+        };
         ChildSpec {
             name: "alerts".into(),
             role: ActorRole::Worker,
             restart: RestartType::Permanent,
             start: Rc::new(move |link: ChildLink| {
-                AlertActor::new(link, sink.clone(), registry.clone())
+                AlertActor::new(link, alert_deps.clone())
                     .start()
                     .recipient()
             }),
@@ -529,9 +554,51 @@ fn tree_spec(
     // rest_for_one: the scheduler feeds the job actors, so if `jobs` is restarted the scheduler
     // is restarted after it rather than ticking into a tree that is coming back; likewise the
     // jobs write through the cache, so they restart after it.
-    spec(
-        "root",
-        Strategy::RestForOne,
-        vec![alerts, cache, jobs, lifecycle, scheduler],
+    let mut children = vec![alerts, cache, jobs, lifecycle, scheduler];
+    // The bot answers commands only with a token; last, as it drives everything above.
+    if settings.telegram.enabled() && settings.telegram.commands {
+        let bot_deps = BotDeps {
+            settings: deps.settings.clone(),
+            db: deps.db.clone(),
+            registry: registry.clone(),
+            directory: directory.clone(),
+            catalog: catalog.clone(),
+            metrics: deps.metrics.clone(),
+            alerts: deps.alerts.clone(),
+            gameweek: gameweek.clone(),
+        };
+        children.push(ChildSpec {
+            name: "bot".into(),
+            role: ActorRole::Worker,
+            restart: RestartType::Permanent,
+            start: Rc::new(move |link: ChildLink| {
+                BotActor::new(link, bot_deps.clone()).start().recipient()
+            }),
+        });
+    }
+    spec("root", Strategy::RestForOne, children)
+}
+
+/// One line for the bot's `/status`: the lifecycle's state, gameweek, snapshot age, managers.
+fn describe_gameweek(s: &crate::live::LifecycleStatus) -> String {
+    let Some(state) = s.state else {
+        return if s.disabled {
+            "lifecycle disabled (live.enabled = false)".into()
+        } else {
+            "lifecycle has not ticked yet (or this instance follows)".into()
+        };
+    };
+    let event = s
+        .event
+        .map_or_else(|| "no gameweek".into(), |e| format!("GW{e}"));
+    let snapshot = s.last_snapshot_at.map_or_else(
+        || "no live snapshot yet".into(),
+        |at| format!("last snapshot {} s ago", (Utc::now() - at).num_seconds()),
+    );
+    let updating = if s.fpl_updating { ", FPL updating" } else { "" };
+    format!(
+        "{event}: {}, {snapshot}, {} managers tracked{updating}",
+        state.as_str(),
+        s.tracked_managers
     )
 }

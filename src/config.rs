@@ -35,7 +35,9 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub fpl: FplSettings,
     pub telegram: TelegramSettings,
+    pub alerts: AlertSettings,
     pub live: LiveSettings,
+    pub entries: EntriesSettings,
     pub supervisor: SupervisorSettings,
     pub mailbox: MailboxSettings,
     pub jobs: JobSettings,
@@ -118,6 +120,50 @@ pub struct FplSettings {
 pub struct TelegramSettings {
     pub token: SecretString,
     pub chat_ids: Vec<i64>,
+    /// Bot API base URL (Telegram's own by default; tests point it at a fake server).
+    pub api_url: String,
+    /// Attempts per message before it is recorded undelivered (a 429 waits `retry_after` and
+    /// does not use an attempt).
+    pub send_attempts: u32,
+    pub send_backoff_base_ms: u64,
+    /// Longest `retry_after` honoured; a longer one counts as a failed attempt.
+    pub retry_after_cap_secs: u64,
+    /// Long-polling timeout of `getUpdates` for bot commands.
+    pub poll_timeout_secs: u32,
+    /// Whether the bot answers commands (alerts are sent either way when a token is set).
+    pub commands: bool,
+}
+
+impl TelegramSettings {
+    /// Whether a bot token is configured (otherwise alerts go to the log and history only).
+    pub fn enabled(&self) -> bool {
+        !self.token.expose_secret().trim().is_empty()
+    }
+}
+
+/// The alerting rules (see `src/alerts/rules.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Wait after a group's first alert before its first message, so a burst is one message.
+    pub group_wait_ms: u64,
+    /// Repeats within this window after the last occurrence update the count of one message.
+    pub dedup_window_secs: u64,
+    /// A condition still firing is announced again after this long.
+    pub repeat_interval_secs: u64,
+    /// How often the alerting actor flushes groups (group waits and repeats resolve on ticks).
+    pub tick_ms: u64,
+    /// Restarts of one actor within `supervisor.period_secs` that raise a restart-storm warning
+    /// (escalation, above `supervisor.max_restarts`, is critical on its own).
+    pub restart_storm_restarts: u32,
+    /// A run still going after this long raises a warning with its progress.
+    pub long_run_secs: u64,
+    /// FPL's circuit open, or the game updating, for this long raises a warning.
+    pub fpl_blocked_secs: u64,
+    /// Info message for every successful run (off: only failures and summaries).
+    pub job_success_summaries: bool,
+    /// Rows in the alert history kept by the history writer queue before new writes are dropped.
+    pub history_queue: usize,
 }
 
 /// The gameweek lifecycle (`[live]`): tracked managers, timings and poll intervals.
@@ -137,6 +183,14 @@ pub struct LiveSettings {
     pub stable_after: u32,
     pub stale_after_secs: u64,
     pub interval_secs: LifecycleIntervals,
+}
+
+/// The hybrid `entries` job (`[entries]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesSettings {
+    pub min_success_ratio: f64,
+    pub meta_max_age_hours: u32,
 }
 
 /// Poll interval of each lifecycle state, in seconds (fractions allowed, for tests).
@@ -466,6 +520,7 @@ impl Settings {
             }
         }
         self.cache.check(self.redis.command_timeout_ms, &mut check);
+        self.validate_alerting(&mut check);
         check(
             (100..=60_000).contains(&self.leader.retry_ms),
             "leader.retry_ms",
@@ -496,8 +551,99 @@ impl Settings {
         }
     }
 
+    /// The `[telegram]` and `[alerts]` settings.
+    fn validate_alerting(&self, check: &mut impl FnMut(bool, &str, String)) {
+        let t = &self.telegram;
+        check(
+            reqwest::Url::parse(&t.api_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()),
+            "telegram.api_url",
+            format!("`{}` is not an http(s) URL", t.api_url),
+        );
+        check(
+            !t.enabled() || !t.chat_ids.is_empty(),
+            "telegram.chat_ids",
+            "must name at least one chat when telegram.token is set".into(),
+        );
+        check(
+            (1..=20).contains(&t.send_attempts),
+            "telegram.send_attempts",
+            format!("must be 1..=20, got {}", t.send_attempts),
+        );
+        check(
+            (1..=600_000).contains(&t.send_backoff_base_ms),
+            "telegram.send_backoff_base_ms",
+            format!("must be 1..=600000, got {}", t.send_backoff_base_ms),
+        );
+        check(
+            t.retry_after_cap_secs <= 3600,
+            "telegram.retry_after_cap_secs",
+            format!("must be 0..=3600, got {}", t.retry_after_cap_secs),
+        );
+        check(
+            t.poll_timeout_secs <= 50,
+            "telegram.poll_timeout_secs",
+            format!("must be 0..=50, got {}", t.poll_timeout_secs),
+        );
+        let a = &self.alerts;
+        check(
+            a.group_wait_ms <= 600_000,
+            "alerts.group_wait_ms",
+            format!("must be 0..=600000, got {}", a.group_wait_ms),
+        );
+        check(
+            (1..=86_400).contains(&a.dedup_window_secs),
+            "alerts.dedup_window_secs",
+            format!("must be 1..=86400, got {}", a.dedup_window_secs),
+        );
+        check(
+            a.repeat_interval_secs >= a.dedup_window_secs && a.repeat_interval_secs <= 7 * 86_400,
+            "alerts.repeat_interval_secs",
+            format!(
+                "must be at least alerts.dedup_window_secs and at most a week, got {}",
+                a.repeat_interval_secs
+            ),
+        );
+        check(
+            (10..=60_000).contains(&a.tick_ms),
+            "alerts.tick_ms",
+            format!("must be 10..=60000, got {}", a.tick_ms),
+        );
+        check(
+            a.restart_storm_restarts >= 2,
+            "alerts.restart_storm_restarts",
+            "must be at least 2".into(),
+        );
+        check(
+            a.long_run_secs >= 1,
+            "alerts.long_run_secs",
+            "must be positive".into(),
+        );
+        check(
+            a.fpl_blocked_secs >= 1,
+            "alerts.fpl_blocked_secs",
+            "must be positive".into(),
+        );
+        check(
+            (1..=1_000_000).contains(&a.history_queue),
+            "alerts.history_queue",
+            format!("must be 1..=1000000, got {}", a.history_queue),
+        );
+    }
+
     /// The `[fpl]` client limits.
     fn validate_live(&self, check: &mut impl FnMut(bool, &str, String)) {
+        let e = &self.entries;
+        check(
+            (0.0..=1.0).contains(&e.min_success_ratio),
+            "entries.min_success_ratio",
+            format!("must be 0..=1, got {}", e.min_success_ratio),
+        );
+        check(
+            (1..=24 * 30).contains(&e.meta_max_age_hours),
+            "entries.meta_max_age_hours",
+            format!("must be 1..=720, got {}", e.meta_max_age_hours),
+        );
         let l = &self.live;
         for (name, secs) in l.interval_secs.all() {
             check(
@@ -922,6 +1068,37 @@ mod tests {
     }
 
     #[test]
+    fn the_alerting_defaults_are_sensible_and_bad_values_are_named_by_key() {
+        let s = load_with(&[]).unwrap();
+        assert!(!s.telegram.enabled());
+        assert_eq!(s.telegram.api_url, "https://api.telegram.org");
+        assert_eq!(
+            (s.alerts.group_wait_ms, s.alerts.dedup_window_secs),
+            (30_000, 300)
+        );
+        assert!(!s.alerts.job_success_summaries);
+
+        let err = load_with(&[
+            ("FPLSYNC__TELEGRAM__TOKEN", "123:abc"),
+            ("FPLSYNC__TELEGRAM__API_URL", "not a url"),
+            ("FPLSYNC__TELEGRAM__SEND_ATTEMPTS", "0"),
+            ("FPLSYNC__ALERTS__REPEAT_INTERVAL_SECS", "10"),
+            ("FPLSYNC__ALERTS__TICK_MS", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "telegram.chat_ids",
+            "telegram.api_url",
+            "telegram.send_attempts",
+            "alerts.repeat_interval_secs",
+            "alerts.tick_ms",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
     fn leadership_and_shutdown_timings_default_to_a_quick_takeover_and_bad_ones_are_named() {
         let s = load_with(&[]).unwrap();
         assert_eq!(
@@ -956,6 +1133,8 @@ mod tests {
         let s = load_with(&[
             ("FPLSYNC__DATABASE__URL", "postgres://u:hunter2@db/x"),
             ("FPLSYNC__TELEGRAM__TOKEN", "123:SECRETTOKEN"),
+            // A token needs chats to alert.
+            ("FPLSYNC__TELEGRAM__CHAT_IDS", "[1]"),
         ])
         .unwrap();
         let debug = format!("{s:?}");

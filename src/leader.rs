@@ -131,21 +131,21 @@ impl Leadership {
                 not_rerun = ?recovery.not_rerun,
                 "start-up recovery: runs left running were interrupted; interrupted runs re-run once"
             );
-            alerts.emit(Alert {
-                severity: Severity::Warning,
-                key: "startup_recovery".into(),
-                summary: format!(
+            alerts.emit(Alert::operations(
+                Severity::Warning,
+                "startup_recovery",
+                format!(
                     "start-up recovery: {} run(s) interrupted, {} re-run",
                     recovery.interrupted.len(),
                     recovery.reruns.len()
                 ),
-                detail: (!recovery.not_rerun.is_empty()).then(|| {
+                (!recovery.not_rerun.is_empty()).then(|| {
                     format!(
                         "not re-run (already re-runs): {:?}; re-run them by hand if wanted",
                         recovery.not_rerun
                     )
                 }),
-            });
+            ));
         }
         let info: LeaderInfo = sqlx::query_as(
             "INSERT INTO service_leader (instance, http_addr) VALUES ($1, $2) \
@@ -202,14 +202,12 @@ impl Leadership {
                     if !alive {
                         conn = None;
                         tracing::error!("lost the leader lock's PostgreSQL session; stepping down");
-                        alerts.emit(Alert {
-                            severity: Severity::Critical,
-                            key: "leadership_lost".into(),
-                            summary:
-                                "this instance lost its PostgreSQL session and stopped leading"
-                                    .into(),
-                            detail: None,
-                        });
+                        alerts.emit(Alert::operations(
+                            Severity::Critical,
+                            "leadership_lost",
+                            "this instance lost its PostgreSQL session and stopped leading".into(),
+                            None,
+                        ));
                         let _ = root.send(SetLeading { leading: false }).await;
                         self.set(false, None);
                     }
@@ -217,15 +215,12 @@ impl Leadership {
                 None => match self.try_acquire(&settings, &db, &alerts).await {
                     Ok(Some(session)) => {
                         conn = Some(session);
-                        alerts.emit(Alert {
-                            severity: Severity::Warning,
-                            key: "leadership_taken".into(),
-                            summary: format!(
-                                "instance {} took over as leader",
-                                self.status().instance
-                            ),
-                            detail: None,
-                        });
+                        alerts.emit(Alert::operations(
+                            Severity::Warning,
+                            "leadership_taken",
+                            format!("instance {} took over as leader", self.status().instance),
+                            None,
+                        ));
                         let _ = root.send(SetLeading { leading: true }).await;
                     }
                     Ok(None) => {}

@@ -20,6 +20,7 @@
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
 //! - [`demo`]: `fplsync demo`, the simulator and the service together.
+//! - [`tournament`]: tournaments (rules, storage and standings, the `tournament-results` job).
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
@@ -27,6 +28,7 @@ pub mod app;
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod entries;
 pub mod fpl;
 pub mod http;
 pub mod jobs;
@@ -41,6 +43,7 @@ pub mod sim;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;
+pub mod tournament;
 
 pub use app::{Application, Options, StartError};
 pub use config::Settings;

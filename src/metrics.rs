@@ -26,6 +26,10 @@ pub struct Metrics {
     pub job_stalls: IntCounterVec,
     pub alerts_emitted: IntCounterVec,
     pub alerts_dropped: IntCounterVec,
+    pub alerts_sent: IntCounterVec,
+    pub alerts_suppressed: IntCounterVec,
+    pub alerts_undelivered: IntCounterVec,
+    pub bot_commands: IntCounterVec,
     /// FPL API requests (attempts) by endpoint and status class (2xx … 5xx, error).
     pub fpl_requests: IntCounterVec,
     pub fpl_request_duration: HistogramVec,
@@ -107,7 +111,7 @@ impl Metrics {
         ))
         .expect("valid metric");
         r.register(Box::new(leader.clone())).expect("unique metric");
-        Metrics {
+        let m = Metrics {
             supervision_events: counter(
                 &r,
                 "fplsync_supervision_events_total",
@@ -188,6 +192,35 @@ impl Metrics {
                 "Alerts dropped because the alerting actor's mailbox was full, by severity.",
                 &["severity"],
             ),
+            alerts_sent: counter(
+                &r,
+                "fplsync_alerts_sent_total",
+                "Alert messages delivered (to every Telegram chat, or to the log without a bot \
+                 token), by severity; count updates of a sent message are not counted.",
+                &["severity"],
+            ),
+            alerts_suppressed: counter(
+                &r,
+                "fplsync_alerts_suppressed_total",
+                "Alerts or messages not sent, by severity and reason (deduplicated: counted on \
+                 an existing message; silenced: acknowledged or muted; flapping: cleared within \
+                 the group wait).",
+                &["severity", "reason"],
+            ),
+            alerts_undelivered: counter(
+                &r,
+                "fplsync_alerts_undelivered_total",
+                "Alert messages given up on after retries (or dropped by a full delivery \
+                 queue), by severity.",
+                &["severity"],
+            ),
+            bot_commands: counter(
+                &r,
+                "fplsync_bot_commands_total",
+                "Telegram bot commands by command and result (ok, invalid, failed, \
+                 unauthorized: from a chat not in telegram.chat_ids, ignored).",
+                &["command", "result"],
+            ),
             fpl_requests: counter(
                 &r,
                 "fplsync_fpl_requests_total",
@@ -246,7 +279,29 @@ impl Metrics {
             live: crate::live::LiveMetrics::register(&r),
             leader,
             registry: r,
+        };
+        // The alerting families exist from the start (at zero), so dashboards and alert rules
+        // see them before the first alert. Their labels are small fixed enums.
+        for severity in ["info", "warning", "critical"] {
+            for family in [
+                &m.alerts_emitted,
+                &m.alerts_dropped,
+                &m.alerts_sent,
+                &m.alerts_undelivered,
+            ] {
+                family.with_label_values(&[severity]);
+            }
+            for reason in ["deduplicated", "silenced", "flapping"] {
+                m.alerts_suppressed.with_label_values(&[severity, reason]);
+            }
         }
+        for command in crate::alerts::bot::Command::ALL {
+            for result in crate::alerts::bot::RESULTS {
+                m.bot_commands
+                    .with_label_values(&[command.as_str(), result]);
+            }
+        }
+        m
     }
 
     /// The Prometheus text exposition of every family.

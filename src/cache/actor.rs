@@ -28,7 +28,7 @@ use super::local::LocalWrite;
 use super::metrics::{Lookup, WriteResult};
 use super::pubsub;
 use super::remote::{Rev, Revision, SwapMode};
-use crate::alerts::{Alert, Severity};
+use crate::alerts::Alert;
 use crate::kv::KvError;
 use crate::supervisor::{ActorRegistry, ChildLink, ExitGuard, ExitReason, MailboxGauge, StopChild};
 
@@ -200,12 +200,9 @@ impl CacheActor {
         let summary = "Redis is unreachable: the cache serves from its local tier and PostgreSQL";
         tracing::warn!(error = %error, "{summary}");
         if degraded.alert {
-            shared.alerts.emit(Alert {
-                severity: Severity::Warning,
-                key: "cache_degraded".into(),
-                summary: summary.into(),
-                detail: Some(error.to_string()),
-            });
+            shared
+                .alerts
+                .emit(Alert::cache_degraded(&error.to_string()));
         }
         if self.probe.is_none() {
             let every = shared.probe_interval;
@@ -322,12 +319,7 @@ impl CacheActor {
         );
         tracing::info!("{summary}");
         if back.announce {
-            shared.alerts.emit(Alert {
-                severity: Severity::Info,
-                key: "cache_recovered".into(),
-                summary,
-                detail: None,
-            });
+            shared.alerts.emit(Alert::cache_recovered(back.outage));
         }
     }
 

@@ -401,6 +401,13 @@ impl FplClient {
         *self.inner.updating_since.lock().expect("updating lock")
     }
 
+    /// How long FPL has been answering "the game is being updated"; `None` once an attempt got
+    /// data (watched by the alerting actor).
+    pub fn updating_for(&self) -> Option<Duration> {
+        self.updating_since()
+            .map(|since| (chrono::Utc::now() - since).to_std().unwrap_or_default())
+    }
+
     fn note_answer(&self, result: &Result<Bytes, FplError>, headers_date: Option<SystemTime>) {
         if let Some(date) = headers_date {
             let theirs = chrono::DateTime::<chrono::Utc>::from(date);

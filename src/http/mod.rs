@@ -1,16 +1,18 @@
 //! The control endpoint (actix-web): health, readiness, metrics, the actor tree, the supervision
-//! log, job runs and triggers. JSON everywhere; every error is an [`ApiError`].
+//! log, job runs and triggers, metadata and tournaments. JSON everywhere; every error is an [`ApiError`].
 //!
 //! Handlers read shared state ([`ApiState`]) and talk to actors only to change something
 //! (trigger, pause, restart), so reads never queue behind work.
 
 mod actors;
+mod alerts;
 mod data;
 mod error;
 mod jobs;
 mod live;
 mod ops;
 mod recovery;
+mod tournaments;
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ pub use error::ApiError;
 
 use crate::cache::Cache;
 use crate::config::Settings;
+use crate::fpl::FplClient;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
 use crate::leader::Leadership;
@@ -38,6 +41,10 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
+    /// For the roster reads of `/tournaments`.
+    pub fpl: FplClient,
+    /// What `/status` of the bot says about the gameweek (filled by the gameweek lifecycle).
+    pub gameweek: crate::alerts::GameweekStatus,
     /// The gameweek lifecycle's status.
     pub lifecycle: crate::live::LifecycleBoard,
     /// Whether this instance leads, and who does.
@@ -71,12 +78,26 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
             .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
             .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
+            .service(resource("/alerts").route(web::get().to(alerts::list)))
             .service(resource("/recovery/failed-jobs").route(web::post().to(recovery::failed_jobs)))
             .service(resource("/recovery/consistency").route(web::post().to(recovery::consistency)))
             .service(resource("/data/events").route(web::get().to(data::events)))
             .service(resource("/data/teams").route(web::get().to(data::teams)))
             .service(resource("/data/players").route(web::get().to(data::players)))
             .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
+            .service(
+                resource("/tournaments")
+                    .route(web::get().to(tournaments::list))
+                    .route(web::post().to(tournaments::create)),
+            )
+            .service(resource("/tournaments/{id}").route(web::get().to(tournaments::get)))
+            .service(
+                resource("/tournaments/{id}/standings")
+                    .route(web::get().to(tournaments::standings)),
+            )
+            .service(
+                resource("/tournaments/{id}/{action}").route(web::post().to(tournaments::change)),
+            )
             .service(resource("/lifecycle").route(web::get().to(live::lifecycle)))
             .service(resource("/data/live/{event}/entries").route(web::get().to(live::entries)))
             .service(resource("/data/live/{event}/entries/{id}").route(web::get().to(live::entry)))

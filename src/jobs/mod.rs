@@ -186,7 +186,8 @@ impl JobCatalog {
             .with(bootstrap)
             .with(fixtures)
             .with(crate::live::snapshot::spec())
-            .with(crate::live::picks::spec())
+            .with(crate::entries::spec())
+            .with(crate::tournament::job::spec())
             .with(crate::live::finalize::spec())
     }
 

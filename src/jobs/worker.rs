@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::{Deps, Enqueued, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
 use super::{RunId, RunStatus, Trigger};
-use crate::alerts::{Alert, Severity};
+use crate::alerts::Alert;
 use crate::config::RunPolicy;
 use crate::store;
 use crate::store::runs::RunOrigin;
@@ -115,6 +115,8 @@ struct Current {
     stalls: u32,
     started: Instant,
     abort: Option<AbortHandle>,
+    /// A long-run warning was raised for it (resolved when it ends).
+    long_alerted: bool,
 }
 
 /// How one attempt ended.
@@ -205,7 +207,9 @@ impl JobActor {
             stalls: 0,
             started: Instant::now(),
             abort: None,
+            long_alerted: false,
         });
+        self.watch_long_run(next.id, ctx);
         self.registry.set_current_run(self.name(), Some(next.id));
         self.deps
             .metrics
@@ -213,6 +217,28 @@ impl JobActor {
             .with_label_values(&[self.kind().as_str()])
             .inc();
         self.run_attempt(ctx);
+    }
+
+    /// Raises a warning, with the run's progress, if run `id` is still current after
+    /// `alerts.long_run_secs`.
+    fn watch_long_run(&self, id: RunId, ctx: &mut Context<Self>) {
+        let after = Duration::from_secs(self.deps.settings.alerts.long_run_secs);
+        ctx.run_later(after, move |act, _| {
+            let Some(cur) = act.current.as_mut().filter(|c| c.id == id) else {
+                return;
+            };
+            cur.long_alerted = true;
+            let running = cur.started.elapsed();
+            let (db, alerts, kind) = (act.deps.db.clone(), act.deps.alerts.clone(), act.kind());
+            tokio::spawn(async move {
+                let progress = store::runs::get(&db, id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|r| u8::try_from(r.progress).ok());
+                alerts.emit(Alert::long_run(kind.as_str(), id, running, progress));
+            });
+        });
     }
 
     /// Starts an attempt of the current run in its own task.
@@ -365,6 +391,12 @@ impl JobActor {
         let Some(cur) = self.close_current(status, error.as_deref()) else {
             return;
         };
+        if status == RunStatus::Succeeded && self.deps.settings.alerts.job_success_summaries {
+            let summary = line.as_deref().unwrap_or("");
+            self.deps
+                .alerts
+                .emit(Alert::job_succeeded(self.kind().as_str(), cur.id, summary));
+        }
         let write = record_end(
             self.deps.db.clone(),
             cur.id,
@@ -401,13 +433,15 @@ impl JobActor {
         m.job_run_duration
             .with_label_values(&[kind.as_str()])
             .observe(cur.started.elapsed().as_secs_f64());
-        if status == RunStatus::Failed {
-            self.deps.alerts.emit(Alert {
-                severity: Severity::Critical,
-                key: format!("job_failed:{kind}"),
-                summary: format!("job {kind} run {} failed after its last attempt", cur.id),
-                detail: error.map(str::to_string),
-            });
+        let alerts = &self.deps.alerts;
+        if cur.long_alerted {
+            alerts.emit(Alert::long_run_over(kind.as_str(), cur.id));
+        }
+        match status {
+            RunStatus::Failed => alerts.emit(Alert::job_failed(kind.as_str(), cur.id, error)),
+            // A success clears the kind's failure alert (nothing happens if none is open).
+            RunStatus::Succeeded => alerts.emit(Alert::job_recovered(kind.as_str(), cur.id)),
+            _ => {}
         }
         Some(cur)
     }

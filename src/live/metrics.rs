@@ -23,7 +23,7 @@ fn register<T: prometheus::core::Collector + Clone + 'static>(r: &Registry, c: T
 
 impl LiveMetrics {
     pub fn register(r: &Registry) -> Self {
-        LiveMetrics {
+        let metrics = LiveMetrics {
             state: gauge(
                 r,
                 "fplsync_lifecycle_state",
@@ -82,6 +82,12 @@ impl LiveMetrics {
                 )
                 .expect("valid metric"),
             ),
+        };
+        // Every state from the start (0 until the lifecycle is in it), so the family is there
+        // before the first tick.
+        for s in crate::live::State::ALL {
+            metrics.state.with_label_values(&[s.as_str()]).set(0);
         }
+        metrics
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::datasets;
 use super::sync::{self, PriceChange, SyncReport, TableCounts};
 use super::validate;
-use crate::alerts::{Alert, Severity};
+use crate::alerts::Alert;
 use crate::cache::MetaDataset;
 use crate::fpl::Priority;
 use crate::fpl::model::EventId;
@@ -88,16 +88,11 @@ fn price_alert(report: &SyncReport) -> Alert {
         .iter()
         .partition(|c| c.new_cost > c.old_cost);
     let list = |v: &[&PriceChange]| v.iter().map(|c| line(c)).collect::<Vec<_>>().join(", ");
-    Alert {
-        severity: Severity::Info,
-        key: format!("price_changes:{}", report.season),
-        summary: format!("price changes: {} up, {} down", risers.len(), fallers.len()),
-        detail: Some(format!(
-            "risers: {}\nfallers: {}",
-            list(&risers),
-            list(&fallers)
-        )),
-    }
+    Alert::price_changes(
+        &report.season.to_string(),
+        format!("price changes: {} up, {} down", risers.len(), fallers.len()),
+        format!("risers: {}\nfallers: {}", list(&risers), list(&fallers)),
+    )
 }
 
 /// Parameters of `fixtures`.

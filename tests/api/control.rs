@@ -307,6 +307,8 @@ fn secrets_never_reach_the_log_or_error_output() {
         )
         .env("FPLSYNC__DATABASE__ACQUIRE_TIMEOUT_MS", "500")
         .env("FPLSYNC__TELEGRAM__TOKEN", "123:SECRET")
+        // A token needs a chat to alert, else the configuration is refused before PostgreSQL.
+        .env("FPLSYNC__TELEGRAM__CHAT_IDS", "[1]")
         .output()
         .unwrap();
     assert!(!out.status.success());

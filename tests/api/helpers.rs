@@ -47,6 +47,9 @@ pub fn test_settings(id: &str) -> Settings {
     s.supervisor.backoff_cap_ms = 200;
     s.jobs.backoff_base_ms = 50;
     s.scheduler.jobs.clear();
+    // Alerts are announced at once (tests that exercise the group wait set their own).
+    s.alerts.group_wait_ms = 0;
+    s.alerts.tick_ms = 20;
     // The gameweek lifecycle would poll FPL on its own; tests that want it turn it on.
     s.live.enabled = false;
     // No start-up warm-up unless a test asks for one: a test that ends while the cache is still

@@ -13,6 +13,7 @@ pub const PANIC: JobKind = JobKind::new("test-panic");
 pub const SLEEP: JobKind = JobKind::new("test-sleep");
 pub const FLAKY: JobKind = JobKind::new("test-flaky");
 pub const GATE: JobKind = JobKind::new("test-gate");
+pub const FAIL: JobKind = JobKind::new("test-fail");
 
 pub fn register(catalog: JobCatalog) -> JobCatalog {
     catalog
@@ -20,6 +21,7 @@ pub fn register(catalog: JobCatalog) -> JobCatalog {
         .with(JobSpec::new(SLEEP, sleep))
         .with(JobSpec::new(FLAKY, flaky))
         .with(JobSpec::new(GATE, gate))
+        .with(JobSpec::new(FAIL, fail))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -103,4 +105,29 @@ pub fn open_gate(name: &str) {
 async fn gate(_: JobContext, p: GateParams) -> Result<JobOutcome, JobError> {
     let _permit = gate_semaphore(&p.gate).acquire_owned().await;
     Ok(JobOutcome::new(format!("gate {} opened", p.gate)))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailParams {
+    /// The error, repeated `repeat` times (default once).
+    pub error: String,
+    #[serde(default)]
+    pub repeat: usize,
+    /// Succeed instead (the failure clears).
+    #[serde(default)]
+    pub succeed: bool,
+    #[serde(default)]
+    pub tag: u32,
+}
+
+/// Fails for good (no retry) with the given error, unless told to succeed.
+async fn fail(_: JobContext, p: FailParams) -> Result<JobOutcome, JobError> {
+    if p.succeed {
+        return Ok(JobOutcome::new("succeeded as asked"));
+    }
+    Err(JobError::Permanent(anyhow::anyhow!(
+        "{}",
+        p.error.repeat(p.repeat.max(1))
+    )))
 }

@@ -174,11 +174,18 @@ async fn the_lifecycle_walks_gameweek_38_and_finalizes_it_exactly_once() {
         count(&app, "SELECT count(*) FROM event_finalizations").await,
         1
     );
-    let finalized_runs = count(
-        &app,
-        "SELECT count(*) FROM job_run_logs WHERE message LIKE 'GW38 finalized%'",
-    )
-    .await;
+    // The finalizing run records the finalization, then asks for `tournament-results` and only
+    // then ends with its summary line: wait for that line before counting.
+    let finalized_runs = app
+        .eventually("the finalizing run has ended", || async {
+            let n = count(
+                &app,
+                "SELECT count(*) FROM job_run_logs WHERE message LIKE 'GW38 finalized%'",
+            )
+            .await;
+            (n > 0).then_some(n)
+        })
+        .await;
     assert_eq!(finalized_runs, 1);
     assert_eq!(
         count(&app, "SELECT count(*) FROM entry_picks").await,

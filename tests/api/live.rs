@@ -104,16 +104,17 @@ async fn picks_stored_after_a_live_tick_are_scored_by_the_next_tick() {
         s.live.tracked_entries = first_two;
     })
     .await;
-    let run_ok = |kind: &'static str| {
+    let run_ok = |kind: &'static str, params: Value| {
         let app = &app;
         async move {
-            let id = app.trigger(kind, json!({"event": 38})).await;
+            let id = app.trigger(kind, params).await;
             let run = app.finished_run(id).await;
             assert_eq!(run["status"], "succeeded", "{kind}: {run}");
         }
     };
-    run_ok("picks").await;
-    run_ok("live").await;
+    let picks = || json!({"stage": "picks", "event": 38});
+    run_ok("entries", picks()).await;
+    run_ok("live", json!({"event": 38})).await;
     let path = format!("/data/live/38/entries?ids={},{},{}", ids[0], ids[1], ids[2]);
     let before = app.get(&path).await.body;
     assert_eq!(before["entries"].as_array().unwrap().len(), 2, "{before}");
@@ -125,8 +126,8 @@ async fn picks_stored_after_a_live_tick_are_scored_by_the_next_tick() {
         .execute(&app.state.db)
         .await
         .unwrap();
-    run_ok("picks").await;
-    run_ok("live").await;
+    run_ok("entries", picks()).await;
+    run_ok("live", json!({"event": 38})).await;
     let after = app.get(&path).await.body;
     let entries = after["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 3, "{after}");

@@ -1,9 +1,12 @@
 //! The integration tests: one binary, every test against a real application with its own
 //! PostgreSQL schema and Redis prefix (the simulator's tests need neither).
 
+mod alerting;
 mod cache;
 mod config;
 mod control;
+mod entries;
+mod fake_telegram;
 mod fpl_client;
 mod fpl_decode;
 mod fpl_via_sim;
@@ -13,7 +16,10 @@ mod kinds;
 mod lifecycle;
 mod live;
 mod meta;
+mod metrics;
 mod ops;
+mod season;
 mod sim;
 mod supervision;
+mod tournaments;
 mod tree;

@@ -1,0 +1,537 @@
+//! Alerting: the typed [`Alert`] every component raises (one constructor per alert source), the
+//! [`AlertSink`] they raise it through, and the alerting actor that groups, deduplicates,
+//! repeats, resolves and silences alerts ([`rules`]), delivers them to Telegram or the log
+//! ([`telegram`]) and keeps their history in PostgreSQL ([`history`]). The bot's commands are
+//! in [`bot`].
+//!
+//! Raising an alert never blocks or slows the caller: the sink uses `try_send`, and an alert that
+//! finds the mailbox full (or the actor restarting) is dropped and counted.
+
+mod actor;
+pub mod bot;
+pub mod history;
+pub mod rules;
+pub mod telegram;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix::{Addr, Message};
+use serde::Serialize;
+
+pub use actor::{AlertActor, AlertActorDeps};
+pub use bot::{BotActor, BotDeps, GameweekStatus};
+
+use crate::jobs::RunId;
+use crate::metrics::Metrics;
+use crate::supervisor::{EventKind, MailboxGauge, SupervisionEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Where an alert comes from: one variant per source the operators asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    JobFailed,
+    ActorEscalated,
+    RestartStorm,
+    LongRun,
+    FplBlocked,
+    CacheDegraded,
+    LiveStale,
+    PointsMismatch,
+    PriceChanges,
+    JobSucceeded,
+    /// Operations news: leadership changes, start-up recovery.
+    Operations,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::JobFailed => "job_failed",
+            Source::ActorEscalated => "actor_escalated",
+            Source::RestartStorm => "restart_storm",
+            Source::LongRun => "long_run",
+            Source::FplBlocked => "fpl_blocked",
+            Source::CacheDegraded => "cache_degraded",
+            Source::LiveStale => "live_stale",
+            Source::PointsMismatch => "points_mismatch",
+            Source::PriceChanges => "price_changes",
+            Source::JobSucceeded => "job_succeeded",
+            Source::Operations => "operations",
+        }
+    }
+
+    /// Whether the source is a condition that clears (and then gets one "resolved" message).
+    /// Summaries are not: their group simply closes after the deduplication window.
+    pub fn resolvable(self) -> bool {
+        !matches!(
+            self,
+            Source::PriceChanges | Source::JobSucceeded | Source::Operations
+        )
+    }
+}
+
+/// Whether an alert says a condition holds or that it cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    Firing,
+    Resolved,
+}
+
+/// Something an operator should hear about. Build one with the constructors below.
+#[derive(Debug, Clone, Message, Serialize)]
+#[rtype(result = "()")]
+pub struct Alert {
+    pub severity: Severity,
+    pub source: Source,
+    /// Groups repeats of the same condition, e.g. `actor_escalated:job:prune`. Only kinds,
+    /// actor names, gameweeks: never a run, player or entry id (a key is one group).
+    pub key: String,
+    pub summary: String,
+    pub detail: Option<String>,
+    pub state: AlertState,
+}
+
+fn firing(severity: Severity, source: Source, key: String, summary: String) -> Alert {
+    Alert {
+        severity,
+        source,
+        key,
+        summary,
+        detail: None,
+        state: AlertState::Firing,
+    }
+}
+
+/// A condition cleared. Its severity is `info` (it is good news); the "resolved" message is
+/// shown with the severity of the group it closes.
+fn resolved(source: Source, key: String, summary: String) -> Alert {
+    Alert {
+        state: AlertState::Resolved,
+        ..firing(Severity::Info, source, key, summary)
+    }
+}
+
+impl Alert {
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// A run failed after its last attempt (critical). Key: `job_failed:{kind}`.
+    pub fn job_failed(kind: &str, run: RunId, error: Option<&str>) -> Alert {
+        let a = firing(
+            Severity::Critical,
+            Source::JobFailed,
+            format!("job_failed:{kind}"),
+            format!("job {kind} failed after its last attempt (run {run})"),
+        );
+        match error {
+            Some(e) => a.with_detail(e),
+            None => a,
+        }
+    }
+
+    /// A run of `kind` succeeded: resolves [`Alert::job_failed`] of the kind.
+    pub fn job_recovered(kind: &str, run: RunId) -> Alert {
+        resolved(
+            Source::JobFailed,
+            format!("job_failed:{kind}"),
+            format!("job {kind} succeeded again (run {run})"),
+        )
+    }
+
+    /// The optional success summary of a run (info; `alerts.job_success_summaries`).
+    pub fn job_succeeded(kind: &str, run: RunId, summary: &str) -> Alert {
+        firing(
+            Severity::Info,
+            Source::JobSucceeded,
+            format!("job_succeeded:{kind}"),
+            format!("job {kind} succeeded (run {run})"),
+        )
+        .with_detail(summary)
+    }
+
+    /// An actor was escalated: no longer restarted (critical). Key: `actor_escalated:{actor}`.
+    pub fn actor_escalated(actor: &str, restarts: u32, detail: Option<String>) -> Alert {
+        let a = firing(
+            Severity::Critical,
+            Source::ActorEscalated,
+            format!("actor_escalated:{actor}"),
+            format!("actor {actor} escalated after {restarts} restarts: no longer restarted"),
+        );
+        Alert { detail, ..a }
+    }
+
+    /// The escalated actor runs again (an operator restarted it).
+    pub fn actor_recovered(actor: &str) -> Alert {
+        resolved(
+            Source::ActorEscalated,
+            format!("actor_escalated:{actor}"),
+            format!("actor {actor} is running again"),
+        )
+    }
+
+    /// An actor restarted often, below escalation (warning). Key: `restart_storm:{actor}`.
+    pub fn restart_storm(actor: &str, restarts: u32, period: Duration) -> Alert {
+        firing(
+            Severity::Warning,
+            Source::RestartStorm,
+            format!("restart_storm:{actor}"),
+            format!(
+                "actor {actor} restarted {restarts} times within {} s",
+                period.as_secs()
+            ),
+        )
+    }
+
+    /// The actor has not restarted for a whole period.
+    pub fn restart_storm_over(actor: &str) -> Alert {
+        resolved(
+            Source::RestartStorm,
+            format!("restart_storm:{actor}"),
+            format!("actor {actor} is stable again"),
+        )
+    }
+
+    /// A run is taking longer than `alerts.long_run_secs` (warning). Key: `long_run:{kind}`.
+    pub fn long_run(kind: &str, run: RunId, running: Duration, progress: Option<u8>) -> Alert {
+        let progress = progress.map_or_else(|| "unknown".to_string(), |p| format!("{p} %"));
+        firing(
+            Severity::Warning,
+            Source::LongRun,
+            format!("long_run:{kind}"),
+            format!(
+                "job {kind} run {run} has been running for {} s (progress {progress})",
+                running.as_secs()
+            ),
+        )
+    }
+
+    /// The long run ended (whatever its outcome).
+    pub fn long_run_over(kind: &str, run: RunId) -> Alert {
+        resolved(
+            Source::LongRun,
+            format!("long_run:{kind}"),
+            format!("job {kind} run {run} ended"),
+        )
+    }
+
+    /// FPL's circuit breaker has been open this long (warning). Key: `fpl_blocked:circuit_open`.
+    pub fn fpl_circuit_open(open_for: Duration) -> Alert {
+        firing(
+            Severity::Warning,
+            Source::FplBlocked,
+            "fpl_blocked:circuit_open".into(),
+            format!(
+                "FPL API circuit open for {} s: requests are refused",
+                open_for.as_secs()
+            ),
+        )
+    }
+
+    pub fn fpl_circuit_closed() -> Alert {
+        resolved(
+            Source::FplBlocked,
+            "fpl_blocked:circuit_open".into(),
+            "FPL API circuit closed: requests flow again".into(),
+        )
+    }
+
+    /// FPL has answered "the game is being updated" this long (warning).
+    /// Key: `fpl_blocked:updating`.
+    pub fn fpl_updating(updating_for: Duration) -> Alert {
+        firing(
+            Severity::Warning,
+            Source::FplBlocked,
+            "fpl_blocked:updating".into(),
+            format!(
+                "FPL has been updating for {} s (\"The game is being updated.\")",
+                updating_for.as_secs()
+            ),
+        )
+    }
+
+    pub fn fpl_update_over() -> Alert {
+        resolved(
+            Source::FplBlocked,
+            "fpl_blocked:updating".into(),
+            "FPL answers again: the update is over".into(),
+        )
+    }
+
+    /// Redis is away; the cache serves from its local tier and PostgreSQL (warning).
+    pub fn cache_degraded(error: &str) -> Alert {
+        firing(
+            Severity::Warning,
+            Source::CacheDegraded,
+            "cache_degraded".into(),
+            "Redis is unreachable: the cache serves from its local tier and PostgreSQL".into(),
+        )
+        .with_detail(error)
+    }
+
+    pub fn cache_recovered(outage: Duration) -> Alert {
+        resolved(
+            Source::CacheDegraded,
+            "cache_degraded".into(),
+            format!(
+                "Redis is back after {} s: the cache reconnected, resubscribed and rewarmed it",
+                outage.as_secs()
+            ),
+        )
+    }
+
+    /// No live snapshot for `since_last` while gameweek `event` is live (critical).
+    /// Key: `live_stale:{event}`. Raised by the gameweek lifecycle.
+    pub fn live_stale(event: u16, since_last: Duration) -> Alert {
+        firing(
+            Severity::Critical,
+            Source::LiveStale,
+            format!("live_stale:{event}"),
+            format!(
+                "live data of gameweek {event} is stale: last snapshot {} s ago",
+                since_last.as_secs()
+            ),
+        )
+    }
+
+    /// Live snapshots of gameweek `event` arrive again (or the gameweek is no longer live).
+    pub fn live_fresh(event: u16) -> Alert {
+        resolved(
+            Source::LiveStale,
+            format!("live_stale:{event}"),
+            format!("live data of gameweek {event} is fresh again"),
+        )
+    }
+
+    /// Our computed points of `disagreeing` managers differ from FPL's official ones in
+    /// gameweek `event` (warning). `examples` names a few (entry, ours, theirs) for the
+    /// operator; it goes in the detail, not the key. Key: `points_mismatch:{event}`.
+    pub fn points_mismatch(event: u16, disagreeing: usize, examples: &str) -> Alert {
+        firing(
+            Severity::Warning,
+            Source::PointsMismatch,
+            format!("points_mismatch:{event}"),
+            format!(
+                "computed points of {disagreeing} managers disagree with FPL's official ones \
+                 in gameweek {event}"
+            ),
+        )
+        .with_detail(examples)
+    }
+
+    /// A later comparison of gameweek `event` agrees.
+    pub fn points_agree(event: u16) -> Alert {
+        resolved(
+            Source::PointsMismatch,
+            format!("points_mismatch:{event}"),
+            format!("computed points of gameweek {event} agree with FPL's"),
+        )
+    }
+
+    /// Operations news (leadership taken or lost, start-up recovery): `key` names the event
+    /// (e.g. `leadership_lost`), never an id. Like a summary it has no resolution: its group
+    /// closes after the deduplication window.
+    pub fn operations(
+        severity: Severity,
+        key: &str,
+        summary: String,
+        detail: Option<String>,
+    ) -> Alert {
+        Alert {
+            detail,
+            ..firing(severity, Source::Operations, key.to_string(), summary)
+        }
+    }
+
+    /// The day's price changes (info). Key: `price_changes:{season}`.
+    pub fn price_changes(season: &str, summary: String, detail: String) -> Alert {
+        firing(
+            Severity::Info,
+            Source::PriceChanges,
+            format!("price_changes:{season}"),
+            summary,
+        )
+        .with_detail(detail)
+    }
+}
+
+/// A supervision event, for the alerting actor to judge (escalations are critical; restarts
+/// feed the restart-storm rule; a start after an escalation resolves it).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct SupervisionNotice(pub SupervisionEvent);
+
+/// Silences the open group of `key` until it resolves. Answers whether such a group was open.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "bool")]
+pub struct Ack(pub String);
+
+/// Silences every message for `duration` (zero lifts a mute).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Mute(pub Duration);
+
+/// Where components raise alerts. Cheap to clone; follows the alerting actor across restarts.
+#[derive(Clone)]
+pub struct AlertSink {
+    target: Arc<RwLock<Option<Addr<AlertActor>>>>,
+    metrics: Metrics,
+    /// The alerting actor's mailbox fill: counted here on send and by the actor on receipt.
+    mailbox: Arc<MailboxGauge>,
+}
+
+impl AlertSink {
+    pub fn new(metrics: Metrics, capacity: usize) -> Self {
+        AlertSink {
+            target: Arc::default(),
+            metrics,
+            mailbox: MailboxGauge::new(capacity),
+        }
+    }
+
+    fn connect(&self, addr: Option<Addr<AlertActor>>) {
+        *self.target.write().unwrap_or_else(|e| e.into_inner()) = addr;
+    }
+
+    fn target(&self) -> Option<Addr<AlertActor>> {
+        self.target
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Hands a supervision event to the alerting actor without waiting; dropped if it is busy
+    /// (the event itself is already in the supervision log).
+    pub fn notify(&self, event: SupervisionEvent) {
+        let kind = event.kind;
+        let notice = SupervisionNotice(event);
+        let sent = self.target().map(|a| a.try_send(notice));
+        if matches!(sent, Some(Ok(()))) {
+            self.mailbox.push();
+        } else {
+            let severity = if kind == EventKind::Escalated {
+                Severity::Critical
+            } else {
+                Severity::Info
+            };
+            self.metrics
+                .alerts_dropped
+                .with_label_values(&[severity.as_str()])
+                .inc();
+        }
+    }
+
+    /// Hands `alert` to the alerting actor without waiting.
+    pub fn emit(&self, alert: Alert) {
+        let severity = alert.severity.as_str();
+        let delivered = match self.target() {
+            Some(a) => a.try_send(alert).map_err(|e| e.into_inner()),
+            None => Err(alert),
+        };
+        match delivered {
+            Ok(()) => {
+                self.mailbox.push();
+                self.metrics
+                    .alerts_emitted
+                    .with_label_values(&[severity])
+                    .inc()
+            }
+            Err(alert) => {
+                self.metrics
+                    .alerts_dropped
+                    .with_label_values(&[severity])
+                    .inc();
+                tracing::warn!(key = %alert.key, summary = %alert.summary, "alert dropped: alerting mailbox full or restarting");
+            }
+        }
+    }
+
+    /// Silences the open alert `key` until it resolves; `None` when the actor is unavailable.
+    pub async fn ack(&self, key: &str) -> Option<bool> {
+        let actor = self.target()?;
+        actor
+            .send(Ack(key.to_string()))
+            .timeout(Duration::from_secs(2))
+            .await
+            .ok()
+    }
+
+    /// Silences every message for `duration`; false when the actor is unavailable.
+    pub async fn mute(&self, duration: Duration) -> bool {
+        match self.target() {
+            Some(a) => a
+                .send(Mute(duration))
+                .timeout(Duration::from_secs(2))
+                .await
+                .is_ok(),
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_that_finds_no_actor_is_dropped_and_counted_without_waiting() {
+        let metrics = Metrics::new();
+        let sink = AlertSink::new(metrics.clone(), 4);
+        let started = std::time::Instant::now();
+        for run in 0..1000 {
+            sink.emit(Alert::job_failed("x", RunId(run), None));
+        }
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let dropped = metrics
+            .alerts_dropped
+            .with_label_values(&["critical"])
+            .get();
+        assert_eq!(dropped, 1000);
+        assert_eq!(
+            metrics
+                .alerts_emitted
+                .with_label_values(&["critical"])
+                .get(),
+            0
+        );
+    }
+
+    #[test]
+    fn keys_name_kinds_actors_and_gameweeks_never_runs() {
+        let a = Alert::job_failed("bootstrap", RunId(123_456), Some("boom"));
+        assert_eq!(a.key, "job_failed:bootstrap");
+        assert_eq!(Alert::job_recovered("bootstrap", RunId(9)).key, a.key);
+        assert_eq!(
+            Alert::live_stale(38, Duration::from_secs(90)).key,
+            "live_stale:38"
+        );
+        assert_eq!(Alert::live_fresh(38).state, AlertState::Resolved);
+        let m = Alert::points_mismatch(38, 2, "entry 1: 50 vs 52");
+        assert_eq!(
+            (m.key.as_str(), m.severity),
+            ("points_mismatch:38", Severity::Warning)
+        );
+        assert_eq!(m.detail.as_deref(), Some("entry 1: 50 vs 52"));
+    }
+}

@@ -1,0 +1,47 @@
+//! The alert history: `GET /alerts?severity=&open=&limit=`.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiState, ok};
+use crate::alerts::history::{self, AlertRecord};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    severity: Option<String>,
+    /// Only groups still open (`true`) or only closed ones (`false`).
+    open: Option<bool>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Alerts {
+    alerts: Vec<AlertRecord>,
+}
+
+/// Alert groups, newest first (`limit` 1–500, default 50).
+pub async fn list(
+    state: web::Data<ApiState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(s) = q
+        .severity
+        .as_deref()
+        .filter(|s| !["info", "warning", "critical"].contains(s))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_severity",
+            format!("severity must be info, warning or critical, got `{s}`"),
+        ));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be 1..=500",
+        ));
+    }
+    let alerts = history::list(&state.db, q.severity.as_deref(), q.open, limit).await?;
+    Ok(ok(&Alerts { alerts }))
+}
