@@ -19,10 +19,12 @@
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
 //! - [`demo`]: `fplsync demo`, the simulator and the service together.
+//! - [`auth`]: API keys, roles and the constant-time key check.
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod demo;

@@ -1,21 +1,28 @@
 //! The control endpoint (actix-web): health, readiness, metrics, the actor tree, the supervision
-//! log, job runs and triggers. JSON everywhere; every error is an [`ApiError`].
+//! log, job runs and triggers, the audit log, the OpenAPI document and the dashboard. JSON
+//! everywhere; every error is an [`ApiError`].
 //!
 //! Handlers read shared state ([`ApiState`]) and talk to actors only to change something
-//! (trigger, pause, restart), so reads never queue behind work.
+//! (trigger, pause, restart), so reads never queue behind work. Which routes exist and who may
+//! call them is one table, [`routes`]; [`access`] enforces it and audits control actions.
 
+pub mod access;
 mod actors;
+mod audit;
+mod dashboard;
 mod data;
 mod error;
 mod jobs;
 mod ops;
+pub mod routes;
 
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use sqlx::PgPool;
 
-pub use error::ApiError;
+pub use access::AccessState;
+pub use error::{ApiError, CODES as ERROR_CODES};
 
 use crate::cache::Cache;
 use crate::config::Settings;
@@ -35,6 +42,8 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
+    /// Keys, open routes and the trigger rate limit.
+    pub access: AccessState,
 }
 
 /// Largest request body accepted (trigger parameters are small).
@@ -51,24 +60,12 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(|err, _| {
                 ApiError::bad_request("invalid_path", err.to_string()).into()
             }))
-            .service(resource("/health").route(web::get().to(ops::health)))
-            .service(resource("/ready").route(web::get().to(ops::ready)))
-            .service(resource("/metrics").route(web::get().to(ops::metrics)))
-            .service(resource("/actors").route(web::get().to(actors::list)))
-            .service(resource("/actors/{name}").route(web::get().to(actors::get)))
-            .service(resource("/actors/{name}/pause").route(web::post().to(actors::pause)))
-            .service(resource("/actors/{name}/resume").route(web::post().to(actors::resume)))
-            .service(resource("/actors/{name}/restart").route(web::post().to(actors::restart)))
-            .service(resource("/supervision").route(web::get().to(actors::supervision)))
-            .service(resource("/jobs").route(web::get().to(jobs::list)))
-            .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
-            .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
-            .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
-            .service(resource("/data/events").route(web::get().to(data::events)))
-            .service(resource("/data/teams").route(web::get().to(data::teams)))
-            .service(resource("/data/players").route(web::get().to(data::players)))
-            .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
-            .default_service(web::to(not_found));
+            .service(
+                web::scope("")
+                    .wrap(actix_web::middleware::from_fn(access::guard))
+                    .configure(routes::register)
+                    .default_service(web::to(not_found)),
+            );
     }
 }
 
