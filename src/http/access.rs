@@ -163,9 +163,7 @@ pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let route = req
-        .match_pattern()
-        .and_then(|pattern| routes::find(req.method(), &pattern));
+    let route = routes::find(req.method(), req.match_info().as_str());
     // No route: the 404 or 405 answer needs no key and says nothing about data.
     let Some(route) = route else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -187,9 +185,13 @@ pub async fn guard(
         };
     }
 
-    // A control action: keep the body to record it, then give it back to the handler.
-    let body = match req.extract::<web::Bytes>().await {
-        Ok(body) => body,
+    // A control action: keep the body to record it, then give it back to the handler. A body
+    // that cannot be read (too large, broken) refuses the action — which is recorded too.
+    let (body, decision) = match req.extract::<web::Bytes>().await {
+        Ok(body) => {
+            req.set_payload(Payload::from(body.clone()));
+            (body, decision)
+        }
         Err(e) => {
             let status = e.as_response_error().status_code();
             let code = if status == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -202,15 +204,14 @@ pub async fn guard(
             } else {
                 actix_web::http::StatusCode::BAD_REQUEST
             };
-            let err = ApiError::new(status, code, format!("body: {e}"));
-            return Ok(req.error_response(err));
+            let refused = decision.and(Err(ApiError::new(status, code, format!("body: {e}"))));
+            (web::Bytes::new(), refused)
         }
     };
-    req.set_payload(Payload::from(body.clone()));
     let path = req.path().to_string();
     // Routing has not happened yet, so the path's parameters are read with the route's pattern.
     let mut params = Map::new();
-    let mut matched = actix_web::dev::Path::new(path.clone());
+    let mut matched = actix_web::dev::Path::new(req.match_info().as_str().to_string());
     if actix_web::dev::ResourceDef::new(route.path.as_str()).capture_match_info(&mut matched) {
         for (name, value) in matched.iter() {
             params.insert(name.to_string(), Value::String(value.to_string()));

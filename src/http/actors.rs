@@ -219,6 +219,7 @@ pub async fn supervision(
     state: web::Data<ApiState>,
     q: web::Query<SupervisionQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    ApiError::check_text("actor", q.actor.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(

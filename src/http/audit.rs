@@ -39,6 +39,8 @@ pub async fn list(
     state: web::Data<ApiState>,
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    ApiError::check_text("actor", q.actor.as_deref())?;
+    ApiError::check_text("action", q.action.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(

@@ -107,6 +107,18 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// 400 `invalid_query` when a text filter holds a NUL character, which no stored text
+    /// contains and PostgreSQL refuses outright.
+    pub fn check_text(name: &str, value: Option<&str>) -> Result<(), Self> {
+        match value {
+            Some(v) if v.contains('\0') => Err(Self::bad_request(
+                "invalid_query",
+                format!("{name} contains a NUL character"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }

@@ -106,11 +106,10 @@ pub struct Accepted {
     responses(
         (status = 202, description = "Queued (or coalesced with an identical queued or running \
             run)", body = Accepted),
-        (status = 400, description = "`invalid_json`, `invalid_params`", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, `invalid_params`, `invalid_body`", body = ErrorBody),
         (status = 404, description = "`unknown_kind`", body = ErrorBody),
         (status = 409, description = "`already_running`: an exclusive kind (`jobs.exclusive`) \
             has a run queued or running; `run_id` names it", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 429, description = "`rate_limited` (`auth.trigger_limit` per kind and key) or \
             `mailbox_full`; see `Retry-After`", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -192,7 +191,7 @@ pub async fn trigger(
     params(("id" = i64, Path, description = "Run id")),
     responses(
         (status = 200, description = "The run, now `cancelled`", body = RunRecord),
-        (status = 400, description = "`invalid_path`", body = ErrorBody),
+        (status = 400, description = "`invalid_path`, `invalid_body`", body = ErrorBody),
         (status = 404, description = "`run_not_found`", body = ErrorBody),
         (status = 409, description = "`run_finished`", body = ErrorBody),
         (status = 503, description = "`actor_unavailable`, `database_unavailable`", body = ErrorBody)))]

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
 use actix_web::web;
 use utoipa::openapi::path::{HttpMethod, Operation};
@@ -167,11 +168,27 @@ impl Route {
     }
 }
 
-/// The route serving `method` on a path matching `pattern` (the route's path as declared).
-pub fn find(method: &Method, pattern: &str) -> Option<&'static Route> {
+/// The patterns of [`ROUTES`], compiled once, in the same order.
+static PATTERNS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
     ROUTES
         .iter()
-        .find(|r| r.method == *method && r.path == pattern)
+        .map(|r| ResourceDef::new(r.path.as_str()))
+        .collect()
+});
+
+/// The route that serves `method` on `path` — the request path as the router sees it
+/// (`HttpRequest::match_info().as_str()`), matched in registration order as the router does, so
+/// the access check and the handler always agree on the route. `None` for an unknown path or
+/// method (answered 404 or 405).
+pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
+    let first = ROUTES
+        .iter()
+        .zip(PATTERNS.iter())
+        .find(|(_, def)| def.is_match(path))?
+        .0;
+    ROUTES
+        .iter()
+        .find(|r| r.path == first.path && r.method == *method)
 }
 
 /// Registers every route; paths served by several methods share one resource, whose other
@@ -257,10 +274,19 @@ pub fn openapi(open: &[String]) -> OpenApi {
                 }
             }
         }
-        op.responses
-            .responses
+        let responses = &mut op.responses.responses;
+        responses
             .entry("405".into())
             .or_insert_with(|| error("`method_not_allowed`").into());
+        // The access layer reads a control action's body to audit it.
+        if r.audited() {
+            responses
+                .entry("400".into())
+                .or_insert_with(|| error("`invalid_body`: the body cannot be read").into());
+            responses
+                .entry("413".into())
+                .or_insert_with(|| error("`payload_too_large`: more than 64 KiB").into());
+        }
         paths = paths.path_from_operation(&r.path, r.http_method(), op);
         for (name, schema) in &r.schemas {
             if seen.insert(name.clone()) {

@@ -41,20 +41,35 @@ pub struct AuditRecord {
     pub outcome: Option<Value>,
 }
 
+/// PostgreSQL's `jsonb` refuses the NUL character (`\u0000`), which a caller may well send;
+/// the record keeps everything else, with U+FFFD in its place.
+fn storable(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "\u{fffd}")),
+        Value::Array(items) => Value::Array(items.iter().map(storable).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.replace('\0', "\u{fffd}"), storable(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 pub async fn insert(db: &PgPool, e: &AuditEntry) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
         "INSERT INTO audit_log (channel, actor, role, action, target, params, result, status, \
          outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(e.channel)
-    .bind(&e.actor)
+    .bind(e.actor.replace('\0', "\u{fffd}"))
     .bind(e.role)
     .bind(&e.action)
-    .bind(&e.target)
-    .bind(&e.params)
+    .bind(e.target.replace('\0', "\u{fffd}"))
+    .bind(storable(&e.params))
     .bind(&e.result)
     .bind(e.status.map(|s| s as i16))
-    .bind(&e.outcome)
+    .bind(e.outcome.as_ref().map(storable))
     .fetch_one(db)
     .await?;
     Ok(id)

@@ -1,9 +1,11 @@
 //! The integration tests: one binary, every test against a real application with its own
 //! PostgreSQL schema and Redis prefix (the simulator's tests need neither).
 
+mod access;
 mod cache;
 mod config;
 mod control;
+mod dashboard;
 mod fpl_client;
 mod fpl_decode;
 mod fpl_via_sim;
@@ -11,6 +13,7 @@ mod helpers;
 mod jobs;
 mod kinds;
 mod live;
+mod malformed;
 mod meta;
 mod sim;
 mod supervision;
