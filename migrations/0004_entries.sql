@@ -62,3 +62,14 @@ CREATE TABLE event_finalizations (
     finalized_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (season_id, event_id)
 );
+
+-- The lifecycle reads when the live data was last confirmed, even by an identical snapshot,
+-- and how many identical snapshots came in a row (DAY_SETTLING slows down once stable).
+ALTER TABLE live_snapshots
+    ADD COLUMN checked_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ADD COLUMN unchanged  INTEGER     NOT NULL DEFAULT 0;
+
+-- Runs asked for by the gameweek lifecycle.
+ALTER TABLE job_runs DROP CONSTRAINT job_runs_trigger_check;
+ALTER TABLE job_runs ADD CONSTRAINT job_runs_trigger_check
+    CHECK (trigger IN ('schedule', 'manual', 'recovery', 'dependency', 'lifecycle'));

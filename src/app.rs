@@ -8,8 +8,12 @@
 //! ├── cache
 //! ├── jobs (one_for_one)
 //! │   └── job:<kind> …   one per kind in the catalog
+//! ├── lifecycle
 //! └── scheduler
 //! ```
+//!
+//! `jobs`, `lifecycle` and `scheduler` run only while this instance leads (see [`crate::leader`]); on a
+//! follower they stand by. Shutdown drains: see [`Application::run_until_stopped`].
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -18,6 +22,8 @@ use std::time::Duration;
 use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer};
+use chrono::Utc;
+use tokio::sync::watch;
 
 use crate::alerts::{AlertActor, AlertSink};
 use crate::cache::{Cache, CacheActor, Loaders};
@@ -26,12 +32,14 @@ use crate::fpl::FplClient;
 use crate::http::{self, ApiState};
 use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory};
 use crate::kv::{Kv, KvError};
+use crate::leader::Leadership;
+use crate::live::{Lifecycle, LifecycleBoard, LifecycleDeps};
 use crate::metrics::Metrics;
 use crate::scheduler::{ScheduleEntry, Scheduler, SchedulerDeps};
 use crate::store::{self, StoreError};
 use crate::supervisor::{
-    ActorRegistry, ActorRole, Backoff, ChildLink, ChildSpec, Intensity, Recorder, RestartType,
-    StopChild, Strategy, Supervisor, SupervisorSpec,
+    ActorRegistry, ActorRole, Backoff, ChildLink, ChildSpec, Control, Intensity, Recorder,
+    RestartType, StopChild, Strategy, Supervisor, SupervisorSpec,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +66,11 @@ pub struct Application {
     server: Server,
     root: Addr<Supervisor>,
     state: ApiState,
+    /// Tells the leadership loop to stop; it hands back the lock's session.
+    leadership_stop: watch::Sender<bool>,
+    leadership_task: tokio::task::JoinHandle<Option<sqlx::PgConnection>>,
+    /// Flushed at shutdown, before the pool closes.
+    recorder: Recorder,
 }
 
 /// Options that differ between the binary and tests.
@@ -65,7 +78,8 @@ pub struct Application {
 pub struct Options {
     /// The job kinds to run (tests add their own kinds beside the built-in ones).
     pub catalog: JobCatalog,
-    /// Stop on SIGINT/SIGTERM (the binary); tests stop through [`Application::server_handle`].
+    /// Stop gracefully on SIGINT/SIGTERM (the binary); tests stop through
+    /// [`Application::server_handle`].
     pub handle_signals: bool,
     /// How the cache loads each key family from PostgreSQL (more can be registered later
     /// through [`Cache::loaders`]).
@@ -158,7 +172,11 @@ impl Application {
             crate::meta::datasets::register_loader(cache.loaders(), db.clone());
         }
         if !cache.loaders().has(crate::cache::Family::Live) {
-            crate::live::snapshot::register_loader(cache.loaders(), db.clone());
+            crate::live::snapshot::register_loader(
+                cache.loaders(),
+                db.clone(),
+                settings.live.tracked_entries.clone(),
+            );
         }
         let deps = Deps {
             db: db.clone(),
@@ -170,25 +188,27 @@ impl Application {
             cache: cache.clone(),
         };
 
+        let lifecycle = LifecycleBoard::default();
         let tree = tree_spec(
             &settings,
             &options.catalog,
             &deps,
             &recorder,
             &registry,
-            &directory,
+            &lifecycle,
         );
-        let root = Supervisor::root(tree, recorder, registry.clone()).start();
-
+        let leadership = Leadership::new(cache.instance());
         let state = ApiState {
-            db,
+            db: db.clone(),
             kv,
             settings: settings.clone(),
             metrics,
-            registry,
+            registry: registry.clone(),
             directory,
             catalog: options.catalog,
             cache,
+            lifecycle,
+            leadership: leadership.clone(),
             access: http::AccessState::new(&settings),
         };
         let app_state = state.clone();
@@ -196,23 +216,58 @@ impl Application {
             HttpServer::new(move || App::new().configure(http::configure(app_state.clone())))
                 .workers(settings.http.workers)
                 .shutdown_timeout(settings.supervisor.stop_timeout_ms.div_ceil(1000));
-        if !options.handle_signals {
-            server = server.disable_signals();
-        }
+        // actix stops gracefully on SIGTERM only (SIGINT drops requests in flight); the
+        // application handles both itself, alike (see `stop_on_signals`).
+        server = server.disable_signals();
         let server = server
             .bind(settings.bind_addr())
             .map_err(|source| StartError::Bind {
                 addr: settings.http.bind.clone(),
                 source,
             })?;
-        let port = server.addrs()[0].port();
+        let addr = server.addrs()[0];
+        let port = addr.port();
+        // Bound before leadership is tried, so the leader can record where it answers.
+        leadership.set_http_addr(addr.to_string());
+
+        // Leadership is settled before the tree starts: a leader starts its job actors only
+        // after start-up recovery; a follower starts them in standby.
+        let session = leadership
+            .try_acquire(&settings.database, &db, &alerts)
+            .await?;
+        if session.is_none() {
+            let leader = leadership.status().leader;
+            tracing::info!(leader = ?leader.map(|l| l.instance), "another instance leads; this one follows");
+        }
+        let root = Supervisor::root(tree, recorder.clone(), registry)
+            .with_leader_only(&["jobs", "lifecycle", "scheduler"], session.is_some())
+            .start();
+        let (leadership_stop, stop_rx) = watch::channel(false);
+        let leadership_task = tokio::spawn(leadership.run(
+            session,
+            crate::leader::LoopDeps {
+                database: settings.database.clone(),
+                timing: settings.leader.clone(),
+                db,
+                alerts,
+                root: root.clone(),
+            },
+            stop_rx,
+        ));
+
         let server = server.run();
+        if options.handle_signals {
+            actix_rt::spawn(stop_on_signals(server.handle()));
+        }
         tracing::info!(port, "control endpoint listening");
         Ok(Application {
             port,
             server,
             root,
             state,
+            leadership_stop,
+            leadership_task,
+            recorder,
         })
     }
 
@@ -231,17 +286,113 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server stops (a signal, or its handle), then stops the actor tree in
-    /// reverse start order.
+    /// Serves until the server stops (a signal, or its handle; the server stops taking
+    /// requests and finishes those in flight), then shuts down gracefully:
+    ///
+    /// 1. leadership is no longer sought or watched;
+    /// 2. the scheduler, the lifecycle and every job actor are paused: each finishes its current run and
+    ///    starts no other; this waits up to `shutdown.drain_timeout_secs` for the runs to end;
+    /// 3. the tree stops in reverse order: runs still going are recorded `interrupted` (and
+    ///    marked for re-running by the next leader), queued runs stay queued, and the alerts
+    ///    actor, stopping last, has delivered every alert raised before;
+    /// 4. the leader lock is released (a follower takes over at once), the supervision log's
+    ///    writer is flushed and the pool closed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        tracing::info!("HTTP server stopped; stopping actors");
-        let grace = Duration::from_millis(self.state.settings.supervisor.stop_timeout_ms) * 2;
+        let state = &self.state;
+        tracing::info!("HTTP server stopped; shutting down");
+        let shutdown_started = Utc::now();
+        let _ = self.leadership_stop.send(true);
+        let session = self.leadership_task.await.ok().flatten();
+
+        let drain = Duration::from_secs(state.settings.shutdown.drain_timeout_secs);
+        drain_runs(&state.registry, drain).await;
+
+        let grace = Duration::from_millis(state.settings.supervisor.stop_timeout_ms) * 2;
         let _ = self.root.send(StopChild).timeout(grace).await;
+        if let Some(session) = session {
+            // Only the leader ran jobs, so only it can have interrupted any.
+            match crate::store::runs::mark_for_recovery(&state.db, shutdown_started).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::warn!(runs = n, "runs interrupted by the shutdown will be re-run")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not mark interrupted runs for re-running")
+                }
+            }
+            // Closing the session frees the advisory lock; a follower takes over.
+            let _ = sqlx::Connection::close(session).await;
+        }
+        if !self.recorder.flush(Duration::from_secs(5)).await {
+            tracing::warn!("shutdown: some supervision events were not written in time");
+        }
         // Every actor has stopped, so no query is left in flight: close the connections now,
         // inside the runtime, rather than when it is torn down.
-        self.state.db.close().await;
+        state.db.close().await;
+        tracing::info!("stopped");
         served
+    }
+}
+
+/// Waits for SIGTERM or SIGINT, then stops the HTTP server gracefully (no new connections,
+/// requests in flight finish), which lets [`Application::run_until_stopped`] go on to drain.
+async fn stop_on_signals(server: ServerHandle) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the service through its handle");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(signal = name, "shutting down gracefully");
+    server.stop(true).await;
+}
+
+/// Pauses the scheduler and the job actors, then waits until no run is current or `timeout`
+/// has passed.
+async fn drain_runs(registry: &ActorRegistry, timeout: Duration) {
+    let actors = registry.snapshot();
+    for actor in &actors {
+        let drains = actor.name == "scheduler"
+            || actor.name == "lifecycle"
+            || actor.name.starts_with("job:");
+        if let Some(control) = registry.control(&actor.name).filter(|_| drains) {
+            let _ = control
+                .send(Control::Pause)
+                .timeout(Duration::from_secs(1))
+                .await;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut reported = Vec::new();
+    loop {
+        let running: Vec<_> = registry
+            .snapshot()
+            .into_iter()
+            .filter_map(|a| a.current_run.map(|r| (a.name, r)))
+            .collect();
+        if running.is_empty() {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                ?running,
+                "shutdown: runs still going after the drain timeout are interrupted"
+            );
+            return;
+        }
+        // Said once per set of runs, not on every poll.
+        if running != reported {
+            tracing::info!(?running, "shutdown: waiting for running jobs to finish");
+            reported = running;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -252,8 +403,9 @@ fn tree_spec(
     deps: &Deps,
     recorder: &Recorder,
     registry: &ActorRegistry,
-    directory: &JobDirectory,
+    board: &LifecycleBoard,
 ) -> SupervisorSpec {
+    let directory = &deps.jobs;
     let sup = &settings.supervisor;
     let spec = |name: &str, strategy, children| SupervisorSpec {
         name: name.to_string(),
@@ -365,12 +517,35 @@ fn tree_spec(
         }
     };
 
+    // After the jobs, which it asks for runs.
+    let lifecycle = {
+        let deps = LifecycleDeps {
+            db: deps.db.clone(),
+            fpl: deps.fpl.clone(),
+            settings: settings.live.clone(),
+            directory: directory.clone(),
+            metrics: deps.metrics.clone(),
+            alerts: deps.alerts.clone(),
+            registry: registry.clone(),
+            board: board.clone(),
+            capacity: settings.mailbox.lifecycle,
+        };
+        ChildSpec {
+            name: "lifecycle".into(),
+            role: ActorRole::Worker,
+            restart: RestartType::Permanent,
+            start: Rc::new(move |link: ChildLink| {
+                Lifecycle::new(link, deps.clone()).start().recipient()
+            }),
+        }
+    };
+
     // rest_for_one: the scheduler feeds the job actors, so if `jobs` is restarted the scheduler
     // is restarted after it rather than ticking into a tree that is coming back; likewise the
     // jobs write through the cache, so they restart after it.
     spec(
         "root",
         Strategy::RestForOne,
-        vec![alerts, cache, jobs, scheduler],
+        vec![alerts, cache, jobs, lifecycle, scheduler],
     )
 }

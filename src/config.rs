@@ -36,11 +36,14 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub fpl: FplSettings,
     pub telegram: TelegramSettings,
+    pub live: LiveSettings,
     pub supervisor: SupervisorSettings,
     pub mailbox: MailboxSettings,
     pub jobs: JobSettings,
     pub scheduler: SchedulerSettings,
     pub cache: CacheSettings,
+    pub leader: LeaderSettings,
+    pub shutdown: ShutdownSettings,
     pub log: LogSettings,
 }
 
@@ -149,6 +152,56 @@ pub struct TelegramSettings {
     pub chat_ids: Vec<i64>,
 }
 
+/// The gameweek lifecycle (`[live]`): tracked managers, timings and poll intervals.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSettings {
+    /// Whether the lifecycle ticks at all.
+    pub enabled: bool,
+    /// Entry ids always tracked, besides tournament entries.
+    pub tracked_entries: Vec<u64>,
+    pub start_delay_ms: u64,
+    pub picks_wait_mins: u32,
+    pub pre_deadline_hours: u32,
+    pub window_before_mins: u32,
+    pub window_after_mins: u32,
+    pub window_max_hours: u32,
+    pub stable_after: u32,
+    pub stale_after_secs: u64,
+    pub interval_secs: LifecycleIntervals,
+}
+
+/// Poll interval of each lifecycle state, in seconds (fractions allowed, for tests).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleIntervals {
+    pub pre_deadline: f64,
+    pub picks_wait: f64,
+    pub picks_sync: f64,
+    pub live_active: f64,
+    pub between_fixtures: f64,
+    pub day_settling: f64,
+    pub day_settling_stable: f64,
+    pub gw_review: f64,
+    pub finalized: f64,
+}
+
+impl LifecycleIntervals {
+    fn all(&self) -> [(&'static str, f64); 9] {
+        [
+            ("pre_deadline", self.pre_deadline),
+            ("picks_wait", self.picks_wait),
+            ("picks_sync", self.picks_sync),
+            ("live_active", self.live_active),
+            ("between_fixtures", self.between_fixtures),
+            ("day_settling", self.day_settling),
+            ("day_settling_stable", self.day_settling_stable),
+            ("gw_review", self.gw_review),
+            ("finalized", self.finalized),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisorSettings {
@@ -165,6 +218,7 @@ pub struct MailboxSettings {
     pub default_capacity: usize,
     pub alerts: usize,
     pub scheduler: usize,
+    pub lifecycle: usize,
     pub supervisor: usize,
     pub cache: usize,
     #[serde(default)]
@@ -240,6 +294,25 @@ pub struct CacheTtlSettings {
     pub tournament_stats: u64,
     pub entries: u64,
     pub historical: u64,
+}
+
+/// Leadership among instances sharing a schema (`[leader]`, see `crate::leader`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderSettings {
+    /// How often a follower tries to take the leader lock.
+    pub retry_ms: u64,
+    /// How often the leader checks that the session holding its lock is alive.
+    pub check_interval_ms: u64,
+}
+
+/// Graceful shutdown (`[shutdown]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSettings {
+    /// How long running jobs may take to finish after SIGTERM/SIGINT before they are
+    /// interrupted (and re-run by the next leader's start-up recovery).
+    pub drain_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -354,6 +427,7 @@ impl Settings {
             format!("`{}` is not an http(s) URL", self.fpl.base_url),
         );
         self.validate_fpl(&mut check);
+        self.validate_live(&mut check);
         check(
             self.supervisor.backoff_base_ms > 0
                 && self.supervisor.backoff_base_ms <= self.supervisor.backoff_cap_ms,
@@ -430,6 +504,24 @@ impl Settings {
         }
         self.cache.check(self.redis.command_timeout_ms, &mut check);
         check(
+            (100..=60_000).contains(&self.leader.retry_ms),
+            "leader.retry_ms",
+            format!(
+                "must be 100..=60000 (a follower must take over within seconds), got {}",
+                self.leader.retry_ms
+            ),
+        );
+        check(
+            (100..=60_000).contains(&self.leader.check_interval_ms),
+            "leader.check_interval_ms",
+            format!("must be 100..=60000, got {}", self.leader.check_interval_ms),
+        );
+        check(
+            self.shutdown.drain_timeout_secs <= 3600,
+            "shutdown.drain_timeout_secs",
+            format!("must be 0..=3600, got {}", self.shutdown.drain_timeout_secs),
+        );
+        check(
             tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_ok(),
             "log.filter",
             format!("`{}` is not a tracing filter", self.log.filter),
@@ -483,6 +575,52 @@ impl Settings {
     }
 
     /// The `[fpl]` client limits.
+    fn validate_live(&self, check: &mut impl FnMut(bool, &str, String)) {
+        let l = &self.live;
+        for (name, secs) in l.interval_secs.all() {
+            check(
+                secs.is_finite() && (0.01..=86_400.0).contains(&secs),
+                &format!("live.interval_secs.{name}"),
+                format!("must be 0.01..=86400 seconds, got {secs}"),
+            );
+        }
+        check(
+            l.tracked_entries.iter().all(|&e| e > 0),
+            "live.tracked_entries",
+            "entry ids are positive".into(),
+        );
+        check(
+            l.tracked_entries.len() <= 1_000_000,
+            "live.tracked_entries",
+            "at most 1000000 entries".into(),
+        );
+        check(
+            l.picks_wait_mins <= 24 * 60,
+            "live.picks_wait_mins",
+            format!("must be 0..=1440, got {}", l.picks_wait_mins),
+        );
+        check(
+            (1..=24 * 14).contains(&l.pre_deadline_hours),
+            "live.pre_deadline_hours",
+            format!("must be 1..=336, got {}", l.pre_deadline_hours),
+        );
+        check(
+            l.window_after_mins > 0 && l.window_after_mins <= l.window_max_hours * 60,
+            "live.window_after_mins",
+            "must be positive and within live.window_max_hours".into(),
+        );
+        check(
+            (1..=100).contains(&l.stable_after),
+            "live.stable_after",
+            format!("must be 1..=100, got {}", l.stable_after),
+        );
+        check(
+            l.stale_after_secs > 0,
+            "live.stale_after_secs",
+            "must be positive".into(),
+        );
+    }
+
     fn validate_fpl(&self, check: &mut impl FnMut(bool, &str, String)) {
         let f = &self.fpl;
         check(
@@ -856,6 +994,30 @@ mod tests {
             "cache.local_max_entries",
             "cache.warm[1]: `meta:nope` is not a cache key",
             "mailbox.cache",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn leadership_and_shutdown_timings_default_to_a_quick_takeover_and_bad_ones_are_named() {
+        let s = load_with(&[]).unwrap();
+        assert_eq!(
+            (s.leader.retry_ms, s.leader.check_interval_ms),
+            (2000, 2000)
+        );
+        assert_eq!(s.shutdown.drain_timeout_secs, 20);
+        let err = load_with(&[
+            ("FPLSYNC__LEADER__RETRY_MS", "60001"),
+            ("FPLSYNC__LEADER__CHECK_INTERVAL_MS", "0"),
+            ("FPLSYNC__SHUTDOWN__DRAIN_TIMEOUT_SECS", "3601"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "leader.retry_ms",
+            "leader.check_interval_ms",
+            "shutdown.drain_timeout_secs",
         ] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }

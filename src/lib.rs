@@ -16,6 +16,7 @@
 //! - [`cache`]: the two-tier cache (in-process and Redis, read-through to PostgreSQL) and its
 //!   actor.
 //! - [`store`]: PostgreSQL (migrations, queries). [`kv`]: Redis.
+//! - [`leader`]: which of several instances runs the scheduler and the job actors.
 //! - [`http`]: the control endpoint. [`metrics`]: Prometheus families.
 //! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
 //! - [`demo`]: `fplsync demo`, the simulator and the service together.
@@ -32,6 +33,7 @@ pub mod fpl;
 pub mod http;
 pub mod jobs;
 pub mod kv;
+pub mod leader;
 pub mod live;
 pub mod meta;
 pub mod metrics;

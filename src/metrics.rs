@@ -36,9 +36,18 @@ pub struct Metrics {
     pub cache_requests: IntCounterVec,
     pub cache_writes: IntCounterVec,
     pub cache_degraded: IntGauge,
+    /// The gameweek lifecycle and live scores.
+    pub live: crate::live::LiveMetrics,
+    /// 1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.
+    pub leader: IntGauge,
 }
 
-fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+pub(crate) fn counter(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
     registry
         .register(Box::new(c.clone()))
@@ -46,7 +55,7 @@ fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntC
     c
 }
 
-fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+pub(crate) fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
     registry
         .register(Box::new(g.clone()))
@@ -54,7 +63,7 @@ fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGau
     g
 }
 
-fn histogram(
+pub(crate) fn histogram(
     registry: &Registry,
     name: &str,
     help: &str,
@@ -92,6 +101,12 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(cache_degraded.clone()))
             .expect("unique metric");
+        let leader = IntGauge::with_opts(Opts::new(
+            "fplsync_leader",
+            "1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.",
+        ))
+        .expect("valid metric");
+        r.register(Box::new(leader.clone())).expect("unique metric");
         Metrics {
             supervision_events: counter(
                 &r,
@@ -228,6 +243,8 @@ impl Metrics {
                 &["class", "result"],
             ),
             cache_degraded,
+            live: crate::live::LiveMetrics::register(&r),
+            leader,
             registry: r,
         }
     }

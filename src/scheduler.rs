@@ -5,6 +5,9 @@
 //! A tick asks for its run through [`request_run`] with a bounded wait: if the kind's mailbox is
 //! still full when the wait ends, the tick is skipped and counted
 //! (`fplsync_job_requests_total{trigger="schedule",result="mailbox_full"}`) rather than piling up.
+//!
+//! Only the leader runs a scheduler (see `crate::leader`); each request carries its tick's time,
+//! unique per kind in `job_runs`, so even two schedulers could not run one tick twice.
 
 use std::time::Duration;
 
@@ -13,8 +16,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
-use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run};
+use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run_from};
 use crate::metrics::Metrics;
+use crate::store::runs::RunOrigin;
 use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};
 
 /// One scheduled kind.
@@ -86,7 +90,11 @@ impl Scheduler {
         ctx.spawn(
             async move {
                 let delivery = Delivery::WaitUpTo(wait);
-                match request_run(&directory, &metrics, kind, json!({}), Trigger::Schedule, delivery, wait)
+                // The tick's time goes with the request: `job_runs` holds one run per kind and
+                // tick, so no tick runs twice, whichever instance fires it.
+                let origin = RunOrigin { scheduled_for: Some(at), rerun_of: None };
+                let trigger = (Trigger::Schedule, origin);
+                match request_run_from(&directory, &metrics, kind, json!({}), trigger, delivery, wait)
                     .await
                 {
                     Ok(e) => tracing::debug!(%kind, run = %e.run_id, coalesced = e.coalesced, "scheduled run requested"),

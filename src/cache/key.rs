@@ -13,6 +13,7 @@
 //! Datasets are enums, so a key that does not exist cannot be written; strings appear only at the
 //! edges (configuration, the invalidation channel), parsed by [`CacheKey::from_str`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -151,13 +152,55 @@ datasets! {
     }
 }
 
-datasets! {
-    /// Live data of one gameweek.
-    LiveDataset {
-        /// Per-player live stats.
-        Elements => "elements", Live;
-        /// The gameweek's fixtures with live scores.
-        Fixtures => "fixtures", Live;
+/// Live data of one gameweek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LiveDataset {
+    /// Per-player live stats.
+    Elements,
+    /// The gameweek's fixtures with live scores.
+    Fixtures,
+    /// Live scores of the tracked managers whose entry id is this shard modulo
+    /// [`LiveDataset::ENTRY_SHARDS`]: a reader of one manager reads one shard.
+    Entries(u8),
+}
+
+impl LiveDataset {
+    /// Shards of the managers' live scores.
+    pub const ENTRY_SHARDS: u8 = 64;
+
+    /// Every dataset, every shard included.
+    pub fn all() -> impl Iterator<Item = LiveDataset> {
+        [LiveDataset::Elements, LiveDataset::Fixtures]
+            .into_iter()
+            .chain((0..Self::ENTRY_SHARDS).map(LiveDataset::Entries))
+    }
+
+    /// The shard holding `entry`'s live score.
+    pub fn entries_of(entry: u64) -> LiveDataset {
+        LiveDataset::Entries((entry % u64::from(Self::ENTRY_SHARDS)) as u8)
+    }
+
+    pub fn as_str(self) -> Cow<'static, str> {
+        match self {
+            LiveDataset::Elements => Cow::Borrowed("elements"),
+            LiveDataset::Fixtures => Cow::Borrowed("fixtures"),
+            LiveDataset::Entries(shard) => Cow::Owned(format!("entries.{shard}")),
+        }
+    }
+
+    pub fn class(self) -> DataClass {
+        DataClass::Live
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "elements" => Some(LiveDataset::Elements),
+            "fixtures" => Some(LiveDataset::Fixtures),
+            _ => {
+                let shard: u8 = s.strip_prefix("entries.")?.parse().ok()?;
+                (shard < Self::ENTRY_SHARDS).then_some(LiveDataset::Entries(shard))
+            }
+        }
     }
 }
 
@@ -250,11 +293,11 @@ impl CacheKey {
     }
 
     /// The key's name within its scope (its dataset).
-    pub fn member(self) -> &'static str {
+    pub fn member(self) -> Cow<'static, str> {
         match self {
-            CacheKey::Meta(d) => d.as_str(),
+            CacheKey::Meta(d) => Cow::Borrowed(d.as_str()),
             CacheKey::Live { dataset, .. } => dataset.as_str(),
-            CacheKey::Tournament { dataset, .. } => dataset.as_str(),
+            CacheKey::Tournament { dataset, .. } => Cow::Borrowed(dataset.as_str()),
         }
     }
 
@@ -305,10 +348,7 @@ mod tests {
 
     fn every_key() -> Vec<CacheKey> {
         let meta = MetaDataset::ALL.iter().map(|d| CacheKey::Meta(*d));
-        let live = LiveDataset::ALL.iter().map(|d| CacheKey::Live {
-            event: 38,
-            dataset: *d,
-        });
+        let live = LiveDataset::all().map(|dataset| CacheKey::Live { event: 38, dataset });
         let tournament = TournamentDataset::ALL.iter().map(|d| CacheKey::Tournament {
             id: 314,
             dataset: *d,

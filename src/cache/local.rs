@@ -105,7 +105,7 @@ impl Snapshot {
             LocalWrite::Put(values) => insert(values, &mut next.members),
             LocalWrite::Sync { pointer, values } => {
                 next.members
-                    .retain(|key, m| pointer.get(key.member()) == Some(&m.rev));
+                    .retain(|key, m| pointer.get(key.member().as_ref()) == Some(&m.rev));
                 insert(values, &mut next.members);
             }
             LocalWrite::Remove(keys) => {

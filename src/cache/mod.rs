@@ -7,6 +7,7 @@
 //!   reads them.
 //! - [`loader`]: how a key is read from PostgreSQL ([`Loaders`], one per key family).
 //! - [`pubsub`]: the invalidation broadcast between instances.
+//! - [`consistency`]: the check of every cached dataset against PostgreSQL, and its repair.
 //! - [`health`]: when Redis counts as away, and when as back.
 //! - [`CacheActor`] (in `actor`): the single writer of the local tier; [`Cache`] (in `handle`):
 //!   the handle everyone else uses.
@@ -53,6 +54,7 @@
 //! (slow rather than down) degrades the cache again without a new alert (see [`health`]).
 
 mod actor;
+pub mod consistency;
 mod handle;
 pub mod health;
 pub mod key;

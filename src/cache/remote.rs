@@ -192,14 +192,15 @@ impl Remote {
     pub async fn read(&self, scope: Scope, keys: &[CacheKey]) -> Result<RemoteRead, KvError> {
         let pointer_key = self.pointer_key(scope);
         let prefix = self.value_prefix(scope);
-        let members: Vec<&'static str> = keys.iter().map(|k| k.member()).collect();
+        let members: Vec<std::borrow::Cow<'static, str>> =
+            keys.iter().map(|k| k.member()).collect();
         let (flat, values): (Vec<String>, Vec<Option<Vec<u8>>>) = self
             .kv
             .run(|mut c: ConnectionManager| async move {
                 let mut call = READ.key(pointer_key);
                 call.arg(prefix);
                 for m in &members {
-                    call.arg(*m);
+                    call.arg(m.as_ref());
                 }
                 call.invoke_async(&mut c).await
             })
@@ -212,7 +213,7 @@ impl Remote {
             .iter()
             .zip(values)
             .map(|(key, value)| {
-                let rev = *pointer.get(key.member())?;
+                let rev = *pointer.get(key.member().as_ref())?;
                 Some((rev, Bytes::from(value?)))
             })
             .collect();
@@ -254,10 +255,10 @@ impl Remote {
                 .arg(mode);
             for (key, _) in &r.values {
                 let expected = seen
-                    .and_then(|s| s.get(key.member()))
+                    .and_then(|s| s.get(key.member().as_ref()))
                     .map(Rev::to_string)
                     .unwrap_or_default();
-                swap.arg(key.member()).arg(expected);
+                swap.arg(key.member().as_ref()).arg(expected);
             }
             pipe.add_command(swap);
         }
@@ -279,7 +280,7 @@ impl Remote {
         for key in keys {
             pipe.cmd("HDEL")
                 .arg(self.pointer_key(key.scope()))
-                .arg(key.member())
+                .arg(key.member().as_ref())
                 .ignore();
         }
         pipe.cmd("PUBLISH")

@@ -21,6 +21,7 @@
 use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -230,6 +231,11 @@ struct Inner {
     admission: Admission,
     breaker: Breaker,
     metrics: Metrics,
+    /// FPL's clock: its `Date` header less ours, in milliseconds. The game's timeline
+    /// (deadlines, kick-offs) is judged on the source's clock, not the host's.
+    clock_offset_ms: AtomicI64,
+    /// Since when FPL has answered "the game is being updated" (cleared by any good answer).
+    updating_since: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 /// The FPL API client. Cheap to clone; clones share connections, admission and breaker.
@@ -280,6 +286,8 @@ struct Attempt {
     status: Option<StatusCode>,
     /// `Retry-After`, capped.
     retry_after: Option<Duration>,
+    /// The `Date` header: FPL's clock.
+    date: Option<SystemTime>,
     result: Result<Bytes, FplError>,
 }
 
@@ -367,6 +375,8 @@ impl FplClient {
                 admission: Admission::new(AdmissionConfig::from_settings(settings)),
                 breaker: Breaker::new(BreakerConfig::from_settings(settings)),
                 metrics,
+                clock_offset_ms: AtomicI64::new(0),
+                updating_since: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -378,6 +388,33 @@ impl FplClient {
 
     pub fn breaker_state(&self) -> BreakerState {
         self.inner.breaker.state()
+    }
+
+    /// Now on FPL's clock (the last `Date` header it sent, carried forward on ours).
+    pub fn server_now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+            + chrono::Duration::milliseconds(self.inner.clock_offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Since when FPL has been "updating", if its last answer said so.
+    pub fn updating_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        *self.inner.updating_since.lock().expect("updating lock")
+    }
+
+    fn note_answer(&self, result: &Result<Bytes, FplError>, headers_date: Option<SystemTime>) {
+        if let Some(date) = headers_date {
+            let theirs = chrono::DateTime::<chrono::Utc>::from(date);
+            let offset = (theirs - chrono::Utc::now()).num_milliseconds();
+            self.inner.clock_offset_ms.store(offset, Ordering::Relaxed);
+        }
+        let mut updating = self.inner.updating_since.lock().expect("updating lock");
+        match result {
+            Ok(_) => *updating = None,
+            Err(FplError::Updating) => {
+                updating.get_or_insert_with(chrono::Utc::now);
+            }
+            Err(_) => {}
+        }
     }
 
     /// The body of `path` (relative to the base URL, e.g. `"event/38/live/"`), after retries.
@@ -648,10 +685,12 @@ impl FplClient {
                 Err(_) => Attempt {
                     status: None,
                     retry_after: None,
+                    date: None,
                     result: Err(FplError::Timeout),
                 },
             };
             self.observe(endpoint, attempt.status, elapsed);
+            self.note_answer(&attempt.result, attempt.date);
             tracing::debug!(
                 endpoint = endpoint.as_str(),
                 path,
@@ -718,6 +757,7 @@ impl FplClient {
                 return Attempt {
                     status: None,
                     retry_after: None,
+                    date: None,
                     result: Err(if e.is_timeout() {
                         FplError::Timeout
                     } else {
@@ -728,6 +768,11 @@ impl FplClient {
         };
         let status = response.status();
         let retry_after = parse_retry_after(response.headers(), cap);
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
         let html = response
             .headers()
             .get(CONTENT_TYPE)
@@ -739,6 +784,7 @@ impl FplClient {
                 return Attempt {
                     status: Some(status),
                     retry_after,
+                    date,
                     result: Err(FplError::Network(describe(&e))),
                 };
             }
@@ -761,6 +807,7 @@ impl FplClient {
         Attempt {
             status: Some(status),
             retry_after,
+            date,
             result,
         }
     }

@@ -10,6 +10,7 @@ use super::access::Authorized;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::jobs::{GetStatus, JobStatus};
+use crate::leader::LeaderStatus;
 use crate::store;
 use crate::supervisor::{ActorView, Control, RestartChild};
 
@@ -18,6 +19,9 @@ const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Actors {
+    /// This instance, whether it leads, and who does (followers keep `jobs`, its job actors
+    /// and `scheduler` in `standby`).
+    leadership: LeaderStatus,
     actors: Vec<ActorView>,
 }
 
@@ -26,6 +30,7 @@ pub struct Actors {
     responses((status = 200, description = "Every actor of the tree", body = Actors)))]
 pub async fn list(state: web::Data<ApiState>) -> HttpResponse {
     ok(&Actors {
+        leadership: state.leadership.status(),
         actors: state.registry.snapshot(),
     })
 }
@@ -75,6 +80,9 @@ fn known(state: &ApiState, name: &str) -> Result<(), ApiError> {
 
 async fn control(state: &ApiState, name: &str, command: Control) -> Result<HttpResponse, ApiError> {
     known(state, name)?;
+    if super::leader_only_actor(name) {
+        super::require_leader(state)?;
+    }
     let recipient = state.registry.control(name).ok_or_else(|| {
         ApiError::conflict(
             "not_controllable",
@@ -117,7 +125,7 @@ fn require_actor(caller: &Authorized, name: &str) -> Result<(), ApiError> {
         (status = 404, description = "`unknown_actor`", body = ErrorBody),
         (status = 409, description = "`not_controllable` (not running, or a supervisor), \
             `control_refused`", body = ErrorBody),
-        (status = 503, description = "`actor_unavailable`", body = ErrorBody)))]
+        (status = 503, description = "`actor_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn pause(
     state: web::Data<ApiState>,
     name: web::Path<String>,
@@ -136,7 +144,7 @@ pub async fn pause(
         (status = 404, description = "`unknown_actor`", body = ErrorBody),
         (status = 409, description = "`not_controllable` (not running, or a supervisor), \
             `control_refused`", body = ErrorBody),
-        (status = 503, description = "`actor_unavailable`", body = ErrorBody)))]
+        (status = 503, description = "`actor_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn resume(
     state: web::Data<ApiState>,
     name: web::Path<String>,
@@ -159,13 +167,16 @@ pub struct Restarting {
         (status = 202, description = "The supervisor restarts it", body = Restarting),
         (status = 404, description = "`unknown_actor`", body = ErrorBody),
         (status = 409, description = "`not_restartable` (the root), `restart_refused`", body = ErrorBody),
-        (status = 503, description = "`supervisor_unavailable`", body = ErrorBody)))]
+        (status = 503, description = "`supervisor_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn restart(
     state: web::Data<ApiState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
     known(&state, &name)?;
+    if super::leader_only_actor(&name) {
+        super::require_leader(&state)?;
+    }
     let supervisor = state.registry.supervisor_of(&name).ok_or_else(|| {
         ApiError::conflict(
             "not_restartable",

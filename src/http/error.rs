@@ -42,6 +42,9 @@ pub const CODES: &[&str] = &[
     "no_data",
     "cache_unavailable",
     "corrupt_data",
+    "not_leader",
+    "invalid_event",
+    "no_live_score",
 ];
 
 #[derive(Debug)]

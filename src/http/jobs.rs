@@ -113,7 +113,7 @@ pub struct Accepted {
         (status = 429, description = "`rate_limited` (`auth.trigger_limit` per kind and key) or \
             `mailbox_full`; see `Retry-After`", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "`actor_unavailable`", body = ErrorBody)))]
+        (status = 503, description = "`actor_unavailable`, `not_leader` (a follower; the leader is named)", body = ErrorBody)))]
 pub async fn trigger(
     state: web::Data<ApiState>,
     kind: web::Path<String>,
@@ -139,6 +139,7 @@ pub async fn trigger(
     let params = spec
         .parse_params(raw)
         .map_err(|e| ApiError::bad_request("invalid_params", format!("{kind}: {e}")))?;
+    super::require_leader(&state)?;
     // Counted once the request is valid: a typo does not use up the allowance.
     if let Err(wait) = state.access.count_trigger(&caller.0, spec.kind.as_str()) {
         return Err(ApiError::new(
@@ -194,7 +195,7 @@ pub async fn trigger(
         (status = 400, description = "`invalid_path`, `invalid_body`", body = ErrorBody),
         (status = 404, description = "`run_not_found`", body = ErrorBody),
         (status = 409, description = "`run_finished`", body = ErrorBody),
-        (status = 503, description = "`actor_unavailable`, `database_unavailable`", body = ErrorBody)))]
+        (status = 503, description = "`actor_unavailable`, `database_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn cancel(
     state: web::Data<ApiState>,
     id: web::Path<i64>,
@@ -209,6 +210,8 @@ pub async fn cancel(
     if run.status.is_final() {
         return Err(finished());
     }
+    // Only the leader's actor holds the run; marking it here could race with its start.
+    super::require_leader(&state)?;
     let actor = state
         .catalog
         .get(&run.kind)

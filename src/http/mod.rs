@@ -13,7 +13,9 @@ mod dashboard;
 mod data;
 mod error;
 mod jobs;
+mod live;
 mod ops;
+mod recovery;
 pub mod routes;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
+use crate::leader::Leadership;
 use crate::metrics::Metrics;
 use crate::supervisor::ActorRegistry;
 
@@ -42,6 +45,10 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
+    /// The gameweek lifecycle's status.
+    pub lifecycle: crate::live::LifecycleBoard,
+    /// Whether this instance leads, and who does.
+    pub leadership: Leadership,
     /// Keys, open routes and the trigger rate limit.
     pub access: AccessState,
 }
@@ -87,6 +94,36 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
         "method_not_allowed",
         format!("{} is not allowed on {}", req.method(), req.path()),
     ))
+}
+
+/// Refuses a request only the leader can serve (it needs the job actors or the scheduler) with
+/// 503 `not_leader`, naming the leader and where its control endpoint answers.
+fn require_leader(state: &ApiState) -> Result<(), ApiError> {
+    if state.leadership.is_leader() {
+        return Ok(());
+    }
+    let status = state.leadership.status();
+    let leader = match status.leader {
+        Some(l) => format!(
+            "the leader is instance {} at http://{}; send it there",
+            l.instance, l.http_addr
+        ),
+        None => "no instance leads right now; one takes over within seconds".into(),
+    };
+    Err(ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "not_leader",
+        format!(
+            "this instance ({}) is a follower and runs no jobs: {leader}",
+            status.instance
+        ),
+    )
+    .retry_after(state.settings.http.retry_after_secs))
+}
+
+/// Actors that exist only on the leader.
+fn leader_only_actor(name: &str) -> bool {
+    name == "jobs" || name == "lifecycle" || name == "scheduler" || name.starts_with("job:")
 }
 
 /// 200 with a JSON body.

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::{ApiState, ok};
+use crate::leader::LeaderStatus;
 use crate::supervisor::ActorState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,6 +29,8 @@ pub struct Readiness {
     redis: bool,
     failed_actors: Vec<String>,
     reasons: Vec<String>,
+    /// This instance, whether it leads, and who does. A follower is ready: it serves reads.
+    leadership: LeaderStatus,
 }
 
 /// Readiness: PostgreSQL and Redis answer, and no actor is escalated.
@@ -65,6 +68,7 @@ pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
         redis,
         failed_actors,
         reasons,
+        leadership: state.leadership.status(),
     };
     if status == "ready" {
         ok(&body)
@@ -79,6 +83,7 @@ pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
         content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     let m = &state.metrics;
+    m.leader.set(i64::from(state.leadership.is_leader()));
     for actor in state.registry.snapshot() {
         for s in ActorState::ALL {
             m.actor_state

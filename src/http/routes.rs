@@ -21,7 +21,7 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 use super::error::{ErrorBody, ErrorCode};
-use super::{actors, audit, dashboard, data, jobs, ops};
+use super::{actors, audit, dashboard, data, jobs, live, ops, recovery};
 use crate::auth::Role;
 
 /// Who may call a route.
@@ -115,6 +115,11 @@ pub fn routes() -> Vec<Route> {
         route!(Read, data::teams),
         route!(Read, data::players),
         route!(Read, data::fixtures),
+        route!(Read, live::lifecycle),
+        route!(Read, live::entries),
+        route!(Read, live::entry),
+        route!(Admin, recovery::failed_jobs),
+        route!(Admin, recovery::consistency),
         route!(Admin, audit::list),
     ]
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 pub use model::{JobKind, LogLevel, RunId, RunStatus, Trigger};
-pub use request::{Delivery, Enqueued, RequestError, request_run};
+pub use request::{Delivery, Enqueued, RequestError, request_run, request_run_from};
 pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
 
 use crate::alerts::AlertSink;
@@ -184,6 +184,8 @@ impl JobCatalog {
             .with(bootstrap)
             .with(fixtures)
             .with(crate::live::snapshot::spec())
+            .with(crate::live::picks::spec())
+            .with(crate::live::finalize::spec())
     }
 
     /// Adds (or replaces) a kind.

@@ -66,6 +66,8 @@ pub enum Trigger {
     Manual,
     Recovery,
     Dependency,
+    /// The gameweek lifecycle (snapshots, picks, finalization).
+    Lifecycle,
 }
 
 /// Where a run is in its life.
@@ -118,6 +120,7 @@ text_enum!(Trigger {
     Manual => "manual",
     Recovery => "recovery",
     Dependency => "dependency",
+    Lifecycle => "lifecycle",
 });
 
 text_enum!(RunStatus {

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use super::worker::{Enqueue, EnqueueError, JobDirectory};
 use super::{JobKind, RunId, Trigger};
 use crate::metrics::Metrics;
+use crate::store::runs::RunOrigin;
 
 /// How the request is delivered when the mailbox is full.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +50,39 @@ pub async fn request_run(
     delivery: Delivery,
     reply_timeout: Duration,
 ) -> Result<Enqueued, RequestError> {
-    let result = deliver(directory, kind, params, trigger, delivery, reply_timeout).await;
+    let origin = RunOrigin::default();
+    request_run_from(
+        directory,
+        metrics,
+        kind,
+        params,
+        (trigger, origin),
+        delivery,
+        reply_timeout,
+    )
+    .await
+}
+
+/// [`request_run`] for a request with an origin: a cron tick (the scheduler) or a re-run
+/// (recovery). A second request of the same origin answers with the first run, coalesced.
+pub async fn request_run_from(
+    directory: &JobDirectory,
+    metrics: &Metrics,
+    kind: JobKind,
+    params: Value,
+    (trigger, origin): (Trigger, RunOrigin),
+    delivery: Delivery,
+    reply_timeout: Duration,
+) -> Result<Enqueued, RequestError> {
+    let result = deliver(
+        directory,
+        kind,
+        params,
+        (trigger, origin),
+        delivery,
+        reply_timeout,
+    )
+    .await;
     let label = match &result {
         Ok(e) if e.coalesced => "coalesced",
         Ok(_) => "accepted",
@@ -68,7 +101,7 @@ async fn deliver(
     directory: &JobDirectory,
     kind: JobKind,
     params: Value,
-    trigger: Trigger,
+    (trigger, origin): (Trigger, RunOrigin),
     delivery: Delivery,
     reply_timeout: Duration,
 ) -> Result<Enqueued, RequestError> {
@@ -83,6 +116,7 @@ async fn deliver(
     let msg = Enqueue {
         params,
         trigger,
+        origin,
         reply,
     };
     match delivery {

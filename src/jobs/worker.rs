@@ -27,6 +27,7 @@ use super::{RunId, RunStatus, Trigger};
 use crate::alerts::{Alert, Severity};
 use crate::config::RunPolicy;
 use crate::store;
+use crate::store::runs::RunOrigin;
 use crate::supervisor::{
     ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, MailboxGauge, StopChild,
 };
@@ -70,6 +71,8 @@ pub enum EnqueueError {
 pub struct Enqueue {
     pub params: Value,
     pub trigger: Trigger,
+    /// The cron tick or the re-run this request stands for (see [`RunOrigin`]).
+    pub origin: RunOrigin,
     pub reply: oneshot::Sender<Result<Enqueued, EnqueueError>>,
 }
 
@@ -541,7 +544,13 @@ impl Handler<Enqueue> for JobActor {
             let _ = msg.reply.send(Err(EnqueueError::Busy(run_id)));
             return;
         }
-        if let Some(run_id) = self.coalesce(&key) {
+        // A re-run repeats one particular run, so it is not folded into another request; its
+        // uniqueness is the store's (one re-run per run).
+        let coalesced = match msg.origin.rerun_of {
+            None => self.coalesce(&key),
+            Some(_) => None,
+        };
+        if let Some(run_id) = coalesced {
             let _ = msg.reply.send(Ok(Enqueued {
                 run_id,
                 coalesced: true,
@@ -553,31 +562,51 @@ impl Handler<Enqueue> for JobActor {
             return;
         }
         let (db, kind, attempts) = (self.deps.db.clone(), self.kind(), self.policy.max_attempts);
-        let (params, trigger) = (msg.params.clone(), msg.trigger);
+        let (params, trigger, origin) = (msg.params.clone(), msg.trigger, msg.origin);
         // ctx.wait: the next request is handled only once this one is recorded and queued, so
         // arrival order is kept and an identical request right behind it coalesces.
         ctx.wait(
-            async move { store::runs::insert_queued(&db, kind, &params, msg.trigger, attempts).await }
-                .into_actor(self)
-                .map(move |inserted, act, ctx| match inserted {
-                    Ok(id) => {
-                        act.push(Queued {
-                            id,
-                            trigger,
-                            key,
-                            params: msg.params,
-                        });
-                        act.update_depth();
-                        let _ = msg.reply.send(Ok(Enqueued {
-                            run_id: id,
-                            coalesced: false,
-                        }));
-                        act.start_next(ctx);
-                    }
-                    Err(e) => {
-                        let _ = msg.reply.send(Err(EnqueueError::Store(e.to_string())));
-                    }
-                }),
+            async move {
+                match store::runs::insert_queued_from(&db, kind, &params, trigger, attempts, origin)
+                    .await?
+                {
+                    Some(id) => Ok((id, true)),
+                    // The tick or the re-run already exists (another instance, an earlier
+                    // request): answer with that run, queue nothing.
+                    None => store::runs::find_by_origin(&db, kind, origin)
+                        .await?
+                        .map(|r| (r.id, false))
+                        .ok_or_else(|| {
+                            store::StoreError::Corrupt("a conflicting run vanished".into())
+                        }),
+                }
+            }
+            .into_actor(self)
+            .map(move |inserted, act, ctx| match inserted {
+                Ok((id, true)) => {
+                    act.push(Queued {
+                        id,
+                        trigger,
+                        key,
+                        params: msg.params,
+                    });
+                    act.update_depth();
+                    let _ = msg.reply.send(Ok(Enqueued {
+                        run_id: id,
+                        coalesced: false,
+                    }));
+                    act.start_next(ctx);
+                }
+                Ok((id, false)) => {
+                    let _ = msg.reply.send(Ok(Enqueued {
+                        run_id: id,
+                        coalesced: true,
+                    }));
+                }
+                Err(e) => {
+                    let _ = msg.reply.send(Err(EnqueueError::Store(e.to_string())));
+                }
+            }),
         );
     }
 }

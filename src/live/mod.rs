@@ -1,6 +1,21 @@
-//! Live gameweek data: the `live` job kind (one consistent snapshot of a gameweek, processed and
-//! stored), the first piece of the time-based jobs.
+//! Live gameweeks: the time-based jobs and what drives them.
+//!
+//! - [`lifecycle`]: the gameweek state machine, a pure function of what is known.
+//! - [`actor`]: the `lifecycle` actor that ticks it and asks for the runs below.
+//! - [`snapshot`]: the `live` job (one consistent snapshot: players, fixtures, manager scores).
+//! - [`picks`]: the `picks` job (tracked managers' picks, once after the deadline).
+//! - [`finalize`]: the `finalize` job (official results once `data_checked`, compared with ours).
+//! - [`managers`]: tracked managers, their stored picks and live scores.
 
+pub mod actor;
+pub mod finalize;
+pub mod lifecycle;
+pub mod managers;
+mod metrics;
+pub mod picks;
 pub mod snapshot;
 
+pub use actor::{Lifecycle, LifecycleBoard, LifecycleDeps, LifecycleStatus};
+pub use lifecycle::State;
+pub use metrics::LiveMetrics;
 pub use snapshot::{LIVE, LiveParams};

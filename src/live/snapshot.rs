@@ -18,8 +18,10 @@ use crate::fpl::model::{ElementId, EventId, EventLive, Fixture, TeamId};
 use crate::jobs::{JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
 use crate::meta::SeasonId;
 use crate::meta::jobs::run_bootstrap_first;
-use crate::meta::sync::{TableCounts, current_season};
-use crate::scoring::{LiveRow, PlayerInfo, live_rows};
+use crate::meta::sync::{TableCounts, apply_fixtures, current_season, known_ids};
+use crate::scoring::{LiveRow, PlayerInfo, live_rows, player_table};
+
+use super::managers;
 use crate::store::StoreError;
 
 pub const LIVE: JobKind = JobKind::new("live");
@@ -37,26 +39,40 @@ pub fn spec() -> JobSpec {
     JobSpec::new(LIVE, run)
 }
 
+/// The current season; a `bootstrap` is run first when none is known yet.
+pub async fn season_or_bootstrap(ctx: &JobContext) -> Result<SeasonId, JobError> {
+    if let Some((season, _)) = current_season(&ctx.deps.db).await? {
+        return Ok(season);
+    }
+    ctx.log(
+        LogLevel::Info,
+        "no season is known yet: running bootstrap first",
+    )
+    .await?;
+    run_bootstrap_first(ctx).await?;
+    Ok(current_season(&ctx.deps.db)
+        .await?
+        .ok_or_else(|| JobError::Transient(anyhow::anyhow!("no season after bootstrap")))?
+        .0)
+}
+
 /// Takes one snapshot of a gameweek.
 pub async fn run(ctx: JobContext, params: LiveParams) -> Result<JobOutcome, JobError> {
+    let started = std::time::Instant::now();
+    let outcome = snapshot(&ctx, params).await;
+    ctx.deps
+        .metrics
+        .live
+        .tick_duration
+        .observe(started.elapsed().as_secs_f64());
+    outcome
+}
+
+async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, JobError> {
     let db = &ctx.deps.db;
-    let mut refreshed = false;
-    let season = match current_season(db).await? {
-        Some((season, _)) => season,
-        None => {
-            ctx.log(
-                LogLevel::Info,
-                "no season is known yet: running bootstrap first",
-            )
-            .await?;
-            run_bootstrap_first(&ctx).await?;
-            refreshed = true;
-            current_season(db)
-                .await?
-                .ok_or_else(|| JobError::Transient(anyhow::anyhow!("no season after bootstrap")))?
-                .0
-        }
-    };
+    let had_season = current_season(db).await?.is_some();
+    let season = season_or_bootstrap(ctx).await?;
+    let mut refreshed = !had_season;
     let event = match params.event {
         Some(e) => e.get(),
         None => current_event(db, season).await?.ok_or_else(|| {
@@ -71,33 +87,51 @@ pub async fn run(ctx: JobContext, params: LiveParams) -> Result<JobOutcome, JobE
         fpl.event_live(EventId(event), Priority::Live),
         fpl.event_fixtures(EventId(event), Priority::Live),
     )?;
-    let fingerprint = fingerprint(&live, &fixtures);
-    if stored_fingerprint(db, season, event).await? == Some(fingerprint) {
+    let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
+    let stamp = inputs_stamp(db, season, event).await?;
+    let fingerprint = fingerprint(&live, &fixtures, stamp);
+    if confirm_unchanged(db, season, event, fingerprint).await? {
         return Ok(JobOutcome::new(format!(
             "GW{event}: identical snapshot, nothing written"
         )));
     }
     ctx.progress(30).await?;
 
+    // Players or fixtures the metadata does not know: refresh it (coalesced), once.
     let mut players = players(db, season).await?;
     let (mut rows, mut unknown) = live_rows(&live, &fixtures, &players);
-    if !unknown.is_empty() && !refreshed {
-        let line = format!(
-            "{} players unknown (e.g. {}): running bootstrap first",
-            unknown.len(),
-            unknown[0]
-        );
+    let mut fixtures_known = fixtures_valid(db, season, &fixtures).await?;
+    if (!unknown.is_empty() || !fixtures_known) && !refreshed {
+        let line = match unknown.first() {
+            Some(first) => format!(
+                "{} players unknown (e.g. {first}): running bootstrap first",
+                unknown.len()
+            ),
+            None => "fixtures name unknown teams or events: running bootstrap first".into(),
+        };
         ctx.log(LogLevel::Info, line).await?;
-        run_bootstrap_first(&ctx).await?;
+        run_bootstrap_first(ctx).await?;
+        refreshed = true;
         players = self::players(db, season).await?;
         (rows, unknown) = live_rows(&live, &fixtures, &players);
+        fixtures_known = fixtures_valid(db, season, &fixtures).await?;
     }
+    debug_assert!(refreshed || (unknown.is_empty() && fixtures_known));
     if !unknown.is_empty() {
         return Err(JobError::Transient(anyhow::anyhow!(
             "{} players of the live data are unknown even after a bootstrap (e.g. {})",
             unknown.len(),
             unknown[0]
         )));
+    }
+    if fixtures_known {
+        apply_fixtures(db, season, &fixtures).await?;
+    } else {
+        ctx.log(
+            LogLevel::Warn,
+            "fixtures name teams or events unknown even after a bootstrap: not stored",
+        )
+        .await?;
     }
 
     let stats: HashMap<ElementId, serde_json::Value> = live
@@ -114,17 +148,78 @@ pub async fn run(ctx: JobContext, params: LiveParams) -> Result<JobOutcome, JobE
         ),
     )
     .await?;
-    publish(&ctx, event, &rows, &fixtures).await;
+    ctx.progress(60).await?;
+
+    let scores = manager_scores(db, season, event, &tracked, &rows).await?;
+    publish(ctx, event, &rows, &fixtures, &scores).await;
     let provisional = rows.iter().filter(|r| r.bonus_provisional).count();
     Ok(JobOutcome::new(format!(
-        "GW{event}: {} players, {provisional} with provisional bonus",
-        rows.len()
+        "GW{event}: {} players, {provisional} with provisional bonus, {} managers scored",
+        rows.len(),
+        scores.len()
     )))
 }
 
-/// Identifies a snapshot: equal for identical live data and fixtures.
-fn fingerprint(live: &EventLive, fixtures: &[Fixture]) -> i64 {
-    let bytes = serde_json::to_vec(&(live, fixtures)).expect("models serialise");
+/// Every tracked manager with picks for `event`, scored against the snapshot's rows.
+pub async fn manager_scores(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    tracked: &[u64],
+    rows: &[LiveRow],
+) -> Result<Vec<managers::EntryScore>, StoreError> {
+    let picks = managers::load_picks(db, season, event, tracked).await?;
+    if picks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let formation = managers::formation(db, season).await?;
+    let is_final = event_data_checked(db, season, event).await?;
+    let official = managers::official_points(db, season, event).await?;
+    let table = player_table(rows);
+    Ok(managers::score_all(
+        event, &picks, &table, &formation, is_final, &official,
+    ))
+}
+
+async fn event_data_checked(db: &PgPool, season: SeasonId, event: u16) -> Result<bool, StoreError> {
+    let checked: Option<bool> =
+        sqlx::query_scalar("SELECT data_checked FROM events WHERE season_id = $1 AND id = $2")
+            .bind(season.0)
+            .bind(i32::from(event))
+            .fetch_optional(db)
+            .await?;
+    Ok(checked.unwrap_or(false))
+}
+
+/// Whether the fixtures name only teams and events the metadata knows.
+async fn fixtures_valid(
+    db: &PgPool,
+    season: SeasonId,
+    fixtures: &[Fixture],
+) -> Result<bool, StoreError> {
+    let (teams, events) = known_ids(db, season).await?;
+    Ok(crate::meta::validate::fixtures(fixtures, &teams, &events).is_ok())
+}
+
+/// What besides FPL's data changes the published result: the picks stored, the official
+/// results recorded and whether the event is final.
+async fn inputs_stamp(db: &PgPool, season: SeasonId, event: u16) -> Result<i64, StoreError> {
+    let stamp: Option<i64> = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM entry_picks WHERE season_id = $1 AND event_id = $2) * 7919 \
+         + (SELECT count(*) FROM entry_event_results WHERE season_id = $1 AND event_id = $2) * 104729 \
+         + (SELECT count(*) FROM tracked_entries) * 31 \
+         + COALESCE((SELECT data_checked::int FROM events WHERE season_id = $1 AND id = $2), 0)",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .fetch_one(db)
+    .await?;
+    Ok(stamp.unwrap_or(0))
+}
+
+/// Identifies a snapshot: equal for identical live data, fixtures and other inputs.
+fn fingerprint(live: &EventLive, fixtures: &[Fixture], inputs: i64) -> i64 {
+    let bytes = serde_json::to_vec(&(live, fixtures, inputs)).expect("models serialise");
     xxhash_rust::xxh3::xxh3_64(&bytes) as i64
 }
 
@@ -137,18 +232,24 @@ async fn current_event(db: &PgPool, season: SeasonId) -> Result<Option<u16>, Sto
     Ok(id.and_then(|i| u16::try_from(i).ok()))
 }
 
-async fn stored_fingerprint(
+/// When the stored snapshot has this fingerprint: records that it was confirmed (and one more
+/// identical snapshot in a row) and answers true.
+async fn confirm_unchanged(
     db: &PgPool,
     season: SeasonId,
     event: u16,
-) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT fingerprint FROM live_snapshots WHERE season_id = $1 AND event_id = $2",
+    fingerprint: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE live_snapshots SET checked_at = now(), unchanged = unchanged + 1 \
+         WHERE season_id = $1 AND event_id = $2 AND fingerprint = $3",
     )
     .bind(season.0)
     .bind(i32::from(event))
-    .fetch_optional(db)
-    .await?)
+    .bind(fingerprint)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 async fn players(
@@ -251,7 +352,7 @@ async fn store(
     sqlx::query(
         "INSERT INTO live_snapshots (season_id, event_id, fingerprint) VALUES ($1, $2, $3) \
          ON CONFLICT (season_id, event_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
-         taken_at = now()",
+         taken_at = now(), checked_at = now(), unchanged = 0",
     )
     .bind(season.0)
     .bind(i32::from(event))
@@ -264,12 +365,18 @@ async fn store(
 
 /// Publishes the snapshot's players and fixtures to the cache as one revision; a cache that
 /// cannot take it is logged, never fatal.
-async fn publish(ctx: &JobContext, event: u16, rows: &[LiveRow], fixtures: &[Fixture]) {
+async fn publish(
+    ctx: &JobContext,
+    event: u16,
+    rows: &[LiveRow],
+    fixtures: &[Fixture],
+    scores: &[managers::EntryScore],
+) {
     let key = |dataset| CacheKey::Live {
         event: u32::from(event),
         dataset,
     };
-    let entries = vec![
+    let mut entries = vec![
         (
             key(LiveDataset::Elements),
             Bytes::from(serde_json::to_vec(rows).expect("rows serialise")),
@@ -279,35 +386,105 @@ async fn publish(ctx: &JobContext, event: u16, rows: &[LiveRow], fixtures: &[Fix
             Bytes::from(serde_json::to_vec(fixtures).expect("fixtures serialise")),
         ),
     ];
+    entries.extend(managers::shards(event, scores));
     if let Err(e) = ctx.deps.cache.put(entries).await {
         tracing::warn!(error = %e, event, "live snapshot not written through to the cache");
     }
 }
 
-/// Lets the cache read `live:{event}:*` keys through from PostgreSQL once they expire.
-pub fn register_loader(loaders: &crate::cache::Loaders, db: PgPool) {
+/// Lets the cache read `live:{event}:*` keys through from PostgreSQL once they expire: players
+/// and fixtures as stored, managers' scores recomputed from the stored points and picks.
+pub fn register_loader(loaders: &crate::cache::Loaders, db: PgPool, configured: Vec<u64>) {
     loaders.register(crate::cache::Family::Live, move |key| {
         let db = db.clone();
+        let configured = configured.clone();
         async move {
             let CacheKey::Live { event, dataset } = key else {
                 return Err(anyhow::anyhow!("{key} is not a live key"));
             };
-            let event = i32::try_from(event)?;
-            let season = "(SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1)";
-            let sql = match dataset {
-                LiveDataset::Elements => format!(
-                    "SELECT json_agg(json_build_object('id', player_id, 'points', points, \
-                     'minutes', minutes, 'bonus', bonus, 'bonus_provisional', bonus_provisional, \
-                     'done', done) ORDER BY player_id)::text FROM live_player_points \
-                     WHERE season_id = {season} AND event_id = $1"
-                ),
-                LiveDataset::Fixtures => format!(
-                    "SELECT json_agg(data ORDER BY id)::text FROM fixtures \
-                     WHERE season_id = {season} AND event_id = $1"
-                ),
+            let event = u16::try_from(event)?;
+            let Some((season, _)) = current_season(&db).await? else {
+                return Ok(None);
             };
-            let text: Option<String> = sqlx::query_scalar(&sql).bind(event).fetch_one(&db).await?;
-            Ok(text.map(Bytes::from))
+            match dataset {
+                LiveDataset::Entries(shard) => {
+                    let rows = stored_rows(&db, season, event).await?;
+                    if rows.is_empty() {
+                        return Ok(None);
+                    }
+                    let n = u64::from(LiveDataset::ENTRY_SHARDS);
+                    let tracked: Vec<u64> = managers::tracked(&db, &configured)
+                        .await?
+                        .into_iter()
+                        .filter(|e| e % n == u64::from(shard))
+                        .collect();
+                    let scores = manager_scores(&db, season, event, &tracked, &rows).await?;
+                    let (_, bytes) = managers::shards(event, &scores)
+                        .into_iter()
+                        .find(|(k, _)| *k == key)
+                        .expect("every shard is built");
+                    Ok(Some(bytes))
+                }
+                LiveDataset::Elements => {
+                    let text: Option<String> = sqlx::query_scalar(
+                        "SELECT json_agg(json_build_object('id', l.player_id, 'points', l.points, \
+                         'minutes', l.minutes, 'bonus', l.bonus, \
+                         'bonus_provisional', l.bonus_provisional, \
+                         'element_type', p.element_type, 'done', l.done) \
+                         ORDER BY l.player_id)::text FROM live_player_points l \
+                         JOIN players p ON p.season_id = l.season_id AND p.id = l.player_id \
+                         WHERE l.season_id = $1 AND l.event_id = $2",
+                    )
+                    .bind(season.0)
+                    .bind(i32::from(event))
+                    .fetch_one(&db)
+                    .await?;
+                    Ok(text.map(Bytes::from))
+                }
+                LiveDataset::Fixtures => {
+                    let text: Option<String> = sqlx::query_scalar(
+                        "SELECT json_agg(data ORDER BY id)::text FROM fixtures \
+                         WHERE season_id = $1 AND event_id = $2",
+                    )
+                    .bind(season.0)
+                    .bind(i32::from(event))
+                    .fetch_one(&db)
+                    .await?;
+                    Ok(text.map(Bytes::from))
+                }
+            }
         }
     });
+}
+
+/// The stored live rows of `event`.
+pub async fn stored_rows(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+) -> Result<Vec<LiveRow>, StoreError> {
+    let rows: Vec<(i32, i32, i32, i32, bool, i32, bool)> = sqlx::query_as(
+        "SELECT l.player_id, l.points, l.minutes, l.bonus, l.bonus_provisional, \
+         p.element_type, l.done FROM live_player_points l \
+         JOIN players p ON p.season_id = l.season_id AND p.id = l.player_id \
+         WHERE l.season_id = $1 AND l.event_id = $2",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, points, minutes, bonus, bonus_provisional, element_type, done)| LiveRow {
+                id: ElementId(id as u32),
+                points,
+                minutes: minutes as u32,
+                bonus,
+                bonus_provisional,
+                element_type: element_type as u8,
+                done,
+            },
+        )
+        .collect())
 }

@@ -185,7 +185,16 @@ async fn fpl(
         .unwrap_or_default();
     let route = Route::parse(rest, &query);
     let endpoint = route.map_or("unknown", Route::endpoint);
-    let response = answer(&req, state.clone(), route, endpoint).await;
+    let mut response = answer(&req, state.clone(), route, endpoint).await;
+    // The simulated world's clock, as FPL's own `Date` header gives the real one: clients judge
+    // deadlines and kick-offs by it.
+    let now: std::time::SystemTime = state.now().into();
+    if let Ok(date) = actix_web::http::header::HeaderValue::from_str(&httpdate::fmt_http_date(now))
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::DATE, date);
+    }
     state.stats.record(endpoint, response.status().as_u16());
     Ok(response)
 }

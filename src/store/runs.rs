@@ -25,6 +25,10 @@ pub struct RunRecord {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The run this one re-runs (start-up recovery, `POST /recovery/failed-jobs`).
+    pub rerun_of: Option<RunId>,
+    /// The cron tick a scheduled run was requested for.
+    pub scheduled_for: Option<DateTime<Utc>>,
 }
 
 /// One line of a run's log.
@@ -50,6 +54,8 @@ struct RunRow {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+    rerun_of: Option<i64>,
+    scheduled_for: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<RunRow> for RunRecord {
@@ -70,15 +76,25 @@ impl TryFrom<RunRow> for RunRecord {
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
+            rerun_of: r.rerun_of.map(RunId),
+            scheduled_for: r.scheduled_for,
         })
     }
 }
 
 const COLUMNS: &str = "id, kind, params, trigger, status, attempt, max_attempts, stalls, progress, \
-                       error, created_at, started_at, finished_at";
+                       error, created_at, started_at, finished_at, rerun_of, scheduled_for";
 
 fn records(rows: Vec<RunRow>) -> Result<Vec<RunRecord>, StoreError> {
     rows.into_iter().map(RunRecord::try_from).collect()
+}
+
+/// Where a run comes from, beyond its trigger: the cron tick of a scheduled run, the run a
+/// re-run repeats. Both are unique in `job_runs`, which makes scheduling and recovery idempotent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOrigin {
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub rerun_of: Option<RunId>,
 }
 
 /// Records a new queued run and returns its id.
@@ -89,17 +105,59 @@ pub async fn insert_queued(
     trigger: Trigger,
     max_attempts: u32,
 ) -> Result<RunId, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO job_runs (kind, params, trigger, status, max_attempts) \
-         VALUES ($1, $2, $3, 'queued', $4) RETURNING id",
+    let inserted = insert_queued_from(
+        db,
+        kind,
+        params,
+        trigger,
+        max_attempts,
+        RunOrigin::default(),
+    )
+    .await?;
+    inserted.ok_or_else(|| StoreError::Corrupt("a run without origin conflicted".into()))
+}
+
+/// Records a new queued run with its origin. `None` when a run of the same origin (the same
+/// tick of the kind, or a re-run of the same run) already exists: nothing is inserted.
+pub async fn insert_queued_from(
+    db: &PgPool,
+    kind: JobKind,
+    params: &Value,
+    trigger: Trigger,
+    max_attempts: u32,
+    origin: RunOrigin,
+) -> Result<Option<RunId>, StoreError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO job_runs (kind, params, trigger, status, max_attempts, scheduled_for, rerun_of) \
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(kind.as_str())
     .bind(params)
     .bind(trigger.as_str())
     .bind(max_attempts as i32)
-    .fetch_one(db)
+    .bind(origin.scheduled_for)
+    .bind(origin.rerun_of.map(|r| r.0))
+    .fetch_optional(db)
     .await?;
-    Ok(RunId(id))
+    Ok(id.map(RunId))
+}
+
+/// The run that already holds `origin` (after [`insert_queued_from`] returned `None`).
+pub async fn find_by_origin(
+    db: &PgPool,
+    kind: JobKind,
+    origin: RunOrigin,
+) -> Result<Option<RunRecord>, StoreError> {
+    let row: Option<RunRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM job_runs WHERE rerun_of = $2 \
+         OR (kind = $1 AND scheduled_for = $3) LIMIT 1"
+    ))
+    .bind(kind.as_str())
+    .bind(origin.rerun_of.map(|r| r.0))
+    .bind(origin.scheduled_for)
+    .fetch_optional(db)
+    .await?;
+    row.map(RunRecord::try_from).transpose()
 }
 
 /// Marks the start of an attempt.
@@ -259,4 +317,131 @@ pub async fn interrupt_orphans(db: &PgPool, kind: JobKind) -> Result<u64, StoreE
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// What start-up recovery did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Recovery {
+    /// Runs a crash left `running`, now `interrupted`.
+    pub interrupted: Vec<RunId>,
+    /// (interrupted run, its re-run) pairs queued now.
+    pub reruns: Vec<(RunId, RunId)>,
+    /// Runs a crash left `running` that are not re-run because they are re-runs themselves (a
+    /// run is re-run once: a run that crashes the process would otherwise crash it forever).
+    pub not_rerun: Vec<RunId>,
+}
+
+/// Start-up recovery, done by an instance as it becomes the leader, before its job actors
+/// start (so nothing of this database is running): runs left `running` become `interrupted`,
+/// and every interrupted run marked `recover` gets one re-run, queued with trigger `recovery`.
+/// Marked are the runs a crash left running — unless they are re-runs themselves: a run that
+/// crashes the process would otherwise crash it forever — and every run a graceful shutdown
+/// interrupted (that was not the run's doing). Runs left `queued` stay queued: the job actors
+/// load them. One transaction; repeating it queues nothing twice (`rerun_of` is unique).
+pub async fn recover_at_startup(db: &PgPool) -> Result<Recovery, StoreError> {
+    let mut tx = db.begin().await?;
+    let crashed: Vec<(i64, bool)> = sqlx::query_as(
+        "UPDATE job_runs SET status = 'interrupted', finished_at = now(), \
+         recover = (rerun_of IS NULL), \
+         error = 'interrupted: the instance running it stopped without recording its end' \
+         WHERE status = 'running' RETURNING id, rerun_of IS NOT NULL",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let reruns: Vec<(i64, i64)> = sqlx::query_as(
+        "WITH todo AS ( \
+             UPDATE job_runs SET recover = false \
+             WHERE recover AND status = 'interrupted' \
+             AND NOT EXISTS (SELECT 1 FROM job_runs r WHERE r.rerun_of = job_runs.id) \
+             RETURNING id, kind, params, max_attempts) \
+         INSERT INTO job_runs (kind, params, trigger, status, max_attempts, rerun_of) \
+         SELECT kind, params, 'recovery', 'queued', max_attempts, id FROM todo ORDER BY id \
+         RETURNING rerun_of, id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // Marked runs that already had a re-run need nothing more.
+    sqlx::query("UPDATE job_runs SET recover = false WHERE recover")
+        .execute(&mut *tx)
+        .await?;
+    for (original, rerun) in &reruns {
+        let line = format!("re-run as run {rerun} by start-up recovery");
+        sqlx::query("INSERT INTO job_run_logs (run_id, level, message) VALUES ($1, 'warn', $2)")
+            .bind(original)
+            .bind(&line)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let mut reruns: Vec<(RunId, RunId)> = reruns
+        .into_iter()
+        .map(|(a, b)| (RunId(a), RunId(b)))
+        .collect();
+    reruns.sort();
+    Ok(Recovery {
+        interrupted: crashed.iter().map(|(id, _)| RunId(*id)).collect(),
+        reruns,
+        not_rerun: crashed
+            .iter()
+            .filter(|(_, is_rerun)| *is_rerun)
+            .map(|(id, _)| RunId(*id))
+            .collect(),
+    })
+}
+
+/// Marks the runs a graceful shutdown interrupted (at or after `since`) for re-running by the
+/// next start-up recovery: accepted work is never lost.
+pub async fn mark_for_recovery(db: &PgPool, since: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE job_runs SET recover = true WHERE status = 'interrupted' AND finished_at >= $1",
+    )
+    .bind(since)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A failed run of a time window, with its re-run if it has one.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedRun {
+    pub id: RunId,
+    pub kind: String,
+    pub params: Value,
+    pub max_attempts: i32,
+    pub rerun: Option<RunId>,
+}
+
+/// The failed runs created in `[from, to)`, oldest first, optionally of one kind; re-runs are
+/// left out (recovery re-runs a failed run once, not the re-run again).
+pub async fn failed_in_window(
+    db: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    kind: Option<&str>,
+    limit: u32,
+) -> Result<Vec<FailedRun>, StoreError> {
+    let rows: Vec<(i64, String, Value, i32, Option<i64>)> = sqlx::query_as(
+        "SELECT f.id, f.kind, f.params, f.max_attempts, \
+                (SELECT r.id FROM job_runs r WHERE r.rerun_of = f.id) \
+         FROM job_runs f \
+         WHERE f.status = 'failed' AND f.rerun_of IS NULL \
+           AND f.created_at >= $1 AND f.created_at < $2 AND ($3::text IS NULL OR f.kind = $3) \
+         ORDER BY f.id LIMIT $4",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(kind)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, params, max_attempts, rerun)| FailedRun {
+            id: RunId(id),
+            kind,
+            params,
+            max_attempts,
+            rerun: rerun.map(RunId),
+        })
+        .collect())
 }

@@ -2,6 +2,8 @@
 //! metric, a row in `supervision_events` (written in order by one background writer, so a slow
 //! database never stalls a supervisor), and, when an operator must act, an alert.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -70,6 +72,8 @@ const WRITER_QUEUE: usize = 1024;
 #[derive(Clone)]
 pub struct Recorder {
     rows: mpsc::Sender<SupervisionEvent>,
+    /// Rows handed to the writer and not yet written (for [`Recorder::flush`]).
+    unwritten: Arc<AtomicUsize>,
     metrics: Metrics,
     alerts: AlertSink,
 }
@@ -78,18 +82,35 @@ impl Recorder {
     /// Starts the background writer on the current runtime.
     pub fn spawn(db: PgPool, metrics: Metrics, alerts: AlertSink) -> Self {
         let (rows, mut pending) = mpsc::channel::<SupervisionEvent>(WRITER_QUEUE);
+        let unwritten = Arc::new(AtomicUsize::new(0));
+        let written = unwritten.clone();
         tokio::spawn(async move {
             while let Some(event) = pending.recv().await {
                 if let Err(e) = store::supervision::insert(&db, &event).await {
                     tracing::warn!(error = %e, actor = %event.actor, "supervision event not stored");
                 }
+                written.fetch_sub(1, Ordering::AcqRel);
             }
         });
         Recorder {
             rows,
+            unwritten,
             metrics,
             alerts,
         }
+    }
+
+    /// Waits (up to `timeout`) until every event recorded so far is written: at shutdown,
+    /// before the pool closes, so the supervision log keeps the tree's last `stopped` events.
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.unwritten.load(Ordering::Acquire) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
     }
 
     pub fn record(&self, event: SupervisionEvent) {
@@ -112,7 +133,9 @@ impl Recorder {
             .with_label_values(&[&event.actor, event.kind.as_str()])
             .inc();
         self.alerts.notify(event.clone());
+        self.unwritten.fetch_add(1, Ordering::AcqRel);
         if let Err(e) = self.rows.try_send(event) {
+            self.unwritten.fetch_sub(1, Ordering::AcqRel);
             let event = match e {
                 mpsc::error::TrySendError::Full(ev) | mpsc::error::TrySendError::Closed(ev) => ev,
             };

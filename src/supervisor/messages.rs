@@ -56,3 +56,11 @@ pub struct ChildLink {
     pub parent: Addr<Supervisor>,
     pub parent_name: String,
 }
+
+/// Leadership changed (from `crate::leader`): a supervisor with leader-only children starts them
+/// (`leading`) or stops them in reverse order and holds them in standby. Answered once done.
+#[derive(Message, Debug, Clone, Copy)]
+#[rtype(result = "()")]
+pub struct SetLeading {
+    pub leading: bool,
+}

@@ -16,7 +16,9 @@ mod tree;
 
 pub use events::{EventKind, Recorder, SupervisionEvent};
 pub use guard::ExitGuard;
-pub use messages::{ChildEscalated, ChildExited, ChildLink, Control, RestartChild, StopChild};
+pub use messages::{
+    ChildEscalated, ChildExited, ChildLink, Control, RestartChild, SetLeading, StopChild,
+};
 pub use policy::{Backoff, ExitReason, Intensity, RestartType, Strategy};
 pub use registry::{ActorRegistry, ActorRole, ActorState, ActorView, Failure, MailboxGauge};
 pub use tree::{ChildSpec, StartFn, Supervisor, SupervisorSpec};

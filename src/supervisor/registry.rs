@@ -23,15 +23,18 @@ pub enum ActorState {
     Failed,
     Paused,
     Stopped,
+    /// Not started on this instance because another instance leads (see `crate::leader`).
+    Standby,
 }
 
 impl ActorState {
-    pub const ALL: [ActorState; 5] = [
+    pub const ALL: [ActorState; 6] = [
         ActorState::Running,
         ActorState::Restarting,
         ActorState::Failed,
         ActorState::Paused,
         ActorState::Stopped,
+        ActorState::Standby,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl ActorState {
             ActorState::Failed => "failed",
             ActorState::Paused => "paused",
             ActorState::Stopped => "stopped",
+            ActorState::Standby => "standby",
         }
     }
 }

@@ -13,7 +13,9 @@ use tokio::time::Instant;
 
 use super::events::{EventKind, Recorder, SupervisionEvent};
 use super::guard::ExitGuard;
-use super::messages::{ChildEscalated, ChildExited, ChildLink, RestartChild, StopChild};
+use super::messages::{
+    ChildEscalated, ChildExited, ChildLink, RestartChild, SetLeading, StopChild,
+};
 use super::policy::{Backoff, ExitReason, Intensity, RestartType, RestartWindow, Strategy};
 use super::registry::{ActorRegistry, ActorRole, ActorState};
 
@@ -75,6 +77,9 @@ pub struct Supervisor {
     /// Present when this supervisor is itself supervised.
     guard: Option<ExitGuard>,
     shutting_down: bool,
+    /// Children that run only while this instance leads, and whether it leads now.
+    leader_only: Vec<String>,
+    leading: bool,
 }
 
 impl Supervisor {
@@ -110,7 +115,21 @@ impl Supervisor {
             registry,
             guard,
             shutting_down: false,
+            leader_only: Vec::new(),
+            leading: true,
         }
+    }
+
+    /// Declares `names` as children that run only while this instance leads; `leading` says
+    /// whether it leads as the supervisor starts. The others start at once as usual.
+    pub fn with_leader_only(mut self, names: &[&str], leading: bool) -> Self {
+        self.leader_only = names.iter().map(|n| n.to_string()).collect();
+        self.leading = leading;
+        self
+    }
+
+    fn is_standby(&self, idx: usize) -> bool {
+        !self.leading && self.leader_only.contains(&self.children[idx].spec.name)
     }
 
     /// Declares `spec` as a child supervisor, restarted with fresh children when it fails.
@@ -166,7 +185,7 @@ impl Supervisor {
     /// Starts the children after `idx` that rest_for_one held back while `idx` restarted.
     fn start_held_after(&mut self, idx: usize, ctx: &mut Context<Self>) {
         for j in idx + 1..self.children.len() {
-            if self.children[j].phase == Phase::Held {
+            if self.children[j].phase == Phase::Held && !self.is_standby(j) {
                 self.start_child(j, ctx);
             }
         }
@@ -239,6 +258,7 @@ impl Supervisor {
             if child.phase == Phase::Restarting
                 && child.generation == generation
                 && !act.shutting_down
+                && !act.is_standby(idx)
             {
                 act.start_child(idx, ctx);
                 act.start_held_after(idx, ctx);
@@ -264,7 +284,12 @@ impl Actor for Supervisor {
             );
         }
         for idx in 0..self.children.len() {
-            self.start_child(idx, ctx);
+            if self.is_standby(idx) {
+                self.registry
+                    .set_state(&self.children[idx].spec.name, ActorState::Standby);
+            } else {
+                self.start_child(idx, ctx);
+            }
         }
     }
 }
@@ -289,7 +314,7 @@ impl Handler<ChildExited> for Supervisor {
                     event.detail = Some(m.clone());
                 }
                 self.recorder.record(event);
-                if restart && !self.shutting_down {
+                if restart && !self.shutting_down && !self.is_standby(idx) {
                     let earlier_up = self.children[..idx].iter().all(|c| {
                         matches!(c.phase, Phase::Running | Phase::Failed | Phase::Stopped)
                     });
@@ -300,7 +325,12 @@ impl Handler<ChildExited> for Supervisor {
                     }
                 } else {
                     self.children[idx].phase = Phase::Stopped;
-                    self.registry.set_state(&name, ActorState::Stopped);
+                    let state = if self.is_standby(idx) {
+                        ActorState::Standby
+                    } else {
+                        ActorState::Stopped
+                    };
+                    self.registry.set_state(&name, state);
                 }
                 return;
             }
@@ -349,6 +379,12 @@ impl Handler<RestartChild> for Supervisor {
             .iter()
             .position(|c| c.spec.name == msg.name)
             .ok_or_else(|| format!("{} does not supervise {}", self.spec.name, msg.name))?;
+        if self.is_standby(idx) {
+            return Err(format!(
+                "{} runs only on the leader and this instance is a follower",
+                msg.name
+            ));
+        }
         self.children[idx].window.clear();
         match self.children[idx].phase {
             Phase::Running => self.stop_child(idx, true, ctx),
@@ -410,6 +446,57 @@ impl Handler<StopChild> for Supervisor {
                 }
                 ctx.stop();
             }),
+        )
+    }
+}
+
+impl Handler<SetLeading> for Supervisor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    /// Gaining the lead starts the leader-only children in declared order; losing it stops
+    /// them in reverse order (each finishing its stop first, as at shutdown) and holds them in
+    /// standby, so a follower runs none of them.
+    fn handle(&mut self, msg: SetLeading, ctx: &mut Context<Self>) -> Self::Result {
+        if self.shutting_down || msg.leading == self.leading {
+            return Box::pin(actix::fut::ready(()));
+        }
+        self.leading = msg.leading;
+        let ids: Vec<usize> = (0..self.children.len())
+            .filter(|&i| self.leader_only.contains(&self.children[i].spec.name))
+            .collect();
+        if msg.leading {
+            for idx in ids {
+                self.children[idx].window.clear();
+                if matches!(self.children[idx].phase, Phase::Stopped | Phase::Held) {
+                    self.start_child(idx, ctx);
+                }
+            }
+            return Box::pin(actix::fut::ready(()));
+        }
+        let timeout = self.spec.stop_timeout;
+        let mut handles = Vec::new();
+        for &idx in ids.iter().rev() {
+            let child = &mut self.children[idx];
+            match child.phase {
+                Phase::Running => {
+                    child.phase = Phase::Stopping { restart: false };
+                    handles.extend(child.handle.clone());
+                }
+                Phase::Stopping { .. } => child.phase = Phase::Stopping { restart: false },
+                _ => {
+                    child.phase = Phase::Stopped;
+                    self.registry
+                        .set_state(&child.spec.name, ActorState::Standby);
+                }
+            }
+        }
+        Box::pin(
+            async move {
+                for handle in handles {
+                    let _ = handle.send(StopChild).timeout(timeout).await;
+                }
+            }
+            .into_actor(self),
         )
     }
 }

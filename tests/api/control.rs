@@ -29,7 +29,10 @@ async fn the_actor_tree_lists_every_actor_with_its_parent_and_mailbox() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names[..5], ["root", "alerts", "cache", "jobs", "scheduler"]);
+    assert_eq!(
+        names[..6],
+        ["root", "alerts", "cache", "jobs", "lifecycle", "scheduler"]
+    );
     assert!(names.contains(&"job:prune"));
     let prune = app.actor("job:prune").await;
     assert_eq!(prune["parent"], "jobs");

@@ -77,6 +77,9 @@ async fn the_dashboard_renders_the_actor_tree_runs_and_supervision_log_in_a_brow
         "test-sleep",
         "succeeded",
         "started",
+        // From /lifecycle: the gameweek panel and the live freshness panel.
+        "<dt>state</dt>",
+        "<dt>last snapshot</dt>",
     ] {
         assert!(dom.contains(expected), "the page shows {expected}");
     }

@@ -79,6 +79,8 @@ pub fn test_settings(id: &str) -> Settings {
     s.supervisor.backoff_cap_ms = 200;
     s.jobs.backoff_base_ms = 50;
     s.scheduler.jobs.clear();
+    // The gameweek lifecycle would poll FPL on its own; tests that want it turn it on.
+    s.live.enabled = false;
     // No start-up warm-up unless a test asks for one: a test that ends while the cache is still
     // reading PostgreSQL would drop that query outside the runtime (see spawn_app).
     s.cache.warm.clear();

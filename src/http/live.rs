@@ -1,0 +1,209 @@
+//! `/lifecycle` (the gameweek lifecycle's state, last snapshot and next poll) and
+//! `/data/live/{event}/entries…` (tracked managers' live scores, read through the cache).
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use bytes::Bytes;
+use serde::Deserialize;
+
+use super::error::ErrorBody;
+use super::{ApiError, ApiState, ok};
+use crate::cache::{CacheKey, LiveDataset};
+use crate::live::managers::EntryScore;
+
+/// Most entries one bulk request names or returns.
+const MAX_BULK: usize = 1000;
+
+/// The gameweek lifecycle's status.
+#[utoipa::path(get, path = "/lifecycle", tag = "live", responses(
+    (status = 200, description = "`state`, `event`, `fpl_time`, `fpl_updating`, \
+        `updating_since`, `last_tick_at`, `last_snapshot_at`, `next_poll_at`, \
+        `tracked_managers`, `actions`, `paused`, `disabled`, `transitions`", body = Object)))]
+pub async fn lifecycle(state: web::Data<ApiState>) -> HttpResponse {
+    ok(&state.lifecycle.get())
+}
+
+fn event_of(raw: u32) -> Result<u16, ApiError> {
+    u16::try_from(raw)
+        .ok()
+        .filter(|e| (1..=60).contains(e))
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_event", format!("event {raw} is not a gameweek"))
+        })
+}
+
+/// The shards' scores, keyed by entry id.
+async fn shards(
+    state: &ApiState,
+    event: u16,
+    shards: &[u8],
+) -> Result<HashMap<u64, EntryScore>, ApiError> {
+    let keys: Vec<CacheKey> = shards
+        .iter()
+        .map(|&s| CacheKey::Live {
+            event: u32::from(event),
+            dataset: LiveDataset::Entries(s),
+        })
+        .collect();
+    let values = state.cache.get_many(&keys).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cache_unavailable",
+            format!("live scores of GW{event}: {e}"),
+        )
+        .retry_after(2)
+    })?;
+    let mut all = HashMap::new();
+    for bytes in values.into_iter().flatten() {
+        all.extend(decode(&bytes)?);
+    }
+    Ok(all)
+}
+
+fn decode(bytes: &Bytes) -> Result<HashMap<u64, EntryScore>, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt_data",
+            format!("cached live scores do not decode: {e}"),
+        )
+    })
+}
+
+/// `GET /data/live/{event}/entries/{id}`: one manager's live score.
+#[utoipa::path(get, path = "/data/live/{event}/entries/{id}", tag = "live",
+    params(("event" = u32, Path, description = "Gameweek (1..=60)"),
+        ("id" = u64, Path, description = "Entry (manager) id")),
+    responses(
+        (status = 200, description = "`points`, `transfers_cost`, `net_points`, `bench_points`, \
+            `captain_points`, `subs`, `active_chip`, `final`, `official_points`", body = Object),
+        (status = 400, description = "`invalid_path`, `invalid_event`", body = ErrorBody),
+        (status = 404, description = "`no_live_score`: not tracked, or no picks yet", body = ErrorBody),
+        (status = 500, description = "`corrupt_data`: a stored score does not decode", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
+pub async fn entry(
+    state: web::Data<ApiState>,
+    path: web::Path<(u32, u64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (event, entry) = path.into_inner();
+    let event = event_of(event)?;
+    let LiveDataset::Entries(shard) = LiveDataset::entries_of(entry) else {
+        unreachable!("entries_of gives an entries shard");
+    };
+    let mut scores = shards(&state, event, &[shard]).await?;
+    let score = scores.remove(&entry).ok_or_else(|| {
+        ApiError::not_found(
+            "no_live_score",
+            format!(
+                "no live score of entry {entry} in GW{event}: not tracked, or no picks of it yet"
+            ),
+        )
+    })?;
+    Ok(ok(&score))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BulkQuery {
+    /// Comma-separated entry ids; all tracked managers when absent.
+    ids: Option<String>,
+    /// With no `ids`: only entries after this id (paging).
+    after: Option<u64>,
+    /// With no `ids`: at most this many (default and maximum 1000).
+    limit: Option<usize>,
+}
+
+/// `GET /data/live/{event}/entries`: many managers' live scores, ordered by entry id.
+#[utoipa::path(get, path = "/data/live/{event}/entries", tag = "live",
+    params(("event" = u32, Path, description = "Gameweek (1..=60)"), BulkQuery),
+    responses(
+        (status = 200, description = "`{\"event\", \"entries\", \"missing\"}`, and \
+            `next_after` when paging", body = Object),
+        (status = 400, description = "`invalid_path`, `invalid_event`, `invalid_query`", body = ErrorBody),
+        (status = 500, description = "`corrupt_data`: a stored score does not decode", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
+pub async fn entries(
+    state: web::Data<ApiState>,
+    path: web::Path<u32>,
+    query: web::Query<BulkQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let event = event_of(path.into_inner())?;
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(MAX_BULK);
+    if limit == 0 || limit > MAX_BULK {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be 1..={MAX_BULK}"),
+        ));
+    }
+    let wanted: Option<Vec<u64>> = match &q.ids {
+        None => None,
+        Some(raw) => {
+            let ids: Result<Vec<u64>, _> = raw
+                .split(',')
+                .map(|s| s.trim().parse::<u64>().map_err(|_| s.to_string()))
+                .collect();
+            let ids = ids.map_err(|bad| {
+                ApiError::bad_request("invalid_query", format!("`{bad}` is not an entry id"))
+            })?;
+            if ids.is_empty() || ids.len() > MAX_BULK {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("ids names 1..={MAX_BULK} entries"),
+                ));
+            }
+            Some(ids)
+        }
+    };
+    let all_shards: Vec<u8> = match &wanted {
+        Some(ids) => {
+            let mut s: Vec<u8> = ids
+                .iter()
+                .map(|&id| match LiveDataset::entries_of(id) {
+                    LiveDataset::Entries(s) => s,
+                    _ => unreachable!("entries_of gives an entries shard"),
+                })
+                .collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        }
+        None => (0..LiveDataset::ENTRY_SHARDS).collect(),
+    };
+    let scores = shards(&state, event, &all_shards).await?;
+    let body = match wanted {
+        Some(ids) => {
+            let mut found = BTreeMap::new();
+            let mut missing = Vec::new();
+            for id in ids {
+                match scores.get(&id) {
+                    Some(s) => {
+                        found.insert(id, s);
+                    }
+                    None => missing.push(id),
+                }
+            }
+            serde_json::json!({
+                "event": event,
+                "entries": found.into_values().collect::<Vec<_>>(),
+                "missing": missing,
+            })
+        }
+        None => {
+            let sorted: BTreeMap<u64, &EntryScore> = scores
+                .iter()
+                .filter(|(id, _)| q.after.is_none_or(|a| **id > a))
+                .map(|(id, s)| (*id, s))
+                .collect();
+            let page: Vec<&EntryScore> = sorted.values().take(limit).copied().collect();
+            let next = (sorted.len() > limit)
+                .then(|| page.last().map(|s| s.entry))
+                .flatten();
+            serde_json::json!({ "event": event, "entries": page, "next_after": next })
+        }
+    };
+    Ok(ok(&body))
+}

@@ -1,0 +1,286 @@
+//! Tracked managers and their live scores: who is tracked (the configured list and the entries
+//! of active tournaments), their picks for a gameweek as stored in PostgreSQL, and the score of
+//! every one of them from one live snapshot — published to the cache in shards
+//! (`live:{event}:entries.{shard}`) so a reader of one manager reads one shard.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+use crate::cache::{CacheKey, LiveDataset};
+use crate::fpl::model::{Chip, ElementType, ElementTypeId, EntryId, Pick, PicksResponse};
+use crate::meta::SeasonId;
+use crate::scoring::{Formation, PlayerTable, score};
+use crate::store::StoreError;
+
+/// One manager's picks for a gameweek, as fetched after the deadline.
+#[derive(Debug, Clone)]
+pub struct ManagerPicks {
+    pub entry: EntryId,
+    pub picks: Vec<Pick>,
+    pub chip: Option<Chip>,
+    pub transfers_cost: i32,
+}
+
+/// A manager's live score as fplsync computes it, and the official one once known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryScore {
+    pub entry: u64,
+    pub event: u16,
+    /// Points before transfer costs.
+    pub points: i32,
+    pub transfers_cost: i32,
+    pub net_points: i32,
+    pub bench_points: i32,
+    pub captain_points: i32,
+    /// Automatic substitutions applied so far: `[off, on]` element ids.
+    pub subs: Vec<[u32; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub active_chip: Option<String>,
+    /// The gameweek is `data_checked` and these are final.
+    pub r#final: bool,
+    /// FPL's own points for the gameweek, once finalized.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub official_points: Option<i32>,
+}
+
+/// Entry ids of every tracked manager: the configured ones and those of active tournaments.
+pub async fn tracked(db: &PgPool, configured: &[u64]) -> Result<Vec<u64>, StoreError> {
+    let configured: Vec<i64> = configured.iter().map(|&e| e as i64).collect();
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT entry_id FROM tracked_entries UNION SELECT unnest($1::bigint[]) ORDER BY 1",
+    )
+    .bind(configured)
+    .fetch_all(db)
+    .await?;
+    Ok(ids.into_iter().map(|e| e as u64).collect())
+}
+
+/// The tracked managers who have no picks stored for `event`.
+pub async fn missing_picks(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    tracked: &[u64],
+) -> Result<Vec<u64>, StoreError> {
+    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
+    let missing: Vec<i64> = sqlx::query_scalar(
+        "SELECT t.id FROM unnest($3::bigint[]) AS t(id) WHERE NOT EXISTS \
+         (SELECT 1 FROM entry_picks p WHERE p.season_id = $1 AND p.event_id = $2 \
+          AND p.entry_id = t.id) ORDER BY 1",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(missing.into_iter().map(|e| e as u64).collect())
+}
+
+/// Stores fetched picks (one statement for the batch); picks already stored are kept as they
+/// were: the picks of a gameweek do not change after its deadline.
+pub async fn store_picks(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    batch: &[(EntryId, PicksResponse)],
+) -> Result<u64, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = batch.iter().map(|(e, _)| e.0 as i64).collect();
+    let chips: Vec<Option<String>> = batch
+        .iter()
+        .map(|(_, p)| p.active_chip.as_ref().map(|c| c.as_str().to_string()))
+        .collect();
+    let costs: Vec<i32> = batch
+        .iter()
+        .map(|(_, p)| p.entry_history.event_transfers_cost)
+        .collect();
+    let picks: Vec<String> = batch
+        .iter()
+        .map(|(_, p)| serde_json::to_string(&p.picks).expect("picks serialise"))
+        .collect();
+    let done = sqlx::query(
+        "INSERT INTO entry_picks (season_id, event_id, entry_id, active_chip, transfers_cost, picks) \
+         SELECT $1, $2, u.id, u.chip, u.cost, u.picks::jsonb \
+         FROM UNNEST($3::bigint[], $4::text[], $5::int[], $6::text[]) AS u(id, chip, cost, picks) \
+         ON CONFLICT (season_id, event_id, entry_id) DO NOTHING",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .bind(ids)
+    .bind(chips)
+    .bind(costs)
+    .bind(picks)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A row of `entry_picks`.
+type PicksRow = (i64, Option<String>, i32, sqlx::types::Json<Vec<Pick>>);
+
+/// The stored picks of the tracked managers for `event`.
+pub async fn load_picks(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    tracked: &[u64],
+) -> Result<Vec<ManagerPicks>, StoreError> {
+    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
+    let rows: Vec<PicksRow> = sqlx::query_as(
+        "SELECT entry_id, active_chip, transfers_cost, picks FROM entry_picks \
+         WHERE season_id = $1 AND event_id = $2 AND entry_id = ANY($3) ORDER BY entry_id",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(entry, chip, cost, picks)| ManagerPicks {
+            entry: EntryId(entry as u64),
+            picks: picks.0,
+            chip: chip.map(|c| Chip::from(c.as_str())),
+            transfers_cost: cost,
+        })
+        .collect())
+}
+
+/// Formation limits of the season, from its element types (the usual ones when none stored).
+pub async fn formation(db: &PgPool, season: SeasonId) -> Result<Formation, StoreError> {
+    let rows: Vec<(i32, sqlx::types::Json<ElementType>)> =
+        sqlx::query_as("SELECT id, data FROM element_types WHERE season_id = $1")
+            .bind(season.0)
+            .fetch_all(db)
+            .await?;
+    if rows.is_empty() {
+        return Ok(Formation::standard());
+    }
+    let types: Vec<ElementType> = rows
+        .into_iter()
+        .map(|(id, t)| ElementType {
+            id: ElementTypeId(id as u8),
+            ..t.0
+        })
+        .collect();
+    Ok(Formation::from_element_types(&types))
+}
+
+/// Official points of `event` per entry, once finalized.
+pub async fn official_points(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+) -> Result<HashMap<u64, i32>, StoreError> {
+    let rows: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT entry_id, points FROM entry_event_results WHERE season_id = $1 AND event_id = $2",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(e, p)| (e as u64, p)).collect())
+}
+
+/// Scores every manager against one snapshot's player table.
+pub fn score_all(
+    event: u16,
+    managers: &[ManagerPicks],
+    table: &PlayerTable,
+    formation: &Formation,
+    is_final: bool,
+    official: &HashMap<u64, i32>,
+) -> Vec<EntryScore> {
+    managers
+        .iter()
+        .map(|m| {
+            let s = score(
+                &m.picks,
+                m.chip.as_ref(),
+                m.transfers_cost,
+                table,
+                formation,
+            );
+            EntryScore {
+                entry: m.entry.0,
+                event,
+                points: s.points,
+                transfers_cost: s.transfers_cost,
+                net_points: s.net_points,
+                bench_points: s.bench_points,
+                captain_points: s.captain_points,
+                subs: s.subs.iter().map(|(off, on)| [off.0, on.0]).collect(),
+                active_chip: m.chip.as_ref().map(|c| c.as_str().to_string()),
+                r#final: is_final,
+                official_points: official.get(&m.entry.0).copied(),
+            }
+        })
+        .collect()
+}
+
+/// The cache entries of `scores`: every shard of `event`, empty ones included (so that a
+/// reader of an untracked manager finds an answer rather than a miss).
+pub fn shards(event: u16, scores: &[EntryScore]) -> Vec<(CacheKey, Bytes)> {
+    let n = usize::from(LiveDataset::ENTRY_SHARDS);
+    let mut by_shard: Vec<Vec<&EntryScore>> = vec![Vec::new(); n];
+    for s in scores {
+        by_shard[(s.entry % n as u64) as usize].push(s);
+    }
+    by_shard
+        .into_iter()
+        .enumerate()
+        .map(|(shard, members)| {
+            let key = CacheKey::Live {
+                event: u32::from(event),
+                dataset: LiveDataset::Entries(shard as u8),
+            };
+            let map: HashMap<u64, &EntryScore> =
+                members.into_iter().map(|s| (s.entry, s)).collect();
+            (
+                key,
+                Bytes::from(serde_json::to_vec(&map).expect("scores serialise")),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shard_is_published_and_a_manager_is_found_in_his_own() {
+        let s = EntryScore {
+            entry: 130,
+            event: 38,
+            points: 50,
+            transfers_cost: 4,
+            net_points: 46,
+            bench_points: 3,
+            captain_points: 10,
+            subs: vec![],
+            active_chip: None,
+            r#final: false,
+            official_points: None,
+        };
+        let shards = shards(38, std::slice::from_ref(&s));
+        assert_eq!(shards.len(), usize::from(LiveDataset::ENTRY_SHARDS));
+        let (key, bytes) = shards
+            .iter()
+            .find(|(k, _)| {
+                *k == CacheKey::Live {
+                    event: 38,
+                    dataset: LiveDataset::entries_of(130),
+                }
+            })
+            .unwrap();
+        assert_eq!(key.to_string(), "live:38:entries.2");
+        let map: HashMap<u64, EntryScore> = serde_json::from_slice(bytes).unwrap();
+        assert_eq!(map[&130], s);
+    }
+}
