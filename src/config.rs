@@ -37,6 +37,7 @@ pub struct Settings {
     pub fpl: FplSettings,
     pub telegram: TelegramSettings,
     pub live: LiveSettings,
+    pub entries: EntriesSettings,
     pub supervisor: SupervisorSettings,
     pub mailbox: MailboxSettings,
     pub jobs: JobSettings,
@@ -169,6 +170,14 @@ pub struct LiveSettings {
     pub stable_after: u32,
     pub stale_after_secs: u64,
     pub interval_secs: LifecycleIntervals,
+}
+
+/// The hybrid `entries` job (`[entries]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesSettings {
+    pub min_success_ratio: f64,
+    pub meta_max_age_hours: u32,
 }
 
 /// Poll interval of each lifecycle state, in seconds (fractions allowed, for tests).
@@ -576,6 +585,17 @@ impl Settings {
 
     /// The `[fpl]` client limits.
     fn validate_live(&self, check: &mut impl FnMut(bool, &str, String)) {
+        let e = &self.entries;
+        check(
+            (0.0..=1.0).contains(&e.min_success_ratio),
+            "entries.min_success_ratio",
+            format!("must be 0..=1, got {}", e.min_success_ratio),
+        );
+        check(
+            (1..=24 * 30).contains(&e.meta_max_age_hours),
+            "entries.meta_max_age_hours",
+            format!("must be 1..=720, got {}", e.meta_max_age_hours),
+        );
         let l = &self.live;
         for (name, secs) in l.interval_secs.all() {
             check(

@@ -29,6 +29,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod entries;
 pub mod fpl;
 pub mod http;
 pub mod jobs;

@@ -184,7 +184,7 @@ impl JobCatalog {
             .with(bootstrap)
             .with(fixtures)
             .with(crate::live::snapshot::spec())
-            .with(crate::live::picks::spec())
+            .with(crate::entries::spec())
             .with(crate::live::finalize::spec())
     }
 

@@ -1,7 +1,7 @@
 //! The `lifecycle` actor: drives the time-based jobs. Each tick it probes FPL (which tells
 //! FPL's clock and whether the game is "updating"), observes what PostgreSQL knows of the
 //! current gameweek, lets [`decide`] choose the state and actions, asks the job actors for the
-//! runs (`live`, `picks`, `bootstrap`, `finalize`; identical requests coalesce) and plans its
+//! runs (`live`, `entries` picks, `bootstrap`, `finalize`; identical requests coalesce) and plans its
 //! next tick at the state's interval. It never waits for the runs: the next observation sees
 //! what they stored.
 //!
@@ -23,10 +23,10 @@ use super::lifecycle::{
     Actions, Decision, EventObs, FixtureObs, Observation, State, Timing, decide,
 };
 use super::managers;
-use super::picks::PICKS;
 use super::snapshot::LIVE;
 use crate::alerts::{Alert, AlertSink, Severity};
 use crate::config::LiveSettings;
+use crate::entries::ENTRIES;
 use crate::fpl::client::FplError;
 use crate::fpl::{FplClient, Priority};
 use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run};
@@ -268,7 +268,7 @@ async fn act(deps: &LifecycleDeps, d: &Decision) {
     };
     let a = d.actions;
     if a.sync_picks {
-        ask(deps, PICKS, json!({ "event": event })).await;
+        ask(deps, ENTRIES, json!({ "stage": "picks", "event": event })).await;
     }
     if a.snapshot {
         ask(deps, LIVE, json!({ "event": event })).await;

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::num::NonZeroU16;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
@@ -17,9 +16,7 @@ use sqlx::PgPool;
 use super::managers;
 use super::snapshot::{self, LiveParams, season_or_bootstrap};
 use crate::alerts::{Alert, Severity};
-use crate::fpl::Priority;
-use crate::fpl::client::FplError;
-use crate::fpl::model::{EntryId, EventId, PicksResponse};
+use crate::fpl::model::PicksResponse;
 use crate::jobs::{
     Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, Trigger, request_run,
 };
@@ -29,8 +26,6 @@ use crate::store::StoreError;
 pub const FINALIZE: JobKind = JobKind::new("finalize");
 /// The job finalization hands the gameweek's results to (when the catalog has it).
 pub const TOURNAMENT_RESULTS: JobKind = JobKind::new("tournament-results");
-
-const CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -80,23 +75,13 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
     ctx.progress(20).await?;
 
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
-    let missing = missing_results(db, season, event, &tracked).await?;
-    let computed: HashMap<u64, i32> = {
-        let rows = stored_rows_for(db, season, event).await?;
-        snapshot::manager_scores(db, season, event, &tracked, &rows)
-            .await?
-            .into_iter()
-            .map(|s| (s.entry, s.points))
-            .collect()
-    };
-    let (fetched, failed, unknown) =
-        fetch_official(&ctx, season, event, missing, &computed).await?;
+    let report = crate::entries::sync_results(&ctx, season, event).await?;
+    // Too few results is an error (retried); some missing ones are not: a manager without a
+    // result is never scored as 0 by what builds on it, and a later run can still fetch it.
+    crate::entries::judge(&ctx, &format!("GW{event} official results"), &report).await?;
+    let fetched = report.stored;
+    let unknown = report.unknown;
     ctx.progress(80).await?;
-    if failed > 0 {
-        return Err(JobError::Transient(anyhow::anyhow!(
-            "GW{event}: {failed} official results not fetched ({fetched} stored); retrying"
-        )));
-    }
 
     let mismatches = mismatches(db, season, event).await?;
     if !mismatches.is_empty() {
@@ -139,75 +124,6 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
         tracked.len(),
         mismatches.len()
     )))
-}
-
-/// Tracked managers without an official result for `event`.
-async fn missing_results(
-    db: &PgPool,
-    season: SeasonId,
-    event: u16,
-    tracked: &[u64],
-) -> Result<Vec<u64>, StoreError> {
-    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
-    let missing: Vec<i64> = sqlx::query_scalar(
-        "SELECT t.id FROM unnest($3::bigint[]) AS t(id) WHERE NOT EXISTS \
-         (SELECT 1 FROM entry_event_results r WHERE r.season_id = $1 AND r.event_id = $2 \
-          AND r.entry_id = t.id) ORDER BY 1",
-    )
-    .bind(season.0)
-    .bind(i32::from(event))
-    .bind(ids)
-    .fetch_all(db)
-    .await?;
-    Ok(missing.into_iter().map(|e| e as u64).collect())
-}
-
-async fn stored_rows_for(
-    db: &PgPool,
-    season: SeasonId,
-    event: u16,
-) -> Result<Vec<crate::scoring::LiveRow>, StoreError> {
-    snapshot::stored_rows(db, season, event).await
-}
-
-/// Fetches and stores the official results of `entries`: (stored, failed, unknown to FPL).
-async fn fetch_official(
-    ctx: &JobContext,
-    season: SeasonId,
-    event: u16,
-    entries: Vec<u64>,
-    computed: &HashMap<u64, i32>,
-) -> Result<(usize, usize, usize), JobError> {
-    let fpl = ctx.deps.fpl.clone();
-    let mut fetches = futures_util::stream::iter(entries)
-        .map(|entry| {
-            let fpl = fpl.clone();
-            async move {
-                let got = fpl
-                    .entry_picks(EntryId(entry), EventId(event), Priority::Bulk)
-                    .await;
-                (entry, got)
-            }
-        })
-        .buffer_unordered(CONCURRENCY);
-    let (mut stored, mut failed, mut unknown) = (0, 0, 0);
-    let mut batch: Vec<(u64, PicksResponse)> = Vec::new();
-    while let Some((entry, got)) = fetches.next().await {
-        match got {
-            Ok(p) => batch.push((entry, p)),
-            Err(FplError::NotFound { .. }) => unknown += 1,
-            Err(e) => {
-                tracing::warn!(entry, event, error = %e, "official result not fetched");
-                failed += 1;
-            }
-        }
-        if batch.len() >= 500 {
-            stored += store_results(&ctx.deps.db, season, event, &batch, computed).await?;
-            batch.clear();
-        }
-    }
-    stored += store_results(&ctx.deps.db, season, event, &batch, computed).await?;
-    Ok((stored, failed, unknown))
 }
 
 /// Stores official results (one statement), with fplsync's own points beside them.

@@ -3,7 +3,6 @@
 //! - [`lifecycle`]: the gameweek state machine, a pure function of what is known.
 //! - [`actor`]: the `lifecycle` actor that ticks it and asks for the runs below.
 //! - [`snapshot`]: the `live` job (one consistent snapshot: players, fixtures, manager scores).
-//! - [`picks`]: the `picks` job (tracked managers' picks, once after the deadline).
 //! - [`finalize`]: the `finalize` job (official results once `data_checked`, compared with ours).
 //! - [`managers`]: tracked managers, their stored picks and live scores.
 
@@ -12,7 +11,6 @@ pub mod finalize;
 pub mod lifecycle;
 pub mod managers;
 mod metrics;
-pub mod picks;
 pub mod snapshot;
 
 pub use actor::{Lifecycle, LifecycleBoard, LifecycleDeps, LifecycleStatus};

@@ -6,6 +6,7 @@ mod cache;
 mod config;
 mod control;
 mod dashboard;
+mod entries;
 mod fpl_client;
 mod fpl_decode;
 mod fpl_via_sim;

@@ -1,0 +1,375 @@
+//! The hybrid `entries` job (meta → external → integration): for every tracked manager, one of
+//! three stages —
+//!
+//! - `info`: `entry/{id}/` and `entry/{id}/history/` into `entries` (done once fetched since the
+//!   run, or the run it re-runs, was created);
+//! - `picks` (a gameweek): the picks after its deadline into `entry_picks` (done once stored);
+//! - `results` (a gameweek): the official result after finalization into
+//!   `entry_event_results`, beside the points fplsync computed (done once stored).
+//!
+//! It needs fresh metadata (a `bootstrap` that succeeded within `entries.meta_max_age_hours`;
+//! one is run first otherwise). Work is split into units processed in batches ([`units`]); done
+//! units are never fetched again, so a crashed or cancelled run resumes where it stopped. When at
+//! least `entries.min_success_ratio` of the units tried succeed, the run succeeds with a warning
+//! and the failed units are tried again by later runs after their backoff; below that it fails.
+
+pub mod units;
+
+use std::collections::HashMap;
+use std::num::NonZeroU16;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+use crate::fpl::Priority;
+use crate::fpl::model::{Entry, EntryHistory, EntryId, EventId};
+use crate::jobs::{JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, RunStatus};
+use crate::live::managers;
+use crate::live::snapshot::{manager_scores, season_or_bootstrap, stored_rows};
+use crate::meta::SeasonId;
+use crate::meta::jobs::run_bootstrap_first;
+use crate::store::StoreError;
+pub use units::UnitReport;
+
+pub const ENTRIES: JobKind = JobKind::new("entries");
+
+/// What the run fetches for each tracked manager.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    #[default]
+    Info,
+    Picks,
+    Results,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Info => "info",
+            Stage::Picks => "picks",
+            Stage::Results => "results",
+        }
+    }
+}
+
+/// Parameters of `entries`: `{"stage": "info"}` (the default), or `{"stage": "picks" |
+/// "results", "event": N}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "RawParams")]
+pub struct EntriesParams {
+    pub stage: Stage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<NonZeroU16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParams {
+    #[serde(default)]
+    stage: Stage,
+    #[serde(default)]
+    event: Option<NonZeroU16>,
+}
+
+impl TryFrom<RawParams> for EntriesParams {
+    type Error = String;
+
+    fn try_from(raw: RawParams) -> Result<Self, String> {
+        match (raw.stage, raw.event) {
+            (Stage::Info, Some(_)) => Err("stage `info` takes no event".into()),
+            (Stage::Picks | Stage::Results, None) => {
+                Err(format!("stage `{}` needs an event", raw.stage.as_str()))
+            }
+            (stage, event) => Ok(EntriesParams { stage, event }),
+        }
+    }
+}
+
+pub fn spec() -> JobSpec {
+    JobSpec::new(ENTRIES, run)
+}
+
+pub async fn run(ctx: JobContext, params: EntriesParams) -> Result<JobOutcome, JobError> {
+    ensure_fresh_meta(&ctx).await?;
+    let season = season_or_bootstrap(&ctx).await?;
+    let (report, what) = match (params.stage, params.event) {
+        (Stage::Info, _) => (sync_info(&ctx).await?, "entry info".to_string()),
+        (Stage::Picks, Some(e)) => (
+            sync_picks(&ctx, season, e.get()).await?,
+            format!("GW{e} picks"),
+        ),
+        (Stage::Results, Some(e)) => (
+            sync_results(&ctx, season, e.get()).await?,
+            format!("GW{e} results"),
+        ),
+        (stage, None) => {
+            return Err(JobError::Permanent(anyhow::anyhow!(
+                "stage `{}` needs an event",
+                stage.as_str()
+            )));
+        }
+    };
+    judge(&ctx, &what, &report).await
+}
+
+/// Succeeds, with a warning when some units failed, unless too few succeeded.
+pub async fn judge(ctx: &JobContext, what: &str, r: &UnitReport) -> Result<JobOutcome, JobError> {
+    let line = format!(
+        "{what}: {} managers, {} already done, {} stored, {} unknown to FPL, {} failed, \
+         {} waiting out a backoff",
+        r.total, r.already_done, r.stored, r.unknown, r.failed, r.deferred
+    );
+    let min = ctx.deps.settings.entries.min_success_ratio;
+    if r.success_ratio() < min {
+        return Err(JobError::Transient(anyhow::anyhow!(
+            "{line}: below the {:.0} % success threshold",
+            min * 100.0
+        )));
+    }
+    if r.failed > 0 {
+        ctx.log(
+            LogLevel::Warn,
+            format!("{line}: the failed ones are tried again after their backoff"),
+        )
+        .await?;
+    }
+    Ok(JobOutcome::new(line))
+}
+
+/// Runs `bootstrap` first when none succeeded recently.
+async fn ensure_fresh_meta(ctx: &JobContext) -> Result<(), JobError> {
+    let max_age = chrono::Duration::hours(i64::from(ctx.deps.settings.entries.meta_max_age_hours));
+    let last: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT max(finished_at) FROM job_runs WHERE kind = 'bootstrap' AND status = $1",
+    )
+    .bind(RunStatus::Succeeded.as_str())
+    .fetch_one(&ctx.deps.db)
+    .await
+    .map_err(StoreError::from)?;
+    if last.is_some_and(|t| Utc::now() - t <= max_age) {
+        return Ok(());
+    }
+    ctx.log(
+        LogLevel::Info,
+        "metadata is stale or missing: running bootstrap first",
+    )
+    .await?;
+    run_bootstrap_first(ctx).await
+}
+
+/// Entry info and history of every tracked manager not fetched since this work began.
+async fn sync_info(ctx: &JobContext) -> Result<UnitReport, JobError> {
+    let db = &ctx.deps.db;
+    let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
+    let epoch = work_began(db, ctx).await?;
+    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
+    let todo: Vec<i64> = sqlx::query_scalar(
+        "SELECT t.id FROM unnest($1::bigint[]) AS t(id) WHERE NOT EXISTS \
+         (SELECT 1 FROM entries e WHERE e.id = t.id AND e.updated_at >= $2) ORDER BY 1",
+    )
+    .bind(ids)
+    .bind(epoch)
+    .fetch_all(db)
+    .await
+    .map_err(StoreError::from)?;
+    let fpl = ctx.deps.fpl.clone();
+    units::process(
+        ctx,
+        Stage::Info,
+        0,
+        tracked.len(),
+        todo.into_iter().map(|e| e as u64).collect(),
+        |entry| {
+            let fpl = fpl.clone();
+            async move {
+                tokio::try_join!(
+                    fpl.entry(EntryId(entry), Priority::Bulk),
+                    fpl.entry_history(EntryId(entry), Priority::Bulk)
+                )
+            }
+        },
+        |batch| store_info(db, batch),
+    )
+    .await
+}
+
+/// When the work of this run began: its creation, or that of the run it re-runs.
+async fn work_began(db: &PgPool, ctx: &JobContext) -> Result<DateTime<Utc>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE((SELECT o.created_at FROM job_runs o WHERE o.id = r.rerun_of), \
+         r.created_at) FROM job_runs r WHERE r.id = $1",
+    )
+    .bind(ctx.run.0)
+    .fetch_one(db)
+    .await?)
+}
+
+async fn store_info(
+    db: &PgPool,
+    batch: Vec<(u64, (Entry, EntryHistory))>,
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = batch.iter().map(|(e, _)| *e as i64).collect();
+    let names: Vec<String> = batch.iter().map(|(_, (e, _))| e.name.clone()).collect();
+    let players: Vec<String> = batch
+        .iter()
+        .map(|(_, (e, _))| format!("{} {}", e.player_first_name, e.player_last_name))
+        .collect();
+    let ranks: Vec<Option<i64>> = batch
+        .iter()
+        .map(|(_, (e, _))| e.summary_overall_rank.map(i64::from))
+        .collect();
+    let points: Vec<Option<i32>> = batch
+        .iter()
+        .map(|(_, (e, _))| e.summary_overall_points)
+        .collect();
+    let data: Vec<String> = batch
+        .iter()
+        .map(|(_, (e, _))| serde_json::to_string(e).expect("entries serialise"))
+        .collect();
+    let history: Vec<String> = batch
+        .iter()
+        .map(|(_, (_, h))| serde_json::to_string(h).expect("histories serialise"))
+        .collect();
+    sqlx::query(
+        "INSERT INTO entries (id, name, player_name, overall_rank, summary_points, data, history) \
+         SELECT u.id, u.name, u.player, u.rank, u.points, u.data::jsonb, u.history::jsonb \
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], \
+         $7::text[]) AS u(id, name, player, rank, points, data, history) \
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, player_name = EXCLUDED.player_name, \
+         overall_rank = EXCLUDED.overall_rank, summary_points = EXCLUDED.summary_points, \
+         data = EXCLUDED.data, history = EXCLUDED.history, updated_at = now()",
+    )
+    .bind(ids)
+    .bind(names)
+    .bind(players)
+    .bind(ranks)
+    .bind(points)
+    .bind(data)
+    .bind(history)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The picks of every tracked manager with none stored for `event`.
+pub async fn sync_picks(
+    ctx: &JobContext,
+    season: SeasonId,
+    event: u16,
+) -> Result<UnitReport, JobError> {
+    let db = &ctx.deps.db;
+    let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
+    let todo = managers::missing_picks(db, season, event, &tracked).await?;
+    let fpl = ctx.deps.fpl.clone();
+    units::process(
+        ctx,
+        Stage::Picks,
+        event,
+        tracked.len(),
+        todo,
+        |entry| {
+            let fpl = fpl.clone();
+            async move {
+                fpl.entry_picks(EntryId(entry), EventId(event), Priority::Bulk)
+                    .await
+            }
+        },
+        |batch| async move {
+            let batch: Vec<_> = batch.into_iter().map(|(e, p)| (EntryId(e), p)).collect();
+            managers::store_picks(db, season, event, &batch)
+                .await
+                .map(drop)
+        },
+    )
+    .await
+}
+
+/// The official result of every tracked manager without one for `event`, stored beside the
+/// points fplsync computes from its stored picks and the stored live points.
+pub async fn sync_results(
+    ctx: &JobContext,
+    season: SeasonId,
+    event: u16,
+) -> Result<UnitReport, JobError> {
+    let db = &ctx.deps.db;
+    let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
+    let todo = missing_results(db, season, event, &tracked).await?;
+    let computed: HashMap<u64, i32> = {
+        let rows = stored_rows(db, season, event).await?;
+        manager_scores(db, season, event, &tracked, &rows)
+            .await?
+            .into_iter()
+            .map(|s| (s.entry, s.points))
+            .collect()
+    };
+    let computed = &computed;
+    let fpl = ctx.deps.fpl.clone();
+    units::process(
+        ctx,
+        Stage::Results,
+        event,
+        tracked.len(),
+        todo,
+        |entry| {
+            let fpl = fpl.clone();
+            async move {
+                fpl.entry_picks(EntryId(entry), EventId(event), Priority::Bulk)
+                    .await
+            }
+        },
+        |batch| async move {
+            crate::live::finalize::store_results(db, season, event, &batch, computed)
+                .await
+                .map(drop)
+        },
+    )
+    .await
+}
+
+/// Tracked managers without an official result for `event`.
+async fn missing_results(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    tracked: &[u64],
+) -> Result<Vec<u64>, StoreError> {
+    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
+    let missing: Vec<i64> = sqlx::query_scalar(
+        "SELECT t.id FROM unnest($3::bigint[]) AS t(id) WHERE NOT EXISTS \
+         (SELECT 1 FROM entry_event_results r WHERE r.season_id = $1 AND r.event_id = $2 \
+          AND r.entry_id = t.id) ORDER BY 1",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(missing.into_iter().map(|e| e as u64).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gameweek_stage_needs_an_event_and_info_takes_none() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<EntriesParams>(v);
+        assert_eq!(parse(serde_json::json!({})).unwrap().stage, Stage::Info);
+        let picks = parse(serde_json::json!({"stage": "picks", "event": 38})).unwrap();
+        assert_eq!(
+            (picks.stage, picks.event.map(|e| e.get())),
+            (Stage::Picks, Some(38))
+        );
+        for bad in [
+            serde_json::json!({"stage": "picks"}),
+            serde_json::json!({"stage": "results", "event": 0}),
+            serde_json::json!({"stage": "info", "event": 3}),
+            serde_json::json!({"stage": "everything"}),
+            serde_json::json!({"event": 3, "extra": 1}),
+        ] {
+            assert!(parse(bad.clone()).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Work split into units (one manager each), fetched through the shared FPL client at bulk
+//! priority — the admission controller, not this code, sets the pace — and stored in batches.
+//!
+//! A unit that is done is never fetched again: what "done" means is the stage's own (its data is
+//! stored), so a run that crashed or was cancelled resumes where it stopped. A unit that fails
+//! is recorded in `entry_unit_failures` and not tried again before its backoff has passed.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sqlx::PgPool;
+
+use super::Stage;
+use crate::fpl::client::FplError;
+use crate::jobs::{JobContext, JobError};
+use crate::store::StoreError;
+
+/// Requests in flight from one run.
+const CONCURRENCY: usize = 16;
+/// Units stored per statement, and so the most a crash can lose (to be fetched again).
+pub const BATCH: usize = 100;
+/// Backoff of a failed unit: base · 2^(failures − 1), capped.
+const BACKOFF_BASE: Duration = Duration::from_secs(60);
+const BACKOFF_CAP: Duration = Duration::from_secs(6 * 3600);
+
+/// What one pass over the units did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UnitReport {
+    /// Every unit of the stage.
+    pub total: usize,
+    /// Done before this pass (checkpointed).
+    pub already_done: usize,
+    /// Failed earlier and still in their backoff: not tried.
+    pub deferred: usize,
+    pub stored: usize,
+    /// FPL answered 404: nothing to store.
+    pub unknown: usize,
+    pub failed: usize,
+}
+
+impl UnitReport {
+    /// Units attempted in this pass.
+    pub fn attempted(&self) -> usize {
+        self.stored + self.unknown + self.failed
+    }
+
+    /// Share of all the stage's units that are handled: done before, stored now or unknown to
+    /// FPL (1 when there are none). Units failed or waiting out a backoff are not.
+    pub fn success_ratio(&self) -> f64 {
+        match self.total {
+            0 => 1.0,
+            n => (self.already_done + self.stored + self.unknown) as f64 / n as f64,
+        }
+    }
+}
+
+/// Fetches `todo` (the units not done yet, out of `total`) with `fetch` and stores each batch
+/// with `store`.
+pub async fn process<T, F, FFut, S, SFut>(
+    ctx: &JobContext,
+    stage: Stage,
+    event: u16,
+    total: usize,
+    todo: Vec<u64>,
+    fetch: F,
+    store: S,
+) -> Result<UnitReport, JobError>
+where
+    F: Fn(u64) -> FFut,
+    FFut: Future<Output = Result<T, FplError>>,
+    S: Fn(Vec<(u64, T)>) -> SFut,
+    SFut: Future<Output = Result<(), StoreError>>,
+{
+    let db = &ctx.deps.db;
+    let mut report = UnitReport {
+        total,
+        already_done: total - todo.len(),
+        ..UnitReport::default()
+    };
+    let due = not_deferred(db, stage, event, &todo).await?;
+    report.deferred = todo.len() - due.len();
+    let mut fetches = futures_util::stream::iter(due)
+        .map(|entry| {
+            let got = fetch(entry);
+            async move { (entry, got.await) }
+        })
+        .buffer_unordered(CONCURRENCY);
+    let mut batch: Vec<(u64, T)> = Vec::with_capacity(BATCH);
+    let mut failures: Vec<(u64, String)> = Vec::new();
+    let mut last_percent = 0;
+    loop {
+        let next = fetches.next().await;
+        let end = next.is_none();
+        if let Some((entry, got)) = next {
+            match got {
+                Ok(value) => batch.push((entry, value)),
+                Err(FplError::NotFound { .. }) => report.unknown += 1,
+                Err(e) => failures.push((entry, e.to_string())),
+            }
+        }
+        if batch.len() >= BATCH || (end && !batch.is_empty()) {
+            let ids: Vec<u64> = batch.iter().map(|(e, _)| *e).collect();
+            report.stored += batch.len();
+            store(std::mem::take(&mut batch)).await?;
+            clear_failures(db, stage, event, &ids).await?;
+        }
+        if failures.len() >= BATCH || (end && !failures.is_empty()) {
+            report.failed += failures.len();
+            record_failures(db, stage, event, &std::mem::take(&mut failures)).await?;
+        }
+        let done = report.already_done + report.deferred + report.attempted();
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100) as u8;
+        if percent != last_percent || end {
+            ctx.progress(percent).await?;
+            last_percent = percent;
+        }
+        if end {
+            return Ok(report);
+        }
+    }
+}
+
+/// The units of `todo` not waiting out a backoff.
+async fn not_deferred(
+    db: &PgPool,
+    stage: Stage,
+    event: u16,
+    todo: &[u64],
+) -> Result<Vec<u64>, StoreError> {
+    let ids: Vec<i64> = todo.iter().map(|&e| e as i64).collect();
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT t.id FROM unnest($3::bigint[]) AS t(id) WHERE NOT EXISTS \
+         (SELECT 1 FROM entry_unit_failures f WHERE f.stage = $1 AND f.event_id = $2 \
+          AND f.entry_id = t.id AND f.next_attempt_at > now())",
+    )
+    .bind(stage.as_str())
+    .bind(i32::from(event))
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(due.into_iter().map(|e| e as u64).collect())
+}
+
+async fn clear_failures(
+    db: &PgPool,
+    stage: Stage,
+    event: u16,
+    ids: &[u64],
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = ids.iter().map(|&e| e as i64).collect();
+    sqlx::query(
+        "DELETE FROM entry_unit_failures WHERE stage = $1 AND event_id = $2 AND entry_id = ANY($3)",
+    )
+    .bind(stage.as_str())
+    .bind(i32::from(event))
+    .bind(ids)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records failures: one more attempt each, the next not before its backoff.
+async fn record_failures(
+    db: &PgPool,
+    stage: Stage,
+    event: u16,
+    failures: &[(u64, String)],
+) -> Result<(), StoreError> {
+    let ids: Vec<i64> = failures.iter().map(|(e, _)| *e as i64).collect();
+    let errors: Vec<String> = failures.iter().map(|(_, m)| m.clone()).collect();
+    sqlx::query(
+        "INSERT INTO entry_unit_failures AS f (stage, event_id, entry_id, attempts, \
+         next_attempt_at, last_error) \
+         SELECT $1, $2, u.id, 1, now() + make_interval(secs => $4), u.err \
+         FROM UNNEST($3::bigint[], $6::text[]) AS u(id, err) \
+         ON CONFLICT (stage, event_id, entry_id) DO UPDATE SET attempts = f.attempts + 1, \
+         next_attempt_at = now() + make_interval(secs => \
+           LEAST($5, $4 * power(2, f.attempts))), last_error = EXCLUDED.last_error",
+    )
+    .bind(stage.as_str())
+    .bind(i32::from(event))
+    .bind(ids)
+    .bind(BACKOFF_BASE.as_secs_f64())
+    .bind(BACKOFF_CAP.as_secs_f64())
+    .bind(errors)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_success_ratio_counts_done_and_unknown_units_as_handled_but_not_deferred_ones() {
+        let r = UnitReport {
+            total: 10,
+            already_done: 2,
+            stored: 5,
+            unknown: 1,
+            failed: 1,
+            deferred: 1,
+        };
+        assert_eq!(r.attempted(), 7);
+        assert!((r.success_ratio() - 0.8).abs() < 1e-9);
+        assert_eq!(UnitReport::default().success_ratio(), 1.0);
+    }
+}

@@ -1,0 +1,153 @@
+//! The hybrid `entries` job against the simulator's synthetic managers: done units are never
+//! fetched again (a cancelled run resumes), partial success succeeds with a warning and defers
+//! the failed units, too many failures fail the run, and entry info lands in `entries`.
+
+use fplsync::sim::Phase;
+use fplsync::sim::managers::SYNTHETIC_BASE;
+use serde_json::json;
+
+use crate::helpers::{TestApp, point_fpl_at, spawn_app_with, start_sim};
+
+const MANAGERS: u64 = 300;
+
+fn synthetic() -> Vec<u64> {
+    (1..=MANAGERS).map(|i| SYNTHETIC_BASE + i).collect()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+fn picks_requests(sim: &fplsync::sim::RunningSim) -> u64 {
+    sim.state().stats.snapshot()["endpoints"]["entry-picks"]["total"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+async fn app_tracking(sim: &fplsync::sim::RunningSim) -> TestApp {
+    let url = sim.base_url();
+    spawn_app_with(|s| {
+        point_fpl_at(s, url);
+        s.live.tracked_entries = synthetic();
+    })
+    .await
+}
+
+#[actix_rt::test]
+async fn a_cancelled_entries_run_resumes_without_fetching_a_done_manager_again() {
+    let sim = start_sim(MANAGERS as u32, &["entry-picks:latency=5"]).await;
+    assert!(sim.state().jump(Phase::DeadlinePassed, Some(38)));
+    let app = app_tracking(&sim).await;
+    let params = json!({"stage": "picks", "event": 38});
+
+    let first = app.trigger("entries", params.clone()).await;
+    app.eventually("a third of the picks stored", || async {
+        (count(&app, "SELECT count(*) FROM entry_picks").await >= 100).then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.post(&format!("/jobs/{first}/cancel"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.finished_run(first).await["status"], "cancelled");
+    let done = count(&app, "SELECT count(*) FROM entry_picks").await;
+    assert!((100..MANAGERS as i64).contains(&done), "{done} stored");
+    let fetched = picks_requests(&sim);
+
+    let second = app.trigger("entries", params).await;
+    let second = app.finished_run(second).await;
+    assert_eq!(second["status"], "succeeded", "{second}");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM entry_picks").await,
+        MANAGERS as i64
+    );
+    // Exactly the managers still missing were fetched: none that was done.
+    assert_eq!(picks_requests(&sim) - fetched, MANAGERS - done as u64);
+    assert_eq!(second["progress"], 100);
+}
+
+#[actix_rt::test]
+async fn a_few_failed_managers_make_a_warning_and_wait_out_their_backoff() {
+    let sim = start_sim(MANAGERS as u32, &["entry-picks:error=0.1,status=400"]).await;
+    assert!(sim.state().jump(Phase::DeadlinePassed, Some(38)));
+    let app = app_tracking(&sim).await;
+    let params = json!({"stage": "picks", "event": 38});
+
+    let run = app.trigger("entries", params.clone()).await;
+    let run = app.finished_run(run).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let stored = count(&app, "SELECT count(*) FROM entry_picks").await;
+    let failed = count(&app, "SELECT count(*) FROM entry_unit_failures").await;
+    assert!(
+        failed > 0 && stored + failed == MANAGERS as i64,
+        "{stored} + {failed}"
+    );
+    let warned = run["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["level"] == "warn" && l["message"].as_str().unwrap().contains("backoff"));
+    assert!(warned, "{run}");
+
+    // A run right after tries none of them again: they wait out their backoff.
+    let fetched = picks_requests(&sim);
+    let again = app.trigger("entries", params).await;
+    let again = app.finished_run(again).await;
+    assert_eq!(again["status"], "succeeded", "{again}");
+    assert_eq!(picks_requests(&sim), fetched);
+    let summary = again["logs"].as_array().unwrap().last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        summary.contains(&format!("{failed} waiting out a backoff")),
+        "{summary}"
+    );
+}
+
+#[actix_rt::test]
+async fn too_many_failed_managers_fail_the_run() {
+    let sim = start_sim(MANAGERS as u32, &["entry-picks:error=0.5,status=400"]).await;
+    assert!(sim.state().jump(Phase::DeadlinePassed, Some(38)));
+    let app = app_tracking(&sim).await;
+    let run = app
+        .trigger("entries", json!({"stage": "picks", "event": 38}))
+        .await;
+    let run = app.finished_run(run).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("below the 80 % success threshold"),
+        "{run}"
+    );
+}
+
+#[actix_rt::test]
+async fn entry_info_and_history_of_every_tracked_manager_are_stored_once_per_run() {
+    let sim = start_sim(MANAGERS as u32, &[]).await;
+    assert!(sim.state().jump(Phase::Final, Some(38)));
+    let app = app_tracking(&sim).await;
+    let run = app.trigger("entries", json!({})).await;
+    let run = app.finished_run(run).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM entries WHERE history IS NOT NULL AND name IS NOT NULL"
+        )
+        .await,
+        MANAGERS as i64
+    );
+    let bad = app
+        .post("/jobs/entries/trigger", Some(json!({"stage": "picks"})))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["error"], "invalid_params");
+}
