@@ -106,6 +106,20 @@ fn check_kinds(settings: &Settings, catalog: &JobCatalog) -> Result<(), ConfigEr
         .map(|k| ("scheduler.jobs", k))
         .chain(settings.jobs.kinds.keys().map(|k| ("jobs.kinds", k)))
         .chain(settings.mailbox.jobs.keys().map(|k| ("mailbox.jobs", k)))
+        .chain(
+            settings
+                .jobs
+                .exclusive
+                .iter()
+                .map(|k| ("jobs.exclusive", k)),
+        )
+        .chain(
+            settings
+                .auth
+                .keys
+                .iter()
+                .flat_map(|key| key.kinds.iter().map(|k| ("auth.keys.kinds", k))),
+        )
         .filter(|(_, k)| catalog.get(k).is_none())
         .map(|(section, k)| {
             let known: Vec<_> = catalog.kinds().map(|k| k.as_str()).collect();
@@ -210,6 +224,7 @@ impl Application {
             gameweek,
             lifecycle,
             leadership: leadership.clone(),
+            access: http::AccessState::new(&settings),
         };
         let app_state = state.clone();
         let mut server =

@@ -31,6 +31,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub http: HttpSettings,
+    pub auth: AuthSettings,
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub fpl: FplSettings,
@@ -56,6 +57,37 @@ pub struct HttpSettings {
     pub retry_after_secs: u64,
     pub enqueue_timeout_ms: u64,
 }
+
+/// Access control of the control endpoint (see [`crate::auth`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    #[serde(default)]
+    pub keys: Vec<ApiKeySettings>,
+    /// Which of `health`, `ready` and `metrics` answer without a key.
+    pub open: Vec<String>,
+    /// Manual triggers allowed per job kind and key within `trigger_period_secs`; once used
+    /// up, one more is allowed every `trigger_period_secs / trigger_limit` (the cooldown).
+    pub trigger_limit: u32,
+    pub trigger_period_secs: u64,
+}
+
+/// One API key: only its SHA-256 is configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySettings {
+    /// Who holds it, as the audit log shows it.
+    pub name: String,
+    pub role: crate::auth::Role,
+    /// For an operator: the job kinds it may trigger, cancel, pause and resume.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// SHA-256 of the key, 64 hex digits (`fplsync hash-key`).
+    pub sha256: String,
+}
+
+/// Routes that `auth.open` may open.
+pub const OPENABLE_ROUTES: [&str; 3] = ["health", "ready", "metrics"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,6 +287,10 @@ pub struct JobSettings {
     pub timeout_secs: u64,
     pub max_stalls: u32,
     pub retention_days: u32,
+    /// Kinds of which one run at most is queued or running: a manual trigger meanwhile is
+    /// refused (409) with that run's id.
+    #[serde(default)]
+    pub exclusive: Vec<String>,
     #[serde(default)]
     pub kinds: BTreeMap<String, JobKindSettings>,
 }
@@ -403,6 +439,7 @@ impl Settings {
             "http.enqueue_timeout_ms",
             "must be positive".into(),
         );
+        self.validate_auth(&mut check);
         let db_url = self.database.url.expose_secret();
         check(
             db_url.starts_with("postgres://") || db_url.starts_with("postgresql://"),
@@ -631,7 +668,48 @@ impl Settings {
         );
     }
 
-    /// The `[fpl]` client limits.
+    /// The `[auth]` keys and limits.
+    fn validate_auth(&self, check: &mut impl FnMut(bool, &str, String)) {
+        let a = &self.auth;
+        let mut names = std::collections::BTreeSet::new();
+        for (i, k) in a.keys.iter().enumerate() {
+            let key = format!("auth.keys[{i}]");
+            check(
+                !k.name.trim().is_empty() && names.insert(k.name.as_str()),
+                &format!("{key}.name"),
+                format!("must be non-empty and unique, got `{}`", k.name),
+            );
+            check(
+                k.sha256.trim().len() == 64 && hex::decode(k.sha256.trim()).is_ok(),
+                &format!("{key}.sha256"),
+                "must be 64 hex digits: the SHA-256 of the key (`fplsync hash-key`)".into(),
+            );
+            check(
+                k.kinds.is_empty() || k.role == crate::auth::Role::Operator,
+                &format!("{key}.kinds"),
+                "only an operator is given kinds (an admin steers every kind)".into(),
+            );
+        }
+        for route in &a.open {
+            check(
+                OPENABLE_ROUTES.contains(&route.as_str()),
+                "auth.open",
+                format!("`{route}` is not one of {}", OPENABLE_ROUTES.join(", ")),
+            );
+        }
+        check(
+            a.trigger_limit >= 1,
+            "auth.trigger_limit",
+            "must be at least 1".into(),
+        );
+        check(
+            a.trigger_period_secs >= 1,
+            "auth.trigger_period_secs",
+            "must be at least 1".into(),
+        );
+    }
+
+    /// The `[entries]` and `[live]` settings.
     fn validate_live(&self, check: &mut impl FnMut(bool, &str, String)) {
         let e = &self.entries;
         check(

@@ -26,6 +26,9 @@ pub struct DemoOptions {
     pub exit_when_final: bool,
 }
 
+/// The admin key of the demo when no keys are configured.
+pub const DEMO_KEY: &str = "fplsync-demo-key";
+
 /// The settings the demo runs with: the operator's, pointed at the simulator, with quick
 /// schedules so changes show within a second or two.
 pub fn demo_settings(mut s: Settings, sim_base_url: String) -> Settings {
@@ -36,6 +39,16 @@ pub fn demo_settings(mut s: Settings, sim_base_url: String) -> Settings {
         s.redis.prefix = "fplsync-demo:".into();
     }
     s.fpl.base_url = sim_base_url;
+    // The demo listens on localhost only; with no keys configured it brings a well-known admin
+    // key, so the dashboard and curl work at once. A real deployment configures its own.
+    if s.auth.keys.is_empty() {
+        s.auth.keys.push(crate::config::ApiKeySettings {
+            name: "demo".into(),
+            role: crate::auth::Role::Admin,
+            kinds: Vec::new(),
+            sha256: crate::auth::hash_key(DEMO_KEY),
+        });
+    }
     s.scheduler.timezone = "UTC".into();
     s.scheduler.jobs.clear();
     s.scheduler
@@ -126,8 +139,9 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
     let app = Application::build_with(settings, Options::default()).await?;
     tracing::info!(
         target: "fplsync::demo",
-        "demo running: simulator at {}, control endpoint at http://127.0.0.1:{} \
-         (try /actors, /jobs, /metrics); Ctrl-C stops",
+        "demo running: simulator at {}, dashboard at http://127.0.0.1:{}/#key={DEMO_KEY}, \
+         control endpoint with `Authorization: Bearer {DEMO_KEY}` (try /actors, /jobs, \
+         /openapi.json); Ctrl-C stops",
         sim.base_url(),
         app.port()
     );

@@ -31,7 +31,7 @@ use crate::supervisor::{SetLeading, Supervisor};
 const LOCK_CLASS: i32 = 0x6670_6c73;
 
 /// What an instance knows about the leadership, as `/actors` and `/ready` show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeaderStatus {
     /// This instance.
     pub instance: String,
@@ -42,14 +42,15 @@ pub struct LeaderStatus {
 }
 
 /// Whether an instance runs the scheduler and the job actors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = LeaderRole)]
 pub enum Role {
     Leader,
     Follower,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LeaderInfo {
     pub instance: String,
     pub http_addr: String,

@@ -21,10 +21,12 @@
 //! - [`sim`]: `fplsync sim`, an FPL API simulator (scenario clock, synthetic managers, faults).
 //! - [`demo`]: `fplsync demo`, the simulator and the service together.
 //! - [`tournament`]: tournaments (rules, storage and standings, the `tournament-results` job).
+//! - [`auth`]: API keys, roles and the constant-time key check.
 //! - [`app`]: wires it all together. [`telemetry`]: tracing set-up.
 
 pub mod alerts;
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod demo;

@@ -36,6 +36,9 @@ enum Command {
     /// Run the simulator and the service together at demo speed and narrate a real gameweek
     /// (38 of 2025-26) flowing through. Uses schema `demo` and Redis prefix `fplsync-demo:`.
     Demo(DemoArgs),
+    /// Print the SHA-256 (hex) of an API key read from standard input, for `auth.keys`:
+    /// `printf %s "$KEY" | fplsync hash-key`. Trailing new lines are ignored.
+    HashKey,
 }
 
 #[derive(Args)]
@@ -119,10 +122,29 @@ fn run_sim(args: SimArgs) -> ExitCode {
     }
 }
 
+/// Reads a key from standard input (not the command line, which `ps` and shell history show)
+/// and prints its hash.
+fn hash_key() -> ExitCode {
+    use std::io::Read;
+    let mut key = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut key) {
+        eprintln!("fplsync: cannot read the key from standard input: {e}");
+        return ExitCode::from(2);
+    }
+    let key = key.trim_end_matches(['\r', '\n']);
+    if key.len() < 16 {
+        eprintln!("fplsync: a key needs at least 16 characters (e.g. `openssl rand -hex 32`)");
+        return ExitCode::from(2);
+    }
+    println!("{}", fplsync::auth::hash_key(key));
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         Command::Sim(args) => return run_sim(args),
+        Command::HashKey => return hash_key(),
         other => other,
     };
     let settings = match Settings::load(cli.config.as_deref()) {
@@ -135,7 +157,9 @@ fn main() -> ExitCode {
     telemetry::init(&settings.log);
     let result = actix_rt::System::new().block_on(async move {
         match command {
-            Command::Sim(_) => unreachable!("handled before the settings are loaded"),
+            Command::Sim(_) | Command::HashKey => {
+                unreachable!("handled before the settings are loaded")
+            }
             Command::Demo(args) => {
                 let options = fplsync::demo::DemoOptions {
                     speed: args.speed,

@@ -295,7 +295,7 @@ pub async fn sync_results(
 ) -> Result<UnitReport, JobError> {
     let db = &ctx.deps.db;
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
-    let todo = missing_results(db, season, event, &tracked).await?;
+    let todo = managers::missing_results(db, season, event, &tracked).await?;
     let computed: HashMap<u64, i32> = {
         let rows = stored_rows(db, season, event).await?;
         manager_scores(
@@ -333,27 +333,6 @@ pub async fn sync_results(
         },
     )
     .await
-}
-
-/// Tracked managers without an official result for `event`.
-async fn missing_results(
-    db: &PgPool,
-    season: SeasonId,
-    event: u16,
-    tracked: &[u64],
-) -> Result<Vec<u64>, StoreError> {
-    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
-    let missing: Vec<i64> = sqlx::query_scalar(
-        "SELECT t.id FROM unnest($3::bigint[]) AS t(id) WHERE NOT EXISTS \
-         (SELECT 1 FROM entry_event_results r WHERE r.season_id = $1 AND r.event_id = $2 \
-          AND r.entry_id = t.id) ORDER BY 1",
-    )
-    .bind(season.0)
-    .bind(i32::from(event))
-    .bind(ids)
-    .fetch_all(db)
-    .await?;
-    Ok(missing.into_iter().map(|e| e as u64).collect())
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::access::Authorized;
+use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::jobs::{GetStatus, JobStatus};
 use crate::leader::LeaderStatus;
@@ -15,14 +17,17 @@ use crate::supervisor::{ActorView, Control, RestartChild};
 /// How long an operator's request waits for the actor or supervisor to answer.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Serialize)]
-struct Actors {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Actors {
     /// This instance, whether it leads, and who does (followers keep `jobs`, its job actors
     /// and `scheduler` in `standby`).
     leadership: LeaderStatus,
     actors: Vec<ActorView>,
 }
 
+/// The supervision tree.
+#[utoipa::path(get, path = "/actors", operation_id = "list_actors", tag = "actors",
+    responses((status = 200, description = "Every actor of the tree", body = Actors)))]
 pub async fn list(state: web::Data<ApiState>) -> HttpResponse {
     ok(&Actors {
         leadership: state.leadership.status(),
@@ -30,8 +35,8 @@ pub async fn list(state: web::Data<ApiState>) -> HttpResponse {
     })
 }
 
-#[derive(Serialize)]
-struct ActorDetail {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActorDetail {
     #[serde(flatten)]
     view: ActorView,
     /// For a job actor: what it holds right now, asked of the actor itself.
@@ -39,6 +44,11 @@ struct ActorDetail {
 }
 
 /// One actor; a job actor is asked for its live status (it answers even mid-run).
+#[utoipa::path(get, path = "/actors/{name}", operation_id = "get_actor", tag = "actors",
+    params(("name" = String, Path, description = "Actor name, e.g. `job:prune`, `scheduler`")),
+    responses(
+        (status = 200, description = "The actor", body = ActorDetail),
+        (status = 404, description = "`unknown_actor`", body = ErrorBody)))]
 pub async fn get(
     state: web::Data<ApiState>,
     name: web::Path<String>,
@@ -95,27 +105,69 @@ async fn control(state: &ApiState, name: &str, command: Control) -> Result<HttpR
     Ok(ok(&state.registry.view(name)))
 }
 
+/// An operator may steer the job actors of its kinds; everything else is an admin's.
+fn require_actor(caller: &Authorized, name: &str) -> Result<(), ApiError> {
+    match name.strip_prefix("job:") {
+        Some(kind) => caller.require_kind(kind),
+        None if caller.0.role == crate::auth::Role::Admin => Ok(()),
+        None => Err(ApiError::forbidden(format!(
+            "only an admin may pause or resume `{name}`"
+        ))),
+    }
+}
+
+/// Finish the current run, take no more.
+#[utoipa::path(post, path = "/actors/{name}/pause", tag = "actors",
+    params(("name" = String, Path,
+        description = "`job:<kind>` (admins, or operators of the kind) or `scheduler` (admins)")),
+    responses(
+        (status = 200, description = "The actor, now paused (its current run finishes)", body = ActorView),
+        (status = 404, description = "`unknown_actor`", body = ErrorBody),
+        (status = 409, description = "`not_controllable` (not running, or a supervisor), \
+            `control_refused`", body = ErrorBody),
+        (status = 503, description = "`actor_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn pause(
     state: web::Data<ApiState>,
     name: web::Path<String>,
+    caller: Authorized,
 ) -> Result<HttpResponse, ApiError> {
+    require_actor(&caller, &name)?;
     control(&state, &name, Control::Pause).await
 }
 
+/// Take runs again.
+#[utoipa::path(post, path = "/actors/{name}/resume", tag = "actors",
+    params(("name" = String, Path,
+        description = "`job:<kind>` (admins, or operators of the kind) or `scheduler` (admins)")),
+    responses(
+        (status = 200, description = "The actor, taking runs again", body = ActorView),
+        (status = 404, description = "`unknown_actor`", body = ErrorBody),
+        (status = 409, description = "`not_controllable` (not running, or a supervisor), \
+            `control_refused`", body = ErrorBody),
+        (status = 503, description = "`actor_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn resume(
     state: web::Data<ApiState>,
     name: web::Path<String>,
+    caller: Authorized,
 ) -> Result<HttpResponse, ApiError> {
+    require_actor(&caller, &name)?;
     control(&state, &name, Control::Resume).await
 }
 
-#[derive(Serialize)]
-struct Restarting {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Restarting {
     actor: String,
     restarting: bool,
 }
 
 /// Restarts an actor, failed (escalated) or not, through its supervisor.
+#[utoipa::path(post, path = "/actors/{name}/restart", tag = "actors",
+    params(("name" = String, Path, description = "Actor name")),
+    responses(
+        (status = 202, description = "The supervisor restarts it", body = Restarting),
+        (status = 404, description = "`unknown_actor`", body = ErrorBody),
+        (status = 409, description = "`not_restartable` (the root), `restart_refused`", body = ErrorBody),
+        (status = 503, description = "`supervisor_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn restart(
     state: web::Data<ApiState>,
     name: web::Path<String>,
@@ -150,24 +202,35 @@ pub async fn restart(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisionQuery {
+    /// Only this actor's events.
     actor: Option<String>,
+    /// Only events at or after this time (RFC 3339).
     since: Option<DateTime<Utc>>,
+    /// 1..=1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct Events {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Events {
     events: Vec<store::supervision::EventRecord>,
 }
 
 /// The supervision log, newest first.
+#[utoipa::path(get, path = "/supervision", tag = "actors", params(SupervisionQuery),
+    responses(
+        (status = 200, description = "Events, newest first", body = Events),
+        (status = 400, description = "`invalid_query`, `invalid_limit`", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn supervision(
     state: web::Data<ApiState>,
     q: web::Query<SupervisionQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    ApiError::check_text("actor", q.actor.as_deref())?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request(

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::alerts::history::{self, AlertRecord};
 
@@ -21,6 +22,16 @@ struct Alerts {
 }
 
 /// Alert groups, newest first (`limit` 1–500, default 50).
+#[utoipa::path(get, path = "/alerts", operation_id = "list_alerts", tag = "alerts",
+    params(
+        ("severity" = Option<String>, Query, description = "`info`, `warning` or `critical`"),
+        ("open" = Option<bool>, Query, description = "Only groups still firing (true) or resolved (false)"),
+        ("limit" = Option<u32>, Query, description = "1–500, default 50")),
+    responses(
+        (status = 200, description = "`{\"alerts\": [{key, severity, summary, first_seen, \
+            last_seen, count, resolved, delivered, …}]}`", body = Object),
+        (status = 400, description = "`invalid_query`, `invalid_severity`, `invalid_limit`", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn list(
     state: web::Data<ApiState>,
     q: web::Query<ListQuery>,

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiState};
 use crate::cache::{CacheError, CacheKey, MetaDataset};
 
@@ -60,15 +61,26 @@ fn filtered(bytes: &Bytes, filters: &[(&str, Option<u32>)]) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(kept))
 }
 
+/// The current season's gameweeks (FPL's event objects).
+#[utoipa::path(get, path = "/data/events", tag = "data", responses(
+    (status = 200, description = "FPL's event objects", body = Vec<Object>),
+    (status = 404, description = "`no_data` (before the first bootstrap)", body = ErrorBody),
+    (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn events(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
     Ok(json(dataset(&state, MetaDataset::Events).await?))
 }
 
+/// The current season's teams (FPL's team objects).
+#[utoipa::path(get, path = "/data/teams", tag = "data", responses(
+    (status = 200, description = "FPL's team objects", body = Vec<Object>),
+    (status = 404, description = "`no_data` (before the first bootstrap)", body = ErrorBody),
+    (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn teams(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
     Ok(json(dataset(&state, MetaDataset::Teams).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PlayersQuery {
     /// Team id.
@@ -77,6 +89,13 @@ pub struct PlayersQuery {
     position: Option<u32>,
 }
 
+/// Players (FPL's element objects), optionally of one team and/or position.
+#[utoipa::path(get, path = "/data/players", tag = "data", params(PlayersQuery), responses(
+    (status = 200, description = "FPL's element objects", body = Vec<Object>),
+    (status = 400, description = "`invalid_query`", body = ErrorBody),
+    (status = 404, description = "`no_data` (before the first bootstrap)", body = ErrorBody),
+    (status = 500, description = "`corrupt_data`: the stored dataset does not decode", body = ErrorBody),
+    (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn players(
     state: web::Data<ApiState>,
     q: web::Query<PlayersQuery>,
@@ -94,13 +113,21 @@ pub async fn players(
     filtered(&bytes, &[("team", q.team), ("element_type", q.position)])
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FixturesQuery {
     /// Gameweek.
     event: Option<u32>,
 }
 
+/// Fixtures with their stats, optionally of one gameweek.
+#[utoipa::path(get, path = "/data/fixtures", tag = "data", params(FixturesQuery), responses(
+    (status = 200, description = "FPL's fixture objects", body = Vec<Object>),
+    (status = 400, description = "`invalid_query`", body = ErrorBody),
+    (status = 404, description = "`no_data` (before the first bootstrap)", body = ErrorBody),
+    (status = 500, description = "`corrupt_data`: the stored dataset does not decode", body = ErrorBody),
+    (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn fixtures(
     state: web::Data<ApiState>,
     q: web::Query<FixturesQuery>,

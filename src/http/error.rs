@@ -6,7 +6,54 @@ use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::jobs::RunId;
 use crate::store::StoreError;
+
+/// Every stable error code the endpoint answers with. The OpenAPI document lists them (schema
+/// `ErrorCode`), and the malformed-request test checks every error it provokes against them:
+/// add a new code here.
+pub const CODES: &[&str] = &[
+    "invalid_query",
+    "invalid_path",
+    "invalid_json",
+    "invalid_params",
+    "invalid_status",
+    "invalid_limit",
+    "invalid_body",
+    "payload_too_large",
+    "unknown_kind",
+    "unknown_actor",
+    "run_not_found",
+    "not_found",
+    "method_not_allowed",
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "already_running",
+    "not_controllable",
+    "not_restartable",
+    "control_refused",
+    "restart_refused",
+    "mailbox_full",
+    "actor_unavailable",
+    "supervisor_unavailable",
+    "database_unavailable",
+    "run_finished",
+    "no_data",
+    "cache_unavailable",
+    "corrupt_data",
+    "not_leader",
+    "invalid_event",
+    "no_live_score",
+    "invalid_severity",
+    "tournament_not_found",
+    "invalid_tournament",
+    "unknown_league",
+    "fpl_unavailable",
+    "invalid_state",
+    "not_a_league",
+    "unknown_action",
+];
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -15,13 +62,38 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+    /// The run a refusal is about (`already_running`: the run that is queued or running).
+    pub run_id: Option<RunId>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    message: &'a str,
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Stable, machine-readable code.
+    #[schema(value_type = ErrorCode)]
+    pub error: &'a str,
+    /// For people; may change.
+    pub message: &'a str,
+    /// With `already_running`: the run that holds the kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub run_id: Option<RunId>,
 }
+
+/// The stable error codes, as a string enum in the OpenAPI document.
+pub struct ErrorCode;
+
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(CODES.iter().copied()))
+            .description(Some("A stable error code: clients match on it."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCode {}
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -30,6 +102,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_secs: None,
+            run_id: None,
         }
     }
 
@@ -43,6 +116,31 @@ impl ApiError {
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 400 `invalid_query` when a text filter holds a NUL character, which no stored text
+    /// contains and PostgreSQL refuses outright.
+    pub fn check_text(name: &str, value: Option<&str>) -> Result<(), Self> {
+        match value {
+            Some(v) if v.contains('\0') => Err(Self::bad_request(
+                "invalid_query",
+                format!("{name} contains a NUL character"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn with_run(mut self, run: RunId) -> Self {
+        self.run_id = Some(run);
+        self
     }
 
     pub fn retry_after(mut self, secs: u64) -> Self {
@@ -67,9 +165,16 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((RETRY_AFTER, secs.to_string()));
         }
-        response.json(Body {
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"fplsync\"",
+            ));
+        }
+        response.json(ErrorBody {
             error: self.code,
             message: &self.message,
+            run_id: self.run_id,
         })
     }
 }

@@ -7,23 +7,38 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::access::Authorized;
+use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::jobs::{Cancel, Delivery, RequestError, RunId, RunStatus, Trigger, request_run};
 use crate::store::{self, runs::RunLogLine, runs::RunRecord};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only runs of this job kind.
     kind: Option<String>,
+    /// Only runs in this status.
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
+    /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct Runs {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Runs {
     runs: Vec<RunRecord>,
 }
 
+/// Runs, newest first.
+#[utoipa::path(get, path = "/jobs", operation_id = "list_runs", tag = "jobs", params(ListQuery),
+    responses(
+        (status = 200, description = "Runs, newest first", body = Runs),
+        (status = 400, description = "`invalid_query`, `invalid_status`, `unknown_kind`, \
+            `invalid_limit`", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn list(
     state: web::Data<ApiState>,
     q: web::Query<ListQuery>,
@@ -51,13 +66,21 @@ pub async fn list(
     Ok(ok(&Runs { runs }))
 }
 
-#[derive(Serialize)]
-struct RunDetail {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RunDetail {
     #[serde(flatten)]
     run: RunRecord,
     logs: Vec<RunLogLine>,
 }
 
+/// One run with its log lines.
+#[utoipa::path(get, path = "/jobs/{id}", operation_id = "get_run", tag = "jobs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "The run and its log", body = RunDetail),
+        (status = 400, description = "`invalid_path`", body = ErrorBody),
+        (status = 404, description = "`run_not_found`", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = RunId(id.into_inner());
     let run = store::runs::get(&state.db, id)
@@ -67,22 +90,40 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpR
     Ok(ok(&RunDetail { run, logs }))
 }
 
-#[derive(Serialize)]
-struct Accepted {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
     run_id: RunId,
     kind: String,
     coalesced: bool,
 }
 
 /// Queues a run of `kind`. The body, if any, is the kind's parameters as a JSON object.
+/// Manual runs are served before scheduled ones.
+#[utoipa::path(post, path = "/jobs/{kind}/trigger", tag = "jobs",
+    params(("kind" = String, Path, description = "Job kind, e.g. `prune`")),
+    request_body(content = Object, description = "The kind's parameters (optional)",
+        content_type = "application/json"),
+    responses(
+        (status = 202, description = "Queued (or coalesced with an identical queued or running \
+            run)", body = Accepted),
+        (status = 400, description = "`invalid_json`, `invalid_params`, `invalid_body`", body = ErrorBody),
+        (status = 404, description = "`unknown_kind`", body = ErrorBody),
+        (status = 409, description = "`already_running`: an exclusive kind (`jobs.exclusive`) \
+            has a run queued or running; `run_id` names it", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (`auth.trigger_limit` per kind and key) or \
+            `mailbox_full`; see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`actor_unavailable`, `not_leader` (a follower; the leader is named)", body = ErrorBody)))]
 pub async fn trigger(
     state: web::Data<ApiState>,
     kind: web::Path<String>,
     body: web::Bytes,
+    caller: Authorized,
 ) -> Result<HttpResponse, ApiError> {
     let spec = state.catalog.get(&kind).ok_or_else(|| {
         ApiError::not_found("unknown_kind", format!("no job kind is named `{kind}`"))
     })?;
+    caller.require_kind(spec.kind.as_str())?;
     let raw: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
@@ -99,6 +140,18 @@ pub async fn trigger(
         .parse_params(raw)
         .map_err(|e| ApiError::bad_request("invalid_params", format!("{kind}: {e}")))?;
     super::require_leader(&state)?;
+    // Counted once the request is valid: a typo does not use up the allowance.
+    if let Err(wait) = state.access.count_trigger(&caller.0, spec.kind.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "key `{}` has used up its manual triggers of {kind} (auth.trigger_limit)",
+                caller.0.name
+            ),
+        )
+        .retry_after(wait.as_secs_f64().ceil() as u64));
+    }
     let http = &state.settings.http;
     let result = request_run(
         &state.directory,
@@ -122,6 +175,9 @@ pub async fn trigger(
                     .retry_after(http.retry_after_secs),
             )
         }
+        Err(e @ RequestError::Busy { run_id, .. }) => {
+            Err(ApiError::conflict("already_running", e.to_string()).with_run(run_id))
+        }
         Err(e @ RequestError::Unavailable { .. }) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "actor_unavailable",
@@ -132,14 +188,24 @@ pub async fn trigger(
 }
 
 /// Cancels a queued or running run: 200 with the run as recorded, 409 if it has already ended.
+#[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = i64, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "The run, now `cancelled`", body = RunRecord),
+        (status = 400, description = "`invalid_path`, `invalid_body`", body = ErrorBody),
+        (status = 404, description = "`run_not_found`", body = ErrorBody),
+        (status = 409, description = "`run_finished`", body = ErrorBody),
+        (status = 503, description = "`actor_unavailable`, `database_unavailable`, `not_leader`", body = ErrorBody)))]
 pub async fn cancel(
     state: web::Data<ApiState>,
     id: web::Path<i64>,
+    caller: Authorized,
 ) -> Result<HttpResponse, ApiError> {
     let id = RunId(id.into_inner());
     let run = store::runs::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run_not_found", format!("no run has id {id}")))?;
+    caller.require_kind(&run.kind)?;
     let finished = || ApiError::conflict("run_finished", format!("run {id} has already ended"));
     if run.status.is_final() {
         return Err(finished());

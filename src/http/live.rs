@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use bytes::Bytes;
 use serde::Deserialize;
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::{CacheKey, LiveDataset};
 use crate::live::managers::EntryScore;
@@ -15,6 +16,11 @@ use crate::live::managers::EntryScore;
 /// Most entries one bulk request names or returns.
 const MAX_BULK: usize = 1000;
 
+/// The gameweek lifecycle's status.
+#[utoipa::path(get, path = "/lifecycle", tag = "live", responses(
+    (status = 200, description = "`state`, `event`, `fpl_time`, `fpl_updating`, \
+        `updating_since`, `last_tick_at`, `last_snapshot_at`, `next_poll_at`, \
+        `tracked_managers`, `actions`, `paused`, `disabled`, `transitions`", body = Object)))]
 pub async fn lifecycle(state: web::Data<ApiState>) -> HttpResponse {
     ok(&state.lifecycle.get())
 }
@@ -29,7 +35,7 @@ fn event_of(raw: u32) -> Result<u16, ApiError> {
 }
 
 /// The shards' scores, keyed by entry id.
-async fn shards(
+pub(super) async fn shards(
     state: &ApiState,
     event: u16,
     shards: &[u8],
@@ -67,6 +73,16 @@ fn decode(bytes: &Bytes) -> Result<HashMap<u64, EntryScore>, ApiError> {
 }
 
 /// `GET /data/live/{event}/entries/{id}`: one manager's live score.
+#[utoipa::path(get, path = "/data/live/{event}/entries/{id}", tag = "live",
+    params(("event" = u32, Path, description = "Gameweek (1..=60)"),
+        ("id" = u64, Path, description = "Entry (manager) id")),
+    responses(
+        (status = 200, description = "`points`, `transfers_cost`, `net_points`, `bench_points`, \
+            `captain_points`, `subs`, `active_chip`, `final`, `official_points`", body = Object),
+        (status = 400, description = "`invalid_path`, `invalid_event`", body = ErrorBody),
+        (status = 404, description = "`no_live_score`: not tracked, or no picks yet", body = ErrorBody),
+        (status = 500, description = "`corrupt_data`: a stored score does not decode", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn entry(
     state: web::Data<ApiState>,
     path: web::Path<(u32, u64)>,
@@ -88,7 +104,8 @@ pub async fn entry(
     Ok(ok(&score))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BulkQuery {
     /// Comma-separated entry ids; all tracked managers when absent.
@@ -100,6 +117,14 @@ pub struct BulkQuery {
 }
 
 /// `GET /data/live/{event}/entries`: many managers' live scores, ordered by entry id.
+#[utoipa::path(get, path = "/data/live/{event}/entries", tag = "live",
+    params(("event" = u32, Path, description = "Gameweek (1..=60)"), BulkQuery),
+    responses(
+        (status = 200, description = "`{\"event\", \"entries\", \"missing\"}`, and \
+            `next_after` when paging", body = Object),
+        (status = 400, description = "`invalid_path`, `invalid_event`, `invalid_query`", body = ErrorBody),
+        (status = 500, description = "`corrupt_data`: a stored score does not decode", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn entries(
     state: web::Data<ApiState>,
     path: web::Path<u32>,

@@ -1,17 +1,23 @@
 //! The control endpoint (actix-web): health, readiness, metrics, the actor tree, the supervision
-//! log, job runs and triggers, metadata and tournaments. JSON everywhere; every error is an [`ApiError`].
+//! log, job runs and triggers, metadata, live scores and tournaments, alerts, the audit log,
+//! the OpenAPI document and the dashboard. JSON everywhere; every error is an [`ApiError`].
 //!
 //! Handlers read shared state ([`ApiState`]) and talk to actors only to change something
-//! (trigger, pause, restart), so reads never queue behind work.
+//! (trigger, pause, restart), so reads never queue behind work. Which routes exist and who may
+//! call them is one table, [`routes`]; [`access`] enforces it and audits control actions.
 
+pub mod access;
 mod actors;
 mod alerts;
+mod audit;
+mod dashboard;
 mod data;
 mod error;
 mod jobs;
 mod live;
 mod ops;
 mod recovery;
+pub mod routes;
 mod tournaments;
 
 use std::sync::Arc;
@@ -19,7 +25,8 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use sqlx::PgPool;
 
-pub use error::ApiError;
+pub use access::AccessState;
+pub use error::{ApiError, CODES as ERROR_CODES};
 
 use crate::cache::Cache;
 use crate::config::Settings;
@@ -49,6 +56,8 @@ pub struct ApiState {
     pub lifecycle: crate::live::LifecycleBoard,
     /// Whether this instance leads, and who does.
     pub leadership: Leadership,
+    /// Keys, open routes and the trigger rate limit.
+    pub access: AccessState,
 }
 
 /// Largest request body accepted (trigger parameters are small).
@@ -65,43 +74,12 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(|err, _| {
                 ApiError::bad_request("invalid_path", err.to_string()).into()
             }))
-            .service(resource("/health").route(web::get().to(ops::health)))
-            .service(resource("/ready").route(web::get().to(ops::ready)))
-            .service(resource("/metrics").route(web::get().to(ops::metrics)))
-            .service(resource("/actors").route(web::get().to(actors::list)))
-            .service(resource("/actors/{name}").route(web::get().to(actors::get)))
-            .service(resource("/actors/{name}/pause").route(web::post().to(actors::pause)))
-            .service(resource("/actors/{name}/resume").route(web::post().to(actors::resume)))
-            .service(resource("/actors/{name}/restart").route(web::post().to(actors::restart)))
-            .service(resource("/supervision").route(web::get().to(actors::supervision)))
-            .service(resource("/jobs").route(web::get().to(jobs::list)))
-            .service(resource("/jobs/{id}").route(web::get().to(jobs::get)))
-            .service(resource("/jobs/{kind}/trigger").route(web::post().to(jobs::trigger)))
-            .service(resource("/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
-            .service(resource("/alerts").route(web::get().to(alerts::list)))
-            .service(resource("/recovery/failed-jobs").route(web::post().to(recovery::failed_jobs)))
-            .service(resource("/recovery/consistency").route(web::post().to(recovery::consistency)))
-            .service(resource("/data/events").route(web::get().to(data::events)))
-            .service(resource("/data/teams").route(web::get().to(data::teams)))
-            .service(resource("/data/players").route(web::get().to(data::players)))
-            .service(resource("/data/fixtures").route(web::get().to(data::fixtures)))
             .service(
-                resource("/tournaments")
-                    .route(web::get().to(tournaments::list))
-                    .route(web::post().to(tournaments::create)),
-            )
-            .service(resource("/tournaments/{id}").route(web::get().to(tournaments::get)))
-            .service(
-                resource("/tournaments/{id}/standings")
-                    .route(web::get().to(tournaments::standings)),
-            )
-            .service(
-                resource("/tournaments/{id}/{action}").route(web::post().to(tournaments::change)),
-            )
-            .service(resource("/lifecycle").route(web::get().to(live::lifecycle)))
-            .service(resource("/data/live/{event}/entries").route(web::get().to(live::entries)))
-            .service(resource("/data/live/{event}/entries/{id}").route(web::get().to(live::entry)))
-            .default_service(web::to(not_found));
+                web::scope("")
+                    .wrap(actix_web::middleware::from_fn(access::guard))
+                    .configure(routes::register)
+                    .default_service(web::to(not_found)),
+            );
     }
 }
 

@@ -9,18 +9,20 @@ use super::{ApiState, ok};
 use crate::leader::LeaderStatus;
 use crate::supervisor::ActorState;
 
-#[derive(Serialize)]
-struct Health {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
     status: &'static str,
 }
 
 /// Liveness: the process answers HTTP.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The process serves HTTP", body = Health)))]
 pub async fn health() -> HttpResponse {
     ok(&Health { status: "ok" })
 }
 
-#[derive(Serialize)]
-struct Readiness {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
     /// `ready`, `degraded` (escalated actors, the rest working) or `not_ready`.
     status: &'static str,
     postgres: bool,
@@ -32,6 +34,10 @@ struct Readiness {
 }
 
 /// Readiness: PostgreSQL and Redis answer, and no actor is escalated.
+#[utoipa::path(get, path = "/ready", tag = "operations", responses(
+    (status = 200, description = "`ready`", body = Readiness),
+    (status = 503, description = "`degraded` (escalated actors) or `not_ready` (PostgreSQL or \
+        Redis away), with the reasons", body = Readiness)))]
 pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
     let probe = Duration::from_secs(1);
     let postgres = tokio::time::timeout(probe, sqlx::query("SELECT 1").execute(&state.db))
@@ -72,6 +78,9 @@ pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
 }
 
 /// Prometheus text exposition. Actor gauges are refreshed from the registry at scrape time.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format", body = String,
+        content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     let m = &state.metrics;
     m.leader.set(i64::from(state.leadership.is_leader()));

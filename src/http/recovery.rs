@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::consistency;
 use crate::jobs::{Delivery, RequestError, RunId, Trigger, request_run_from};
@@ -51,6 +52,16 @@ struct Rerun {
 /// Re-runs each failed run of the window once, with trigger `recovery`. Idempotent: a run that
 /// already has a re-run is reported with it and not run again (the store allows one re-run per
 /// run), and re-runs themselves are not re-run.
+#[utoipa::path(post, path = "/recovery/failed-jobs", tag = "recovery",
+    request_body(content = Object, content_type = "application/json",
+        description = "`{\"from\": RFC 3339, \"to\"?: RFC 3339, \"kind\"?: …, \"limit\"?: 1..=1000}`"),
+    responses(
+        (status = 200, description = "`{\"from\", \"to\", \"runs\": [{\"run_id\", \"kind\", \
+            \"outcome\", \"rerun_id\", \"reason\"?}]}`", body = Object),
+        (status = 400, description = "`invalid_json`, `invalid_params`, `invalid_limit`", body = ErrorBody),
+        (status = 404, description = "`unknown_kind`", body = ErrorBody),
+        (status = 503, description = "`not_leader` (a follower: the leader is named), \
+            `database_unavailable`", body = ErrorBody)))]
 pub async fn failed_jobs(
     state: web::Data<ApiState>,
     body: web::Bytes,
@@ -124,7 +135,8 @@ pub async fn failed_jobs(
                         }
                         Err(
                             e @ (RequestError::MailboxFull { .. }
-                            | RequestError::Unavailable { .. }),
+                            | RequestError::Unavailable { .. }
+                            | RequestError::Busy { .. }),
                         ) => {
                             report.outcome = "not_requeued";
                             report.reason = Some(e.to_string());
@@ -152,6 +164,14 @@ pub struct ConsistencyRequest {
 
 /// Compares every cached dataset with PostgreSQL; with `{"repair": true}` fixes the cache.
 /// Any instance may run it: it reads Redis and PostgreSQL and writes through the cache.
+#[utoipa::path(post, path = "/recovery/consistency", tag = "recovery",
+    request_body(content = Object, content_type = "application/json",
+        description = "`{\"repair\"?: bool}` (optional)"),
+    responses(
+        (status = 200, description = "`{\"checked\", \"consistent\", \"differences\", \
+            \"skipped\", \"repair\"}`", body = Object),
+        (status = 400, description = "`invalid_json`", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn consistency(
     state: web::Data<ApiState>,
     body: web::Bytes,

@@ -7,6 +7,9 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 
+use std::collections::HashMap;
+
+use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::{CacheKey, TournamentDataset};
 use crate::tournament::TournamentId;
@@ -37,6 +40,18 @@ impl From<TournamentError> for ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/tournaments", operation_id = "create_tournament", tag = "tournaments",
+    request_body(content = Object, description = "`{\"name\", \"source\": {\"classic_league\": ID} | \
+        {\"h2h_league\": ID} | {\"entries\": [ID, …]}, \"group_stage\": {\"mode\": \"none\" | \
+        \"points_race\" | \"battle_race\", \"groups\", \"qualifiers_per_group\", \"first_event\", \
+        \"last_event\"}, \"knockout\": {\"mode\": \"none\" | \"single\" | \"two_legs\", \
+        \"first_event\"}, \"cup\": bool}`"),
+    responses(
+        (status = 201, description = "The draft tournament", body = Object),
+        (status = 400, description = "`invalid_json`", body = ErrorBody),
+        (status = 422, description = "`invalid_tournament`, `unknown_league`", body = ErrorBody),
+        (status = 502, description = "`fpl_unavailable`: the league's roster could not be read", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn create(state: web::Data<ApiState>, body: Bytes) -> Result<HttpResponse, ApiError> {
     let def: NewTournament = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("tournament: {e}")))?;
@@ -54,6 +69,12 @@ pub struct ListQuery {
     state: Option<String>,
 }
 
+#[utoipa::path(get, path = "/tournaments", operation_id = "list_tournaments", tag = "tournaments",
+    params(("state" = Option<String>, Query, description = "`draft`, `active` or `archived`")),
+    responses(
+        (status = 200, description = "Tournaments, newest first", body = Object),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn list(
     state: web::Data<ApiState>,
     q: web::Query<ListQuery>,
@@ -83,6 +104,13 @@ fn id_of(raw: i64) -> Result<TournamentId, ApiError> {
     Ok(TournamentId(raw))
 }
 
+#[utoipa::path(get, path = "/tournaments/{id}", operation_id = "get_tournament", tag = "tournaments",
+    params(("id" = i64, Path, description = "Tournament id")),
+    responses(
+        (status = 200, description = "The tournament with its stages and rounds", body = Object),
+        (status = 400, description = "`invalid_path`", body = ErrorBody),
+        (status = 404, description = "`tournament_not_found`", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn get(
     state: web::Data<ApiState>,
     path: web::Path<i64>,
@@ -94,12 +122,84 @@ pub async fn get(
     Ok(ok(&row.view(n)))
 }
 
+#[utoipa::path(get, path = "/tournaments/{id}/standings", operation_id = "tournament_standings", tag = "tournaments",
+    params(("id" = i64, Path, description = "Tournament id")),
+    responses(
+        (status = 200, description = "Groups, knockout rounds, winners, champion", body = Object),
+        (status = 400, description = "`invalid_path`", body = ErrorBody),
+        (status = 404, description = "`tournament_not_found`, `no_data` (not activated)", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`, `database_unavailable`", body = ErrorBody)))]
 pub async fn standings(
     state: web::Data<ApiState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(path.into_inner())?;
-    store::get(&state.db, id)
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(published(&state, id).await?.1))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LiveQuery {
+    /// The gameweek (default: the lifecycle's current one).
+    event: Option<u16>,
+}
+
+/// The standings with the tracked managers' live net points of a gameweek laid over them.
+#[utoipa::path(get, path = "/tournaments/{id}/standings/live", operation_id = "tournament_standings_live", tag = "tournaments",
+    params(("id" = i64, Path, description = "Tournament id"), LiveQuery),
+    responses(
+        (status = 200, description = "The standings with `live` (`event`, `applied`); points \
+            race rows gain `live_net_points`, `live_points`, `live_rank`; battle race rows \
+            `live_net_points`; knockout matches of the gameweek `live` net points per side", body = Object),
+        (status = 400, description = "`invalid_path`, `invalid_query`, `invalid_event`", body = ErrorBody),
+        (status = 404, description = "`tournament_not_found`, `no_data`", body = ErrorBody),
+        (status = 500, description = "`corrupt_data`", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`, `database_unavailable`", body = ErrorBody)))]
+pub async fn standings_live(
+    state: web::Data<ApiState>,
+    path: web::Path<i64>,
+    q: web::Query<LiveQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(path.into_inner())?;
+    let event = q
+        .event
+        .or(state.lifecycle.get().event)
+        .filter(|e| (1..=60).contains(e))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_event",
+                "give ?event=N (1..=60): no gameweek is current",
+            )
+        })?;
+    let (row, bytes) = published(&state, id).await?;
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt_data",
+            format!("cached standings do not decode: {e}"),
+        )
+    })?;
+    let live: HashMap<u64, i32> = super::live::shards(&state, event, &all_shards())
+        .await?
+        .into_iter()
+        .map(|(entry, s)| (entry, s.net_points))
+        .collect();
+    crate::tournament::live::overlay(&mut doc, &row, event, &live);
+    Ok(ok(&doc))
+}
+
+fn all_shards() -> Vec<u8> {
+    (0..crate::cache::LiveDataset::ENTRY_SHARDS).collect()
+}
+
+/// The tournament and its published standings document.
+async fn published(
+    state: &ApiState,
+    id: TournamentId,
+) -> Result<(crate::tournament::model::TournamentRow, Bytes), ApiError> {
+    let (row, _) = store::get(&state.db, id)
         .await?
         .ok_or(TournamentError::NotFound(id))?;
     let key = CacheKey::Tournament {
@@ -124,11 +224,20 @@ pub async fn standings(
                 format!("tournament {id} has no standings yet: activate it first"),
             )
         })?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(bytes))
+    Ok((row, bytes))
 }
 
+#[utoipa::path(post, path = "/tournaments/{id}/{action}", operation_id = "change_tournament", tag = "tournaments",
+    params(("id" = i64, Path, description = "Tournament id"),
+        ("action" = String, Path, description = "`activate`, `archive` or `sync-roster`")),
+    responses(
+        (status = 200, description = "The tournament after the change", body = Object),
+        (status = 400, description = "`invalid_path`", body = ErrorBody),
+        (status = 404, description = "`tournament_not_found`, `unknown_action`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`, `not_a_league`", body = ErrorBody),
+        (status = 422, description = "`invalid_tournament`: the roster does not fit", body = ErrorBody),
+        (status = 502, description = "`fpl_unavailable`", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`, `database_unavailable`", body = ErrorBody)))]
 pub async fn change(
     state: web::Data<ApiState>,
     path: web::Path<(i64, String)>,

@@ -35,6 +35,9 @@ pub enum RequestError {
     MailboxFull { kind: JobKind, capacity: usize },
     #[error("the {kind} actor is not available: {reason}")]
     Unavailable { kind: JobKind, reason: String },
+    /// An exclusive kind refused a manual request: run `run_id` is queued or running.
+    #[error("{kind} is exclusive and run {run_id} is already queued or running")]
+    Busy { kind: JobKind, run_id: RunId },
 }
 
 /// Asks the actor of `kind` to run it with `params` (already validated by the kind's spec).
@@ -85,6 +88,7 @@ pub async fn request_run_from(
         Ok(_) => "accepted",
         Err(RequestError::MailboxFull { .. }) => "mailbox_full",
         Err(RequestError::Unavailable { .. }) => "unavailable",
+        Err(RequestError::Busy { .. }) => "busy",
     };
     metrics
         .job_requests
@@ -134,6 +138,7 @@ async fn deliver(
         Ok(Ok(Ok(enqueued))) => Ok(enqueued),
         Ok(Ok(Err(EnqueueError::QueueFull))) => Err(RequestError::MailboxFull { kind, capacity }),
         Ok(Ok(Err(EnqueueError::Store(reason)))) => Err(unavailable(&reason)),
+        Ok(Ok(Err(EnqueueError::Busy(run_id)))) => Err(RequestError::Busy { kind, run_id }),
         Ok(Err(_)) => Err(unavailable("its actor restarted before recording the run")),
         Err(_) => Err(unavailable("it did not record the run in time")),
     }

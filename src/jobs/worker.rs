@@ -1,7 +1,8 @@
 //! The job actor: one per kind, a thin shell around the kind's async function.
 //!
 //! It queues requested runs (at most its mailbox capacity; identical requests coalesce), runs
-//! them one at a time in arrival order, retries failed attempts with exponential backoff,
+//! them one at a time in arrival order — except that manual runs (an operator is waiting) go
+//! ahead of scheduled, dependency and recovery ones — retries failed attempts with exponential backoff,
 //! cancels attempts that exceed the kind's timeout (a stall), and records every step in
 //! `job_runs`. The work itself runs in its own tokio task, so a panic there is caught as a
 //! `JoinError`: the run fails with the panic message and the actor stops as failed, for its
@@ -58,6 +59,9 @@ impl JobDirectory {
 pub enum EnqueueError {
     QueueFull,
     Store(String),
+    /// The kind is exclusive and this run is queued or running: a manual request is refused
+    /// rather than queued behind it.
+    Busy(RunId),
 }
 
 /// Queue a run with validated `params`; the answer comes on `reply`, so that a caller can use
@@ -85,14 +89,14 @@ pub struct Cancel {
 pub struct GetStatus;
 
 /// The live state of a job actor, straight from the actor.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct JobStatus {
     pub paused: bool,
     pub queued: Vec<RunId>,
     pub current: Option<CurrentStatus>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CurrentStatus {
     pub run_id: RunId,
     pub attempt: u32,
@@ -102,6 +106,7 @@ pub struct CurrentStatus {
 
 struct Queued {
     id: RunId,
+    trigger: Trigger,
     /// Normal-form parameters as text: the coalescing key.
     key: String,
     params: Value,
@@ -141,6 +146,9 @@ pub struct JobActor {
     paused: bool,
     /// True until queued runs left by an earlier incarnation are loaded.
     loading: bool,
+    /// `jobs.exclusive` names this kind: a manual request while a run is queued or running is
+    /// refused with that run's id.
+    exclusive: bool,
 }
 
 impl JobActor {
@@ -154,6 +162,7 @@ impl JobActor {
         let kind = spec.kind.as_str();
         let policy = deps.settings.run_policy(kind);
         let mailbox = MailboxGauge::new(deps.settings.job_mailbox(kind));
+        let exclusive = deps.settings.jobs.exclusive.iter().any(|k| k == kind);
         JobActor {
             guard: ExitGuard::new(link),
             spec,
@@ -166,6 +175,7 @@ impl JobActor {
             current: None,
             paused: false,
             loading: true,
+            exclusive,
         }
     }
 
@@ -189,6 +199,28 @@ impl JobActor {
             .chain(self.queue.iter().map(|q| (q.id, q.key.as_str())))
             .find(|(_, k)| *k == key)
             .map(|(id, _)| id)
+    }
+
+    /// Queues a run: a manual one after the manual runs already waiting but before every other,
+    /// so an operator is served before scheduled work; others at the back.
+    fn push(&mut self, run: Queued) {
+        let at = if run.trigger == Trigger::Manual {
+            self.queue
+                .iter()
+                .position(|q| q.trigger != Trigger::Manual)
+                .unwrap_or(self.queue.len())
+        } else {
+            self.queue.len()
+        };
+        self.queue.insert(at, run);
+    }
+
+    /// The run an exclusive kind is busy with: the running one, else the next queued.
+    fn busy_with(&self) -> Option<RunId> {
+        self.current
+            .as_ref()
+            .map(|c| c.id)
+            .or_else(|| self.queue.front().map(|q| q.id))
     }
 
     fn start_next(&mut self, ctx: &mut Context<Self>) {
@@ -508,11 +540,16 @@ impl Actor for JobActor {
             .into_actor(self)
             .map(|loaded, act, ctx| {
                 match loaded {
-                    Ok(runs) => act.queue.extend(runs.into_iter().map(|r| Queued {
-                        id: r.id,
-                        key: r.params.to_string(),
-                        params: r.params,
-                    })),
+                    Ok(runs) => {
+                        for r in runs {
+                            act.push(Queued {
+                                id: r.id,
+                                trigger: r.trigger,
+                                key: r.params.to_string(),
+                                params: r.params,
+                            });
+                        }
+                    }
                     Err(e) => {
                         tracing::error!(kind = %act.kind(), error = %e, "cannot load queued runs");
                     }
@@ -534,6 +571,13 @@ impl Handler<Enqueue> for JobActor {
 
     fn handle(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
         let key = msg.params.to_string();
+        if self.exclusive
+            && msg.trigger == Trigger::Manual
+            && let Some(run_id) = self.busy_with()
+        {
+            let _ = msg.reply.send(Err(EnqueueError::Busy(run_id)));
+            return;
+        }
         // A re-run repeats one particular run, so it is not folded into another request; its
         // uniqueness is the store's (one re-run per run).
         let coalesced = match msg.origin.rerun_of {
@@ -574,8 +618,9 @@ impl Handler<Enqueue> for JobActor {
             .into_actor(self)
             .map(move |inserted, act, ctx| match inserted {
                 Ok((id, true)) => {
-                    act.queue.push_back(Queued {
+                    act.push(Queued {
                         id,
+                        trigger,
                         key,
                         params: msg.params,
                     });

@@ -74,12 +74,43 @@ pub async fn missing_picks(
     event: u16,
     tracked: &[u64],
 ) -> Result<Vec<u64>, StoreError> {
+    missing_in(db, PerEntry::Picks, season, event, tracked).await
+}
+
+/// The tracked managers who have no official result stored for `event`.
+pub async fn missing_results(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    tracked: &[u64],
+) -> Result<Vec<u64>, StoreError> {
+    missing_in(db, PerEntry::Results, season, event, tracked).await
+}
+
+/// The tables holding one row per manager and gameweek.
+#[derive(Clone, Copy)]
+enum PerEntry {
+    Picks,
+    Results,
+}
+
+async fn missing_in(
+    db: &PgPool,
+    table: PerEntry,
+    season: SeasonId,
+    event: u16,
+    tracked: &[u64],
+) -> Result<Vec<u64>, StoreError> {
+    let table = match table {
+        PerEntry::Picks => "entry_picks",
+        PerEntry::Results => "entry_event_results",
+    };
     let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
-    let missing: Vec<i64> = sqlx::query_scalar(
+    let missing: Vec<i64> = sqlx::query_scalar(&format!(
         "SELECT t.id FROM unnest($3::bigint[]) AS t(id) WHERE NOT EXISTS \
-         (SELECT 1 FROM entry_picks p WHERE p.season_id = $1 AND p.event_id = $2 \
-          AND p.entry_id = t.id) ORDER BY 1",
-    )
+         (SELECT 1 FROM {table} p WHERE p.season_id = $1 AND p.event_id = $2 \
+          AND p.entry_id = t.id) ORDER BY 1"
+    ))
     .bind(season.0)
     .bind(i32::from(event))
     .bind(ids)

@@ -1,9 +1,11 @@
 //! PostgreSQL, the store of record: connecting (creating the database when it is missing),
-//! migrations, and the queries of the runtime (job runs, their logs, the supervision log).
+//! migrations, and the queries of the runtime (job runs, their logs, the supervision log, the
+//! audit log).
 //!
 //! Queries are plain `sqlx::query` calls with runtime binding, so a fresh clone builds without a
 //! database or offline query data.
 
+pub mod audit;
 pub mod runs;
 pub mod supervision;
 

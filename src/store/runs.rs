@@ -10,7 +10,7 @@ use super::StoreError;
 use crate::jobs::{JobKind, LogLevel, RunId, RunStatus, Trigger};
 
 /// One run as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunRecord {
     pub id: RunId,
     pub kind: String,
@@ -32,7 +32,7 @@ pub struct RunRecord {
 }
 
 /// One line of a run's log.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RunLogLine {
     pub at: DateTime<Utc>,
     pub level: String,

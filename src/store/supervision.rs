@@ -8,7 +8,7 @@ use super::StoreError;
 use crate::supervisor::SupervisionEvent;
 
 /// One stored event.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct EventRecord {
     pub id: i64,
     pub at: DateTime<Utc>,

@@ -15,7 +15,7 @@ use super::messages::{Control, RestartChild};
 use crate::jobs::RunId;
 
 /// The state an actor is in, as operators see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ActorState {
     Running,
@@ -50,7 +50,7 @@ impl ActorState {
 }
 
 /// Whether an actor supervises others or does work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ActorRole {
     Supervisor,
@@ -94,7 +94,7 @@ impl MailboxGauge {
 }
 
 /// The last failure of an actor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Failure {
     pub at: DateTime<Utc>,
     pub message: String,
@@ -115,7 +115,7 @@ struct Entry {
 }
 
 /// What `GET /actors` shows of one actor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActorView {
     pub name: String,
     pub parent: Option<String>,

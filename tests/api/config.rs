@@ -28,6 +28,47 @@ fn a_config_file_with_a_wrong_type_is_refused_naming_the_key() {
     std::fs::remove_file(&file.0).unwrap();
 }
 
+#[test]
+fn api_keys_come_from_a_config_file_and_bad_ones_are_refused_naming_the_key() {
+    let hash = fplsync::auth::hash_key("a-long-enough-secret-key");
+    let mut file = tempfile();
+    writeln!(
+        file.1,
+        "[[auth.keys]]\nname = \"on-call\"\nrole = \"operator\"\nkinds = [\"prune\"]\n\
+         sha256 = \"{hash}\""
+    )
+    .unwrap();
+    let s = Settings::load(Some(&file.0)).unwrap();
+    assert_eq!(s.auth.keys.len(), 1);
+    assert_eq!(s.auth.keys[0].role, fplsync::auth::Role::Operator);
+    assert_eq!(s.auth.open, ["health", "ready", "metrics"]);
+    std::fs::remove_file(&file.0).unwrap();
+
+    for (toml, key) in [
+        (
+            "[[auth.keys]]\nname = \"x\"\nrole = \"viewer\"\nsha256 = \"not-hex\"",
+            "auth.keys[0].sha256",
+        ),
+        (
+            "[[auth.keys]]\nname = \"x\"\nrole = \"god\"\nsha256 = \"00\"",
+            "auth.keys",
+        ),
+        ("[auth]\nopen = [\"jobs\"]", "auth.open"),
+        ("[auth]\ntrigger_limit = 0", "auth.trigger_limit"),
+        (
+            "[[auth.keys]]\nname = \"x\"\nrole = \"admin\"\nkinds = [\"prune\"]\n\
+             sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"",
+            "auth.keys[0].kinds",
+        ),
+    ] {
+        let mut file = tempfile();
+        writeln!(file.1, "{toml}").unwrap();
+        let err = Settings::load(Some(&file.0)).unwrap_err().to_string();
+        assert!(err.contains(key), "{toml}: {err}");
+        std::fs::remove_file(&file.0).unwrap();
+    }
+}
+
 fn tempfile() -> (std::path::PathBuf, std::fs::File) {
     let path = std::env::temp_dir().join(format!(
         "fplsync-config-{}.toml",

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::sync::Once;
 use std::time::Duration;
 
+use fplsync::auth::Role;
 use fplsync::cache::Loaders;
+use fplsync::config::ApiKeySettings;
 use fplsync::http::ApiState;
 use fplsync::jobs::JobCatalog;
 use fplsync::{Application, Options, Settings};
@@ -31,6 +33,33 @@ pub struct Reply {
 
 static TRACING: Once = Once::new();
 
+/// The keys every test application knows. `TestApp::client` sends the admin's, so tests that
+/// are not about access control need not think about it.
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+pub const OPERATOR_KEY: &str = "test-operator-key-0123456789";
+pub const VIEWER_KEY: &str = "test-viewer-key-0123456789";
+/// The kinds the test operator may steer.
+pub const OPERATOR_KINDS: [&str; 2] = ["test-sleep", "test-gate"];
+
+fn test_keys() -> Vec<ApiKeySettings> {
+    let key = |name: &str, role, kinds: &[&str], secret: &str| ApiKeySettings {
+        name: name.into(),
+        role,
+        kinds: kinds.iter().map(|k| k.to_string()).collect(),
+        sha256: fplsync::auth::hash_key(secret),
+    };
+    vec![
+        key("test-admin", Role::Admin, &[], ADMIN_KEY),
+        key(
+            "test-operator",
+            Role::Operator,
+            &OPERATOR_KINDS,
+            OPERATOR_KEY,
+        ),
+        key("test-viewer", Role::Viewer, &[], VIEWER_KEY),
+    ]
+}
+
 /// Settings for a test: its own schema (in the shared `fplsync_test` database, which
 /// `.ci/test` drops afterwards), its own Redis prefix, a random port, quick backoffs.
 pub fn test_settings(id: &str) -> Settings {
@@ -43,6 +72,9 @@ pub fn test_settings(id: &str) -> Settings {
     s.redis.prefix = format!("fplsync-test-{id}:");
     s.http.bind = "127.0.0.1:0".into();
     s.http.workers = 1;
+    s.auth.keys = test_keys();
+    // Tests trigger far more than an operator would; the limit's own test lowers it.
+    s.auth.trigger_limit = 1_000_000;
     s.supervisor.backoff_base_ms = 50;
     s.supervisor.backoff_cap_ms = 200;
     s.jobs.backoff_base_ms = 50;
@@ -118,10 +150,7 @@ pub async fn spawn_app_using(configure: impl FnOnce(&mut Settings), loaders: Loa
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     actix_rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let client = client_with_key(Some(ADMIN_KEY));
     let app = TestApp {
         address,
         client,
@@ -154,8 +183,43 @@ pub async fn spawn_app_using(configure: impl FnOnce(&mut Settings), loaders: Loa
     app
 }
 
+/// An HTTP client that sends `key` (if any) with every request.
+pub fn client_with_key(key: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {key}").parse().unwrap(),
+        );
+    }
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 impl TestApp {
-    async fn reply(resp: reqwest::Response) -> Reply {
+    /// Sends `method path` with `key` (none: no key) and an optional raw body.
+    pub async fn request_as(
+        &self,
+        key: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
+        let client = client_with_key(key);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = client.request(method, format!("{}{path}", self.address));
+        if let Some((content_type, bytes)) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn reply(resp: reqwest::Response) -> Reply {
         let status = resp.status();
         let retry_after = resp
             .headers()

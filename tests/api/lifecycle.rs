@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use fplsync::fpl::model::{EntryId, PicksResponse};
 use fplsync::fpl::samples::{self, gw38};
 use fplsync::sim::Phase;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, point_fpl_at, spawn_app_with, start_sim};
 
@@ -102,6 +102,60 @@ async fn the_lifecycle_walks_gameweek_38_and_finalizes_it_exactly_once() {
     assert!(in_play.get("official_points").is_none());
     let bulk = app.get("/data/live/38/entries").await.body;
     assert_eq!(bulk["entries"].as_array().unwrap().len(), 72, "{bulk}");
+
+    // A one-gameweek points race of the same managers is standing live from these scores.
+    let created = app
+        .post(
+            "/tournaments",
+            Some(json!({
+                "name": "GW38 live",
+                "source": {"entries": tracked},
+                "group_stage": {"mode": "points_race", "groups": 1, "qualifiers_per_group": 0,
+                                "first_event": 38, "last_event": 38},
+                "knockout": {"mode": "none"},
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let t = created.body["id"].as_i64().unwrap();
+    let activated = app.post(&format!("/tournaments/{t}/activate"), None).await;
+    assert_eq!(activated.status, 200, "{}", activated.body);
+    let standing = app
+        .get(&format!("/tournaments/{t}/standings/live?event=38"))
+        .await
+        .body;
+    assert_eq!(standing["live"]["applied"], true, "{standing}");
+    let nets: BTreeMap<i64, i64> = bulk["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["entry"].as_i64().unwrap(),
+                e["net_points"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let rows = standing["group_stage"]["groups"][0]["rows"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 72);
+    for r in rows {
+        let entry = r["entry"].as_i64().unwrap();
+        assert_eq!(
+            r["live_net_points"].as_i64(),
+            nets.get(&entry).copied(),
+            "{r}"
+        );
+    }
+    let live_points: Vec<i64> = rows
+        .iter()
+        .map(|r| r["live_points"].as_i64().unwrap())
+        .collect();
+    assert!(
+        live_points.windows(2).all(|w| w[0] >= w[1]),
+        "{live_points:?}"
+    );
 
     assert!(sim.state().jump(Phase::Provisional, Some(38)));
     reaches(&app, "DAY_SETTLING").await;

@@ -1,10 +1,12 @@
 //! The integration tests: one binary, every test against a real application with its own
 //! PostgreSQL schema and Redis prefix (the simulator's tests need neither).
 
+mod access;
 mod alerting;
 mod cache;
 mod config;
 mod control;
+mod dashboard;
 mod entries;
 mod fake_telegram;
 mod fpl_client;
@@ -15,6 +17,7 @@ mod jobs;
 mod kinds;
 mod lifecycle;
 mod live;
+mod malformed;
 mod meta;
 mod metrics;
 mod ops;

@@ -58,6 +58,14 @@ impl Instance {
             // The gameweek lifecycle would poll the simulator and ask for runs of its own.
             .env("FPLSYNC__LIVE__ENABLED", "false")
             .env("FPLSYNC__LOG__FORMAT", "json")
+            // The tests' admin key, which `client` sends.
+            .env(
+                "FPLSYNC__AUTH__KEYS",
+                format!(
+                    "[{{name = \"test-admin\", role = \"admin\", sha256 = \"{}\"}}]",
+                    fplsync::auth::hash_key(crate::helpers::ADMIN_KEY)
+                ),
+            )
             .env("RUST_LOG", "info,sqlx=warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -95,10 +103,7 @@ impl Instance {
         let instance = Instance {
             child,
             address: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+            client: crate::helpers::client_with_key(Some(crate::helpers::ADMIN_KEY)),
             log,
         };
         eventually("the instance is ready", Duration::from_secs(30), || async {
