@@ -105,7 +105,7 @@ impl Service {
             child,
             http,
             base: format!("http://127.0.0.1:{PORT}"),
-            api_key: std::env::var("FPLSYNC_BENCH_API_KEY").ok(),
+            api_key: Some(api_key()),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -239,6 +239,11 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The admin key the harness sends (the service is configured with its hash).
+fn api_key() -> String {
+    std::env::var("FPLSYNC_BENCH_API_KEY").unwrap_or_else(|_| "fplsync-bench-admin".into())
+}
+
 /// The service's configuration: admission limits lifted (or `rate` req/s), no schedules, no
 /// lifecycle (the harness triggers every run), long timeouts for the bulk runs.
 fn write_config(dir: &Path, sim: &RunningSim, rate: Option<u32>) -> PathBuf {
@@ -250,6 +255,9 @@ fn write_config(dir: &Path, sim: &RunningSim, rate: Option<u32>) -> PathBuf {
         r#"
 [http]
 bind = "127.0.0.1:{PORT}"
+[auth]
+keys = [{{ name = "bench", role = "admin", sha256 = "{key_hash}" }}]
+trigger_limit = 1000000000
 [database]
 url = "{DB_URL}"
 schema = "{SCHEMA}"
@@ -277,6 +285,7 @@ prune = "0 0 0 1 1 *"
 filter = "warn,sqlx=error"
 "#,
         base = sim.base_url(),
+        key_hash = fplsync::auth::hash_key(&api_key()),
         bulk = in_flight - 1,
     );
     let path = dir.join("service.toml");
