@@ -232,6 +232,9 @@ async fn poll(bot: Bot, deps: BotDeps) {
             }
             let (result, reply) = answer(&deps, cmd, args).await;
             count(result);
+            if matches!(cmd, Command::Trigger | Command::Ack | Command::Mute) {
+                audit(&deps, msg.chat.id.0, cmd, args, result, &reply).await;
+            }
             let reply = clip(reply);
             if let Err(e) = bot
                 .send_message(msg.chat.id, reply)
@@ -242,6 +245,24 @@ async fn poll(bot: Bot, deps: BotDeps) {
                 tracing::warn!(error = %super::telegram::redact(&deps.settings.telegram, &e), "could not answer a bot command");
             }
         }
+    }
+}
+
+/// Records a control command in the audit log, as the HTTP control actions are.
+async fn audit(deps: &BotDeps, chat: i64, cmd: Command, args: &str, result: &str, reply: &str) {
+    let entry = crate::store::audit::AuditEntry {
+        channel: "telegram",
+        actor: format!("chat:{chat}"),
+        role: None,
+        action: cmd.as_str().to_string(),
+        target: format!("/{} {args}", cmd.as_str()).trim_end().to_string(),
+        params: serde_json::json!({ "args": args }),
+        result: result.to_string(),
+        status: None,
+        outcome: Some(serde_json::Value::String(reply.to_string())),
+    };
+    if let Err(e) = crate::store::audit::insert(&deps.db, &entry).await {
+        tracing::error!(error = %e, command = cmd.as_str(), "could not write the audit log");
     }
 }
 

@@ -302,6 +302,20 @@ async fn a_command_from_an_allowed_chat_triggers_a_job_and_from_another_chat_doe
         reply.text
     );
     assert_eq!(command("ok"), 1);
+    // The control command is audited as an HTTP one is; the stranger's is only counted.
+    let audited: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT actor, action, result FROM audit_log WHERE channel = 'telegram'")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        vec![(
+            format!("chat:{CHAT}"),
+            "trigger".to_string(),
+            "ok".to_string()
+        )]
+    );
 
     fake.push_command(CHAT, "/status");
     let status = &messages(&app, &fake, 2).await[1];
