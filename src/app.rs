@@ -223,6 +223,7 @@ impl Application {
             fpl,
             gameweek,
             lifecycle,
+            audit: crate::store::audit::AuditWriter::spawn(db.clone()),
             leadership: leadership.clone(),
             access: http::AccessState::new(&settings),
         };
@@ -345,6 +346,12 @@ impl Application {
         }
         if !self.recorder.flush(Duration::from_secs(5)).await {
             tracing::warn!("shutdown: some supervision events were not written in time");
+        }
+        if tokio::time::timeout(Duration::from_secs(5), state.audit.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown: some audit rows were not written in time");
         }
         // Every actor has stopped, so no query is left in flight: close the connections now,
         // inside the runtime, rather than when it is torn down.

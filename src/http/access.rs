@@ -24,7 +24,7 @@ use super::routes::{self, Access, Route};
 use super::{ApiError, ApiState};
 use crate::auth::{Caller, KeyRing, Role};
 use crate::config::Settings;
-use crate::store::audit::{self, AuditEntry};
+use crate::store::audit::AuditEntry;
 
 type TriggerLimiter = RateLimiter<
     (String, String),
@@ -267,9 +267,7 @@ pub async fn guard(
             .unwrap_or("error")
             .to_string();
     }
-    if let Err(e) = audit::insert(&state.db, &entry).await {
-        tracing::error!(error = %e, action = %entry.action, actor = %entry.actor, "could not write the audit log");
-    }
+    state.audit.record(entry).await;
     let res = res.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(http_req, res))
 }

@@ -54,6 +54,8 @@ pub async fn list(
         since: q.since,
         limit,
     };
+    // Read your writes: what was handed to the writer is in the table before it is read.
+    state.audit.flush().await;
     let actions = audit::list(&state.db, &filter).await?;
     Ok(ok(&Actions { actions }))
 }

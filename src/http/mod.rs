@@ -54,6 +54,8 @@ pub struct ApiState {
     pub gameweek: crate::alerts::GameweekStatus,
     /// The gameweek lifecycle's status.
     pub lifecycle: crate::live::LifecycleBoard,
+    /// Writes the audit log in the background.
+    pub audit: crate::store::audit::AuditWriter,
     /// Whether this instance leads, and who does.
     pub leadership: Leadership,
     /// Keys, open routes and the trigger rate limit.

@@ -1,6 +1,6 @@
 //! `audit_log`: who did what to the service, through which channel, with what result. Written
-//! for every control action (the HTTP access layer does it for every control route; the
-//! Telegram command handler calls [`insert`] too), read by `GET /audit`.
+//! for every control action (the HTTP access layer does it for every control route through the
+//! [`AuditWriter`]; the Telegram command handler calls [`insert`]), read by `GET /audit`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -73,6 +73,129 @@ pub async fn insert(db: &PgPool, e: &AuditEntry) -> Result<i64, StoreError> {
     .fetch_one(db)
     .await?;
     Ok(id)
+}
+
+/// Writes the HTTP layer's audit rows in the background, in order and in batches, so a control
+/// request — a refused one in a flood above all — does not wait for its own insert. Nothing is
+/// dropped: when the queue is full the caller writes its row itself. [`AuditWriter::flush`]
+/// waits until everything handed over so far is written (`GET /audit` and shutdown use it).
+#[derive(Clone)]
+pub struct AuditWriter {
+    tx: tokio::sync::mpsc::Sender<Pending>,
+    db: PgPool,
+}
+
+enum Pending {
+    Entry(AuditEntry),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Rows queued at most, and written per statement at most.
+const QUEUE: usize = 8192;
+const BATCH: usize = 512;
+
+impl AuditWriter {
+    /// Starts the writer task (on the current tokio runtime).
+    pub fn spawn(db: PgPool) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(QUEUE);
+        let pool = db.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut flushes = Vec::new();
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                let entries: Vec<AuditEntry> = batch
+                    .drain(..)
+                    .filter_map(|p| match p {
+                        Pending::Entry(e) => Some(e),
+                        Pending::Flush(done) => {
+                            flushes.push(done);
+                            None
+                        }
+                    })
+                    .collect();
+                if let Err(e) = insert_many(&pool, &entries).await {
+                    tracing::error!(error = %e, rows = entries.len(), "could not write the audit log");
+                }
+                for done in flushes.drain(..) {
+                    let _ = done.send(());
+                }
+            }
+        });
+        AuditWriter { tx, db }
+    }
+
+    /// Hands a row to the writer; writes it here when the queue is full.
+    pub async fn record(&self, entry: AuditEntry) {
+        use tokio::sync::mpsc::error::TrySendError;
+        let entry = match self.tx.try_send(Pending::Entry(entry)) {
+            Ok(()) => return,
+            Err(
+                TrySendError::Full(Pending::Entry(e)) | TrySendError::Closed(Pending::Entry(e)),
+            ) => e,
+            Err(_) => return,
+        };
+        if let Err(e) = insert(&self.db, &entry).await {
+            tracing::error!(error = %e, action = %entry.action, actor = %entry.actor, "could not write the audit log");
+        }
+    }
+
+    /// Waits until every row handed over before this call is written.
+    pub async fn flush(&self) {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.tx.send(Pending::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+/// Writes `entries` with one statement, in their order.
+async fn insert_many(db: &PgPool, entries: &[AuditEntry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let channels: Vec<&str> = entries.iter().map(|e| e.channel).collect();
+    let actors: Vec<String> = entries
+        .iter()
+        .map(|e| e.actor.replace('\0', "\u{fffd}"))
+        .collect();
+    let roles: Vec<Option<&str>> = entries.iter().map(|e| e.role).collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    let targets: Vec<String> = entries
+        .iter()
+        .map(|e| e.target.replace('\0', "\u{fffd}"))
+        .collect();
+    let params: Vec<String> = entries
+        .iter()
+        .map(|e| storable(&e.params).to_string())
+        .collect();
+    let results: Vec<&str> = entries.iter().map(|e| e.result.as_str()).collect();
+    let statuses: Vec<Option<i16>> = entries.iter().map(|e| e.status.map(|s| s as i16)).collect();
+    let outcomes: Vec<Option<String>> = entries
+        .iter()
+        .map(|e| e.outcome.as_ref().map(|o| storable(o).to_string()))
+        .collect();
+    sqlx::query(
+        "INSERT INTO audit_log (channel, actor, role, action, target, params, result, status, \
+         outcome) \
+         SELECT u.channel, u.actor, u.role, u.action, u.target, u.params::jsonb, u.result, \
+         u.status, u.outcome::jsonb \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+         $7::text[], $8::int2[], $9::text[]) WITH ORDINALITY \
+         AS u(channel, actor, role, action, target, params, result, status, outcome, n) \
+         ORDER BY u.n",
+    )
+    .bind(channels)
+    .bind(actors)
+    .bind(roles)
+    .bind(actions)
+    .bind(targets)
+    .bind(params)
+    .bind(results)
+    .bind(statuses)
+    .bind(outcomes)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// What `GET /audit` filters on.
