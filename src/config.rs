@@ -1101,6 +1101,34 @@ mod tests {
     }
 
     #[test]
+    fn bad_lifecycle_and_entries_settings_are_refused_naming_their_keys() {
+        let err = load_with(&[
+            ("FPLSYNC__LIVE__INTERVAL_SECS__LIVE_ACTIVE", "0"),
+            ("FPLSYNC__LIVE__STABLE_AFTER", "0"),
+            ("FPLSYNC__LIVE__WINDOW_AFTER_MINS", "600"),
+            ("FPLSYNC__LIVE__STALE_AFTER_SECS", "0"),
+            ("FPLSYNC__ENTRIES__MIN_SUCCESS_RATIO", "1.5"),
+            ("FPLSYNC__ENTRIES__META_MAX_AGE_HOURS", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "live.interval_secs.live_active",
+            "live.stable_after",
+            "live.window_after_mins",
+            "live.stale_after_secs",
+            "entries.min_success_ratio",
+            "entries.meta_max_age_hours",
+        ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+        let err = load_with(&[("FPLSYNC__LIVE__TRACKED_ENTRIES", "[0]")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("live.tracked_entries"), "{err}");
+    }
+
+    #[test]
     fn the_fpl_client_defaults_are_the_peers_proven_limits() {
         let f = load_with(&[]).expect("defaults load").fpl;
         assert_eq!((f.rate_per_sec, f.max_in_flight), (4, 5));
