@@ -253,6 +253,17 @@ async fn store_info(
     Ok(())
 }
 
+/// One manager's picks response for `event` (the picks stage and the official results both
+/// come from it), at bulk priority.
+async fn fetch_picks(
+    fpl: crate::fpl::FplClient,
+    entry: u64,
+    event: u16,
+) -> Result<crate::fpl::model::PicksResponse, crate::fpl::client::FplError> {
+    fpl.entry_picks(EntryId(entry), EventId(event), Priority::Bulk)
+        .await
+}
+
 /// The picks of every tracked manager with none stored for `event`.
 pub async fn sync_picks(
     ctx: &JobContext,
@@ -269,13 +280,7 @@ pub async fn sync_picks(
         event,
         tracked.len(),
         todo,
-        |entry| {
-            let fpl = fpl.clone();
-            async move {
-                fpl.entry_picks(EntryId(entry), EventId(event), Priority::Bulk)
-                    .await
-            }
-        },
+        |entry| fetch_picks(fpl.clone(), entry, event),
         |batch| async move {
             let batch: Vec<_> = batch.into_iter().map(|(e, p)| (EntryId(e), p)).collect();
             managers::store_picks(db, season, event, &batch)
@@ -319,13 +324,7 @@ pub async fn sync_results(
         event,
         tracked.len(),
         todo,
-        |entry| {
-            let fpl = fpl.clone();
-            async move {
-                fpl.entry_picks(EntryId(entry), EventId(event), Priority::Bulk)
-                    .await
-            }
-        },
+        |entry| fetch_picks(fpl.clone(), entry, event),
         |batch| async move {
             crate::live::finalize::store_results(db, season, event, &batch, computed)
                 .await

@@ -36,16 +36,12 @@ pub async fn list(
     state: web::Data<ApiState>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(s) = q
-        .severity
-        .as_deref()
-        .filter(|s| !["info", "warning", "critical"].contains(s))
-    {
-        return Err(ApiError::bad_request(
-            "invalid_severity",
-            format!("severity must be info, warning or critical, got `{s}`"),
-        ));
-    }
+    super::error::one_of(
+        q.severity.as_deref(),
+        "severity",
+        &["info", "warning", "critical"],
+        "invalid_severity",
+    )?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request(

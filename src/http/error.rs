@@ -55,6 +55,22 @@ pub const CODES: &[&str] = &[
     "unknown_action",
 ];
 
+/// Refuses the query parameter `name` with `code` unless it is absent or one of `allowed`.
+pub fn one_of(
+    value: Option<&str>,
+    name: &str,
+    allowed: &[&str],
+    code: &'static str,
+) -> Result<(), ApiError> {
+    match value.filter(|v| !allowed.contains(v)) {
+        Some(v) => Err(ApiError::bad_request(
+            code,
+            format!("{name} must be one of {}, got `{v}`", allowed.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,

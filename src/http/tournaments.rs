@@ -79,16 +79,12 @@ pub async fn list(
     state: web::Data<ApiState>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(s) = q
-        .state
-        .as_deref()
-        .filter(|s| !["draft", "active", "archived"].contains(s))
-    {
-        return Err(ApiError::bad_request(
-            "invalid_state",
-            format!("state `{s}`: one of draft, active, archived"),
-        ));
-    }
+    super::error::one_of(
+        q.state.as_deref(),
+        "state",
+        &["draft", "active", "archived"],
+        "invalid_state",
+    )?;
     let rows = store::list(&state.db, q.state.as_deref()).await?;
     let tournaments: Vec<_> = rows.iter().map(|(r, n)| r.view(*n)).collect();
     Ok(ok(&json!({ "tournaments": tournaments })))

@@ -41,8 +41,13 @@ pub fn spec() -> JobSpec {
 
 /// The current season; a `bootstrap` is run first when none is known yet.
 pub async fn season_or_bootstrap(ctx: &JobContext) -> Result<SeasonId, JobError> {
+    Ok(season_refreshing(ctx).await?.0)
+}
+
+/// The current season, and whether a `bootstrap` had to be run first to know it.
+async fn season_refreshing(ctx: &JobContext) -> Result<(SeasonId, bool), JobError> {
     if let Some((season, _)) = current_season(&ctx.deps.db).await? {
-        return Ok(season);
+        return Ok((season, false));
     }
     ctx.log(
         LogLevel::Info,
@@ -50,10 +55,11 @@ pub async fn season_or_bootstrap(ctx: &JobContext) -> Result<SeasonId, JobError>
     )
     .await?;
     run_bootstrap_first(ctx).await?;
-    Ok(current_season(&ctx.deps.db)
+    let season = current_season(&ctx.deps.db)
         .await?
         .ok_or_else(|| JobError::Transient(anyhow::anyhow!("no season after bootstrap")))?
-        .0)
+        .0;
+    Ok((season, true))
 }
 
 /// Takes one snapshot of a gameweek.
@@ -70,9 +76,7 @@ pub async fn run(ctx: JobContext, params: LiveParams) -> Result<JobOutcome, JobE
 
 async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, JobError> {
     let db = &ctx.deps.db;
-    let had_season = current_season(db).await?.is_some();
-    let season = season_or_bootstrap(ctx).await?;
-    let mut refreshed = !had_season;
+    let (season, mut refreshed) = season_refreshing(ctx).await?;
     let event = match params.event {
         Some(e) => e.get(),
         None => current_event(db, season).await?.ok_or_else(|| {
