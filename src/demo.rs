@@ -100,9 +100,14 @@ impl Stored {
         }
     }
 
+    /// Final means every stored part agrees: the event is finished and checked *and* every
+    /// fixture is finished. The event flags and the fixtures are written by different jobs, so
+    /// the flags alone can be final while fixtures still hold an earlier phase's state.
     fn is_final(&self) -> bool {
         self.event
             .is_some_and(|(_, _, finished, checked)| finished && checked)
+            && self.fixtures > 0
+            && self.finished == self.fixtures
     }
 
     fn describe(&self) -> String {
@@ -194,5 +199,28 @@ async fn narrate(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stored;
+
+    fn stored(checked: bool, finished_fixtures: i64) -> Stored {
+        Stored {
+            event: Some((38, true, true, checked)),
+            fixtures: 10,
+            started: 10,
+            finished: finished_fixtures,
+            goals: 24,
+        }
+    }
+
+    #[test]
+    fn a_checked_gameweek_is_final_only_once_every_fixture_is_stored_finished() {
+        assert!(stored(true, 10).is_final());
+        assert!(!stored(true, 9).is_final(), "a fixture still un-finished");
+        assert!(!stored(false, 10).is_final(), "data not checked");
+        assert!(!Stored::default().is_final(), "nothing stored");
     }
 }
