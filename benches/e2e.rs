@@ -7,11 +7,14 @@
 //! builds on the state the previous one left (bootstrap before live, picks before the 100k
 //! tick). Durations of runs are the service's own `started_at` → `finished_at` of the run
 //! record; floors are measured in this process in the same run. Memory is the service
-//! process's `VmRSS` from `/proc/<pid>/status`.
+//! process's `VmRSS` from `/proc/<pid>/status`. Scenario names as arguments
+//! (`.ci/bench -- bootstrap_cold`) run only those and what they build on.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -21,9 +24,26 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 const DB_URL: &str = "postgres://postgres@127.0.0.1:5432/fplsync_bench";
-const SCHEMA: &str = "bench";
-const PREFIX: &str = "fplsync-bench:";
-const PORT: u16 = 18480;
+/// This run's schema, key prefix and port: two runs on one machine (from two worktrees) never
+/// share data or collide on a port. The schema and keys are removed at the end of the run.
+static SCHEMA: PerRun<String> = PerRun(LazyLock::new(|| format!("bench_{}", std::process::id())));
+static PREFIX: PerRun<String> = PerRun(LazyLock::new(|| {
+    format!("fplsync-bench-{}:", std::process::id())
+}));
+static PORT: PerRun<u16> = PerRun(LazyLock::new(|| {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}));
+
+struct PerRun<T: 'static>(LazyLock<T>);
+
+impl<T: fmt::Display> fmt::Display for PerRun<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
 const MANAGERS: u32 = 100_000;
 const SYNTHETIC_BASE: u64 = fplsync::sim::managers::SYNTHETIC_BASE;
 
@@ -323,7 +343,7 @@ async fn empty_meta(db: &PgPool) {
         "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 \
          AND tablename NOT IN ('job_runs', 'job_run_logs', 'supervision_events', '_sqlx_migrations')",
     )
-    .bind(SCHEMA)
+    .bind(SCHEMA.to_string())
     .fetch_all(db)
     .await
     .unwrap();
@@ -818,9 +838,17 @@ fn main() {
     assert!(status.success(), ".ci/services failed");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).unwrap();
+    // Scenario names among the arguments run only those (and what they build on), for
+    // profiling one scenario; without names every scenario runs.
+    let only: Vec<String> = args
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .cloned()
+        .collect();
     let started = Instant::now();
     let results =
-        actix_rt::System::new().block_on(tokio::task::LocalSet::new().run_until(run(&out)));
+        actix_rt::System::new().block_on(tokio::task::LocalSet::new().run_until(run(&out, &only)));
     let mut json = serde_json::Map::new();
     println!(
         "\n{:<24} {:>12} {:>12} {:>12}  {:<48} met",
@@ -866,7 +894,9 @@ fn main() {
     );
 }
 
-async fn run(out: &Path) -> BTreeMap<String, Outcome> {
+async fn run(out: &Path, only: &[String]) -> BTreeMap<String, Outcome> {
+    let wanted =
+        |names: &[&str]| only.is_empty() || names.iter().any(|n| only.iter().any(|o| o == n));
     let mut results = BTreeMap::new();
     let admin = PgPoolOptions::new()
         .max_connections(1)
@@ -910,44 +940,73 @@ async fn run(out: &Path) -> BTreeMap<String, Outcome> {
     // First, on the fresh service and the empty database: one bootstrap, then idle.
     step("rss_idle");
     results.insert("rss_idle".into(), rss_idle(&svc).await);
-    step("bootstrap_cold");
-    results.insert(
-        "bootstrap_cold".into(),
-        bootstrap_cold(&svc, &db, &sim).await,
-    );
-    step("bootstrap_unchanged");
-    results.insert(
-        "bootstrap_unchanged".into(),
-        bootstrap_unchanged(&svc).await,
-    );
-    step("live_tick_0");
-    results.insert("live_tick_0".into(), live_tick_0(&svc, &db).await);
-    step("trigger_latency");
-    results.insert("trigger_latency".into(), trigger_latency(&svc).await);
-    step("control_get");
-    results.insert("control_get".into(), control_get(&svc).await);
-    step("trigger_flood");
-    results.insert("trigger_flood".into(), trigger_flood(&svc).await);
-    step("entries_ingest");
-    results.insert("entries_ingest".into(), entries_ingest(&svc, &db).await);
-    step("live_tick_100k");
-    let (tick, rss) = live_tick_100k(&svc, &db).await;
-    results.insert("live_tick_100k".into(), tick);
-    results.insert("rss_live_100k".into(), rss);
-    step("tournament_results_10k");
-    results.insert(
-        "tournament_results_10k".into(),
-        tournament_results_10k(&svc, &db).await,
-    );
+    if wanted(&["bootstrap_cold"]) {
+        step("bootstrap_cold");
+        results.insert(
+            "bootstrap_cold".into(),
+            bootstrap_cold(&svc, &db, &sim).await,
+        );
+    }
+    if wanted(&["bootstrap_unchanged"]) {
+        step("bootstrap_unchanged");
+        results.insert(
+            "bootstrap_unchanged".into(),
+            bootstrap_unchanged(&svc).await,
+        );
+    }
+    if wanted(&["live_tick_0"]) {
+        step("live_tick_0");
+        results.insert("live_tick_0".into(), live_tick_0(&svc, &db).await);
+    }
+    if wanted(&["trigger_latency"]) {
+        step("trigger_latency");
+        results.insert("trigger_latency".into(), trigger_latency(&svc).await);
+    }
+    if wanted(&["control_get"]) {
+        step("control_get");
+        results.insert("control_get".into(), control_get(&svc).await);
+    }
+    if wanted(&["trigger_flood"]) {
+        step("trigger_flood");
+        results.insert("trigger_flood".into(), trigger_flood(&svc).await);
+    }
+    // The 100k tick, the tournament and the rate-limited picks build on the managers the
+    // ingest tracks and the picks it stores.
+    if wanted(&[
+        "entries_ingest",
+        "live_tick_100k",
+        "rss_live_100k",
+        "tournament_results_10k",
+        "entries_rate_limited",
+    ]) {
+        step("entries_ingest");
+        results.insert("entries_ingest".into(), entries_ingest(&svc, &db).await);
+    }
+    if wanted(&["live_tick_100k", "rss_live_100k"]) {
+        step("live_tick_100k");
+        let (tick, rss) = live_tick_100k(&svc, &db).await;
+        results.insert("live_tick_100k".into(), tick);
+        results.insert("rss_live_100k".into(), rss);
+    }
+    if wanted(&["tournament_results_10k"]) {
+        step("tournament_results_10k");
+        results.insert(
+            "tournament_results_10k".into(),
+            tournament_results_10k(&svc, &db).await,
+        );
+    }
     svc.stop().await;
 
-    step("entries_rate_limited");
-    let svc = Service::start(&write_config(out, &sim, Some(20))).await;
-    results.insert(
-        "entries_rate_limited".into(),
-        entries_rate_limited(&svc, &db, &sim).await,
-    );
-    svc.stop().await;
+    if wanted(&["entries_rate_limited"]) {
+        step("entries_rate_limited");
+        let svc = Service::start(&write_config(out, &sim, Some(20))).await;
+        results.insert(
+            "entries_rate_limited".into(),
+            entries_rate_limited(&svc, &db, &sim).await,
+        );
+        svc.stop().await;
+    }
     sim.stop().await;
+    reset_store(&db).await;
     results
 }

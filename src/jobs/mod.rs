@@ -70,15 +70,28 @@ impl JobContext {
     /// Appends a line to the run's log (and to the process log).
     pub async fn log(&self, level: LogLevel, message: impl AsRef<str>) -> Result<(), JobError> {
         let message = message.as_ref();
-        // Run logs live in job_run_logs (GET /jobs/{id}); the process log gets them at debug,
-        // or at their own level when they are warnings or errors.
+        self.trace(level, message);
+        store::runs::append_log(&self.deps.db, self.run, level, message).await?;
+        Ok(())
+    }
+
+    /// Appends several lines to the run's log at once, in order.
+    pub async fn log_lines(&self, level: LogLevel, lines: Vec<String>) -> Result<(), JobError> {
+        for line in &lines {
+            self.trace(level, line);
+        }
+        store::runs::append_logs(&self.deps.db, self.run, level, &lines).await?;
+        Ok(())
+    }
+
+    /// Run logs live in job_run_logs (GET /jobs/{id}); the process log gets them at debug, or
+    /// at their own level when they are warnings or errors.
+    fn trace(&self, level: LogLevel, message: &str) {
         match level {
             LogLevel::Info => tracing::debug!(run = %self.run, kind = %self.kind, "{message}"),
             LogLevel::Warn => tracing::warn!(run = %self.run, kind = %self.kind, "{message}"),
             LogLevel::Error => tracing::error!(run = %self.run, kind = %self.kind, "{message}"),
         }
-        store::runs::append_log(&self.deps.db, self.run, level, message).await?;
-        Ok(())
     }
 }
 

@@ -266,7 +266,7 @@ impl PicksCache {
 /// Formation limits of the season, from its element types (the usual ones when none stored).
 pub async fn formation(db: &PgPool, season: SeasonId) -> Result<Formation, StoreError> {
     let rows: Vec<(i32, sqlx::types::Json<ElementType>)> =
-        sqlx::query_as("SELECT id, data FROM element_types WHERE season_id = $1")
+        sqlx::query_as("SELECT id, data::json FROM element_types WHERE season_id = $1")
             .bind(season.0)
             .fetch_all(db)
             .await?;

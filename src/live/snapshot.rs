@@ -476,7 +476,7 @@ pub fn register_loader(loaders: &crate::cache::Loaders, db: PgPool, configured: 
                 }
                 LiveDataset::Fixtures => {
                     let text: Option<String> = sqlx::query_scalar(
-                        "SELECT json_agg(data ORDER BY id)::text FROM fixtures \
+                        "SELECT '[' || string_agg(data, ',' ORDER BY id) || ']' FROM fixtures \
                          WHERE season_id = $1 AND event_id = $2",
                     )
                     .bind(season.0)

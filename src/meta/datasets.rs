@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use sqlx::PgPool;
 
+use super::sync::SyncReport;
 use crate::cache::{CacheKey, Family, Loaders, MetaDataset};
 use crate::store::StoreError;
 
@@ -29,9 +30,11 @@ const CURRENT_SEASON: &str = "(SELECT id FROM seasons ORDER BY first_deadline DE
 pub async fn load(db: &PgPool, dataset: MetaDataset) -> Result<Option<Bytes>, StoreError> {
     // Table names come from the enum above, never from input.
     let sql = match (dataset, table(dataset)) {
+        // The stored texts joined as they are (no re-serialising), as a sync publishes them.
         (_, Some(table)) => format!(
-            "SELECT COALESCE(json_agg(t.data ORDER BY t.id), '[]'::json)::text FROM {table} t \
-             WHERE t.season_id = {CURRENT_SEASON} HAVING EXISTS (SELECT 1 FROM seasons)"
+            "SELECT '[' || COALESCE(string_agg(t.data, ',' ORDER BY t.id), '') || ']' \
+             FROM {table} t WHERE t.season_id = {CURRENT_SEASON} \
+             HAVING EXISTS (SELECT 1 FROM seasons)"
         ),
         // The latest day's price snapshot.
         (MetaDataset::PlayerValues, None) => format!(
@@ -58,6 +61,38 @@ pub const BOOTSTRAP_DATASETS: [MetaDataset; 6] = [
     MetaDataset::Events,
     MetaDataset::PlayerValues,
 ];
+
+/// Publishes what a bootstrap sync wrote: the five object datasets as the sync built them (no
+/// read back), and the price snapshot from PostgreSQL. Only a sync of the current season is
+/// published; an older season's payload changes nothing readers see.
+pub async fn publish_sync(db: &PgPool, cache: &crate::cache::Cache, report: &SyncReport) {
+    match super::sync::current_season(db).await {
+        Ok(Some((current, _))) if current == report.season_id => {}
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "not published: the current season is unknown");
+            return;
+        }
+    }
+    let mut entries: Vec<(CacheKey, Bytes)> = report
+        .arrays
+        .iter()
+        .filter_map(|(name, array)| {
+            let dataset = BOOTSTRAP_DATASETS
+                .into_iter()
+                .find(|d| table(*d) == Some(*name))?;
+            Some((CacheKey::Meta(dataset), array.clone()))
+        })
+        .collect();
+    match load(db, MetaDataset::PlayerValues).await {
+        Ok(Some(bytes)) => entries.push((CacheKey::Meta(MetaDataset::PlayerValues), bytes)),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(dataset = "player_values", error = %e, "not published"),
+    }
+    if let Err(e) = cache.put(entries).await {
+        tracing::warn!(error = %e, "metadata not written through to the cache");
+    }
+}
 
 /// Lets the cache read `meta:*` keys through from PostgreSQL.
 pub fn register_loader(loaders: &Loaders, db: PgPool) {

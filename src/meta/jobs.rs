@@ -49,18 +49,19 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
         .date_naive();
     let report = sync::apply_bootstrap(&ctx.deps.db, &payload, today).await?;
     ctx.progress(90).await?;
-    if report.new_season {
-        ctx.log(LogLevel::Info, format!("new season {}", report.season))
-            .await?;
-    }
-    for (table, counts) in &report.tables {
-        ctx.log(LogLevel::Info, describe(table, *counts)).await?;
-    }
+    let new_season = report
+        .new_season
+        .then(|| format!("new season {}", report.season));
+    let lines = new_season
+        .into_iter()
+        .chain(report.tables.iter().map(|(t, c)| describe(t, *c)))
+        .collect();
+    ctx.log_lines(LogLevel::Info, lines).await?;
     if !report.price_changes.is_empty() {
         ctx.deps.alerts.emit(price_alert(&report));
     }
     if report.changed() {
-        datasets::publish(&ctx.deps.db, &ctx.deps.cache, &datasets::BOOTSTRAP_DATASETS).await;
+        datasets::publish_sync(&ctx.deps.db, &ctx.deps.cache, &report).await;
     }
     Ok(JobOutcome::new(format!(
         "season {}: {}",

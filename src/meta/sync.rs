@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::fpl::model::{BootstrapStatic, Element, Fixture};
+use crate::fpl::model::{BootstrapStatic, Element, ElementType, Event, Fixture, Phase, Team};
 use crate::store::StoreError;
 
 /// A season's row id.
@@ -42,6 +43,10 @@ pub struct SyncReport {
     pub new_season: bool,
     pub tables: Vec<(&'static str, TableCounts)>,
     pub price_changes: Vec<PriceChange>,
+    /// Per table, every object of the payload as the dataset readers get (a JSON array in id
+    /// order), so a publish needs no read back from PostgreSQL.
+    #[serde(skip)]
+    pub arrays: Vec<(&'static str, Bytes)>,
 }
 
 impl SyncReport {
@@ -66,126 +71,244 @@ pub fn season_name(b: &BootstrapStatic) -> Option<String> {
     Some(format!("{year}-{:02}", (year + 1) % 100))
 }
 
-/// One table: its name, its typed columns as expressions over the JSON object `d`, and what
-/// else to read back with each stored hash.
+/// One table: its name and its typed columns (name and SQL type), besides `season_id`, `id`,
+/// `data` and `hash`. The values come from the model ([`Stored::columns`], in this order), not
+/// from SQL over the JSON: PostgreSQL then only stores the `data` text instead of parsing
+/// every object to pick a few fields out of it (see migration 0010).
 struct Table {
     name: &'static str,
     columns: &'static [(&'static str, &'static str)],
 }
 
-const PHASES: Table = Table {
-    name: "phases",
-    columns: &[
-        ("name", "d->>'name'"),
-        ("start_event", "(d->>'start_event')::int"),
-        ("stop_event", "(d->>'stop_event')::int"),
-    ],
-};
+/// An API object stored in a metadata [`Table`].
+trait Stored: Serialize {
+    const TABLE: Table;
+    fn id(&self) -> i32;
+    /// The typed columns' values as text (cast by PostgreSQL), in [`Table::columns`] order.
+    fn columns(&self) -> Vec<Option<String>>;
+}
 
-const TEAMS: Table = Table {
-    name: "teams",
-    columns: &[
-        ("code", "(d->>'code')::int"),
-        ("name", "d->>'name'"),
-        ("short_name", "d->>'short_name'"),
-    ],
-};
+fn text(v: impl ToString) -> Option<String> {
+    Some(v.to_string())
+}
 
-const ELEMENT_TYPES: Table = Table {
-    name: "element_types",
-    columns: &[
-        ("short_name", "d->>'singular_name_short'"),
-        ("squad_min_play", "(d->>'squad_min_play')::int"),
-        ("squad_max_play", "(d->>'squad_max_play')::int"),
-    ],
-};
+impl Stored for Phase {
+    const TABLE: Table = Table {
+        name: "phases",
+        columns: &[
+            ("name", "text"),
+            ("start_event", "int"),
+            ("stop_event", "int"),
+        ],
+    };
+    fn id(&self) -> i32 {
+        i32::from(self.id)
+    }
+    fn columns(&self) -> Vec<Option<String>> {
+        vec![
+            text(&self.name),
+            text(self.start_event),
+            text(self.stop_event),
+        ]
+    }
+}
 
-const PLAYERS: Table = Table {
-    name: "players",
-    columns: &[
-        ("code", "(d->>'code')::int"),
-        ("web_name", "d->>'web_name'"),
-        ("team_id", "(d->>'team')::int"),
-        ("element_type", "(d->>'element_type')::int"),
-        ("now_cost", "(d->>'now_cost')::int"),
-        ("status", "d->>'status'"),
-        ("total_points", "(d->>'total_points')::int"),
-    ],
-};
+impl Stored for Team {
+    const TABLE: Table = Table {
+        name: "teams",
+        columns: &[("code", "int"), ("name", "text"), ("short_name", "text")],
+    };
+    fn id(&self) -> i32 {
+        i32::from(self.id.0)
+    }
+    fn columns(&self) -> Vec<Option<String>> {
+        vec![text(self.code), text(&self.name), text(&self.short_name)]
+    }
+}
 
-const EVENTS: Table = Table {
-    name: "events",
-    columns: &[
-        ("name", "d->>'name'"),
-        ("deadline_time", "(d->>'deadline_time')::timestamptz"),
-        ("finished", "(d->>'finished')::boolean"),
-        ("data_checked", "(d->>'data_checked')::boolean"),
-        ("is_current", "(d->>'is_current')::boolean"),
-        ("is_next", "(d->>'is_next')::boolean"),
-    ],
-};
+impl Stored for ElementType {
+    const TABLE: Table = Table {
+        name: "element_types",
+        columns: &[
+            ("short_name", "text"),
+            ("squad_min_play", "int"),
+            ("squad_max_play", "int"),
+        ],
+    };
+    fn id(&self) -> i32 {
+        i32::from(self.id.0)
+    }
+    fn columns(&self) -> Vec<Option<String>> {
+        vec![
+            text(&self.singular_name_short),
+            text(self.squad_min_play),
+            text(self.squad_max_play),
+        ]
+    }
+}
 
-const FIXTURES: Table = Table {
-    name: "fixtures",
-    columns: &[
-        ("event_id", "(d->>'event')::int"),
-        ("team_h", "(d->>'team_h')::int"),
-        ("team_a", "(d->>'team_a')::int"),
-        ("kickoff_time", "(d->>'kickoff_time')::timestamptz"),
-        ("started", "(d->>'started')::boolean"),
-        ("finished", "(d->>'finished')::boolean"),
-        (
-            "finished_provisional",
-            "(d->>'finished_provisional')::boolean",
-        ),
-        ("minutes", "(d->>'minutes')::int"),
-        ("team_h_score", "(d->>'team_h_score')::int"),
-        ("team_a_score", "(d->>'team_a_score')::int"),
-    ],
-};
+impl Stored for Element {
+    const TABLE: Table = Table {
+        name: "players",
+        columns: &[
+            ("code", "int"),
+            ("web_name", "text"),
+            ("team_id", "int"),
+            ("element_type", "int"),
+            ("now_cost", "int"),
+            ("status", "text"),
+            ("total_points", "int"),
+        ],
+    };
+    fn id(&self) -> i32 {
+        self.id.0 as i32
+    }
+    fn columns(&self) -> Vec<Option<String>> {
+        vec![
+            text(self.code),
+            text(&self.web_name),
+            text(self.team),
+            text(self.element_type),
+            text(self.now_cost),
+            text(&self.status),
+            text(self.total_points),
+        ]
+    }
+}
+
+impl Stored for Event {
+    const TABLE: Table = Table {
+        name: "events",
+        columns: &[
+            ("name", "text"),
+            ("deadline_time", "timestamptz"),
+            ("finished", "boolean"),
+            ("data_checked", "boolean"),
+            ("is_current", "boolean"),
+            ("is_next", "boolean"),
+        ],
+    };
+    fn id(&self) -> i32 {
+        i32::from(self.id.0)
+    }
+    fn columns(&self) -> Vec<Option<String>> {
+        vec![
+            text(&self.name),
+            text(self.deadline_time.to_rfc3339()),
+            text(self.finished),
+            text(self.data_checked),
+            text(self.is_current),
+            text(self.is_next),
+        ]
+    }
+}
+
+impl Stored for Fixture {
+    const TABLE: Table = Table {
+        name: "fixtures",
+        columns: &[
+            ("event_id", "int"),
+            ("team_h", "int"),
+            ("team_a", "int"),
+            ("kickoff_time", "timestamptz"),
+            ("started", "boolean"),
+            ("finished", "boolean"),
+            ("finished_provisional", "boolean"),
+            ("minutes", "int"),
+            ("team_h_score", "int"),
+            ("team_a_score", "int"),
+        ],
+    };
+    fn id(&self) -> i32 {
+        self.id.0 as i32
+    }
+    fn columns(&self) -> Vec<Option<String>> {
+        vec![
+            self.event.and_then(text),
+            text(self.team_h),
+            text(self.team_a),
+            self.kickoff_time.map(|t| t.to_rfc3339()),
+            self.started.and_then(text),
+            text(self.finished),
+            text(self.finished_provisional),
+            text(self.minutes),
+            self.team_h_score.and_then(text),
+            self.team_a_score.and_then(text),
+        ]
+    }
+}
 
 impl Table {
     fn upsert_sql(&self) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
-        let exprs: Vec<&str> = self.columns.iter().map(|(_, e)| *e).collect();
+        let arrays: String = (0..names.len())
+            .map(|i| format!(", ${}::text[]", i + 5))
+            .collect();
+        let aliases: String = (0..names.len()).map(|i| format!(", c{i}")).collect();
+        let values: Vec<String> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ty))| format!("u.c{i}::{ty}"))
+            .collect();
         let updates: Vec<String> = names
             .iter()
             .map(|n| format!("{n} = EXCLUDED.{n}"))
             .collect();
         format!(
             "INSERT INTO {t} (season_id, id, {cols}, data, hash) \
-             SELECT $1, (d->>'id')::int, {exprs}, d, h \
-             FROM UNNEST($2::text[], $3::bigint[]) AS u(txt, h), LATERAL (SELECT txt::jsonb AS d OFFSET 0) j \
+             SELECT $1, u.id, {values}, u.data, u.hash \
+             FROM UNNEST($2::int[], $3::text[], $4::bigint[]{arrays}) AS u(id, data, hash{aliases}) \
              ON CONFLICT (season_id, id) DO UPDATE SET {updates}, data = EXCLUDED.data, \
              hash = EXCLUDED.hash, updated_at = now()",
             t = self.name,
             cols = names.join(", "),
-            exprs = exprs.join(", "),
+            values = values.join(", "),
             updates = updates.join(", "),
         )
     }
 }
 
-/// A row ready to write: its id, its JSON text and the hash of that text.
+/// A row ready to write: its id, its JSON text, the hash of that text and its typed columns.
 struct Row {
     id: i32,
     json: String,
     hash: i64,
+    columns: Vec<Option<String>>,
 }
 
-fn rows<T: Serialize>(items: &[T], id: impl Fn(&T) -> i32) -> Vec<Row> {
+fn rows<T: Stored>(items: &[T]) -> Vec<Row> {
     items
         .iter()
         .map(|item| {
             let json = serde_json::to_string(item).expect("models serialise");
             let hash = xxhash_rust::xxh3::xxh3_64(json.as_bytes()) as i64;
             Row {
-                id: id(item),
+                id: item.id(),
                 json,
                 hash,
+                columns: item.columns(),
             }
         })
         .collect()
+}
+
+/// The JSON array of `rows`' objects in id order, byte for byte what the dataset loader
+/// builds from the stored `data` texts (see [`super::datasets::load`]).
+fn json_array(rows: &[Row]) -> Bytes {
+    let mut order: Vec<&Row> = rows.iter().collect();
+    order.sort_unstable_by_key(|r| r.id);
+    let len = rows.iter().map(|r| r.json.len() + 1).sum::<usize>() + 2;
+    let mut out = Vec::with_capacity(len);
+    out.push(b'[');
+    for (i, row) in order.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(row.json.as_bytes());
+    }
+    out.push(b']');
+    Bytes::from(out)
 }
 
 /// Writes the rows of `table` whose hash differs from the stored one.
@@ -193,7 +316,7 @@ async fn sync_table(
     tx: &mut PgConnection,
     table: &Table,
     season: SeasonId,
-    rows: Vec<Row>,
+    rows: &[Row],
 ) -> Result<TableCounts, StoreError> {
     let stored: HashMap<i32, i64> = sqlx::query_as::<_, (i32, i64)>(&format!(
         "SELECT id, hash FROM {} WHERE season_id = $1",
@@ -205,30 +328,41 @@ async fn sync_table(
     .into_iter()
     .collect();
     let mut counts = TableCounts::default();
-    let (mut texts, mut hashes) = (Vec::new(), Vec::new());
-    for row in rows {
-        match stored.get(&row.id) {
-            Some(h) if *h == row.hash => counts.unchanged += 1,
+    let changed: Vec<&Row> = rows
+        .iter()
+        .filter(|row| match stored.get(&row.id) {
+            Some(h) if *h == row.hash => {
+                counts.unchanged += 1;
+                false
+            }
             Some(_) => {
                 counts.updated += 1;
-                texts.push(row.json);
-                hashes.push(row.hash);
+                true
             }
             None => {
                 counts.inserted += 1;
-                texts.push(row.json);
-                hashes.push(row.hash);
+                true
             }
-        }
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(counts);
     }
-    if !texts.is_empty() {
-        sqlx::query(&table.upsert_sql())
-            .bind(season.0)
-            .bind(texts)
-            .bind(hashes)
-            .execute(&mut *tx)
-            .await?;
+    let sql = table.upsert_sql();
+    let mut query = sqlx::query(&sql)
+        .bind(season.0)
+        .bind(changed.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.json.as_str()).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.hash).collect::<Vec<_>>());
+    for column in 0..table.columns.len() {
+        query = query.bind(
+            changed
+                .iter()
+                .map(|r| r.columns[column].as_deref())
+                .collect::<Vec<_>>(),
+        );
     }
+    query.execute(&mut *tx).await?;
     Ok(counts)
 }
 
@@ -277,18 +411,17 @@ pub async fn apply_bootstrap(
             .collect();
 
     let mut tables = Vec::new();
+    let mut arrays = Vec::new();
     for (table, rows) in [
-        (&PHASES, rows(&b.phases, |p| i32::from(p.id))),
-        (&TEAMS, rows(&b.teams, |t| i32::from(t.id.0))),
-        (
-            &ELEMENT_TYPES,
-            rows(&b.element_types, |t| i32::from(t.id.0)),
-        ),
-        (&PLAYERS, rows(&b.elements, |e| e.id.0 as i32)),
-        (&EVENTS, rows(&b.events, |e| i32::from(e.id.0))),
+        (&Phase::TABLE, rows(&b.phases)),
+        (&Team::TABLE, rows(&b.teams)),
+        (&ElementType::TABLE, rows(&b.element_types)),
+        (&Element::TABLE, rows(&b.elements)),
+        (&Event::TABLE, rows(&b.events)),
     ] {
-        let counts = sync_table(&mut tx, table, season_id, rows).await?;
+        let counts = sync_table(&mut tx, table, season_id, &rows).await?;
         tables.push((table.name, counts));
+        arrays.push((table.name, json_array(&rows)));
     }
     let snapshot = snapshot_values(&mut tx, season_id, &b.elements, today).await?;
     tables.push(("player_values", snapshot));
@@ -315,6 +448,7 @@ pub async fn apply_bootstrap(
         new_season,
         tables,
         price_changes,
+        arrays,
     })
 }
 
@@ -422,13 +556,7 @@ pub async fn apply_fixtures(
     fixtures: &[Fixture],
 ) -> Result<TableCounts, StoreError> {
     let mut tx = db.begin().await?;
-    let counts = sync_table(
-        &mut tx,
-        &FIXTURES,
-        season,
-        rows(fixtures, |f| f.id.0 as i32),
-    )
-    .await?;
+    let counts = sync_table(&mut tx, &Fixture::TABLE, season, &rows(fixtures)).await?;
     tx.commit().await?;
     Ok(counts)
 }

@@ -243,6 +243,26 @@ pub async fn append_log(
     Ok(())
 }
 
+/// Appends `messages` in order with one statement (a job reporting several lines at once pays
+/// one round trip, not one per line).
+pub async fn append_logs(
+    db: &PgPool,
+    id: RunId,
+    level: LogLevel,
+    messages: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO job_run_logs (run_id, level, message) \
+         SELECT $1, $2, m FROM UNNEST($3::text[]) WITH ORDINALITY AS u(m, n) ORDER BY n",
+    )
+    .bind(id.0)
+    .bind(level.as_str())
+    .bind(messages)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn get(db: &PgPool, id: RunId) -> Result<Option<RunRecord>, StoreError> {
     let row: Option<RunRow> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM job_runs WHERE id = $1"))

@@ -63,13 +63,14 @@ async fn a_real_bootstrap_lands_with_the_payloads_row_counts_and_a_rerun_writes_
         assert_eq!(first.counts(table).inserted as usize, expected, "{table}");
     }
     // Every field of the API object is kept.
-    let form: String =
-        sqlx::query_scalar("SELECT data->>'form' FROM players WHERE season_id = $1 AND id = $2")
-            .bind(season)
-            .bind(b.elements[0].id.0 as i32)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let form: String = sqlx::query_scalar(
+        "SELECT data::json->>'form' FROM players WHERE season_id = $1 AND id = $2",
+    )
+    .bind(season)
+    .bind(b.elements[0].id.0 as i32)
+    .fetch_one(&db)
+    .await
+    .unwrap();
     assert_eq!(form.parse::<f64>().unwrap(), b.elements[0].form);
 
     let versions = row_versions(&db).await;
