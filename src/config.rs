@@ -70,6 +70,8 @@ pub struct AuthSettings {
     /// up, one more is allowed every `trigger_period_secs / trigger_limit` (the cooldown).
     pub trigger_limit: u32,
     pub trigger_period_secs: u64,
+    /// Days of audit entries kept by the `prune` job.
+    pub audit_retention_days: u32,
 }
 
 /// One API key: only its SHA-256 is configured.
@@ -705,6 +707,11 @@ impl Settings {
         check(
             a.trigger_period_secs >= 1,
             "auth.trigger_period_secs",
+            "must be at least 1".into(),
+        );
+        check(
+            a.audit_retention_days >= 1,
+            "auth.audit_retention_days",
             "must be at least 1".into(),
         );
     }

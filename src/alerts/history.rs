@@ -145,6 +145,16 @@ pub struct AlertRecord {
 }
 
 /// Alert groups, newest first; `open` keeps only those still firing (or only closed ones).
+/// Deletes closed alert groups last seen before `before` (a group still open is kept however
+/// old); how many.
+pub async fn prune(db: &PgPool, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM alerts WHERE closed AND last_seen < $1")
+        .bind(before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn list(
     db: &PgPool,
     severity: Option<&str>,

@@ -1,5 +1,8 @@
-//! The `prune` job: deletes finished runs (with their logs) and supervision events older than
-//! the retention period, so the tables behind `/jobs` and `/supervision` stay small over a season.
+//! The `prune` job: deletes finished runs (with their logs), supervision events and closed alert
+//! groups older than `jobs.retention_days`, and audit entries older than
+//! `auth.audit_retention_days`, so the tables behind `/jobs`, `/supervision`, `/alerts` and
+//! `/audit` stay small over seasons. The audit retention is its own and no parameter shortens
+//! it: whoever may trigger `prune` cannot erase the record of what they did.
 
 use std::num::NonZeroU32;
 
@@ -33,8 +36,14 @@ pub async fn run(ctx: JobContext, params: PruneParams) -> Result<JobOutcome, Job
     let runs = store::runs::prune(&ctx.deps.db, before).await?;
     ctx.progress(50).await?;
     let events = store::supervision::prune(&ctx.deps.db, before).await?;
-    let summary =
-        format!("deleted {runs} runs and {events} supervision events older than {days} days");
+    let alerts = crate::alerts::history::prune(&ctx.deps.db, before).await?;
+    let audit_days = ctx.deps.settings.auth.audit_retention_days.max(1);
+    let audit_before = Utc::now() - chrono::Duration::days(i64::from(audit_days));
+    let audit = store::audit::prune(&ctx.deps.db, audit_before).await?;
+    let summary = format!(
+        "deleted {runs} runs, {events} supervision events and {alerts} closed alerts older than \
+         {days} days, and {audit} audit entries older than {audit_days} days"
+    );
     ctx.log(LogLevel::Info, &summary).await?;
     Ok(JobOutcome::new(summary))
 }

@@ -208,6 +208,15 @@ pub struct AuditFilter<'a> {
 }
 
 /// Actions newest first.
+/// Deletes audit entries written before `before`; how many.
+pub async fn prune(db: &PgPool, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM audit_log WHERE at < $1")
+        .bind(before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn list(db: &PgPool, f: &AuditFilter<'_>) -> Result<Vec<AuditRecord>, StoreError> {
     let rows = sqlx::query_as(
         "SELECT id, at, channel, actor, role, action, target, params, result, status, outcome \

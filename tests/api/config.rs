@@ -56,6 +56,10 @@ fn api_keys_come_from_a_config_file_and_bad_ones_are_refused_naming_the_key() {
         ("[auth]\nopen = [\"jobs\"]", "auth.open"),
         ("[auth]\ntrigger_limit = 0", "auth.trigger_limit"),
         (
+            "[auth]\naudit_retention_days = 0",
+            "auth.audit_retention_days",
+        ),
+        (
             "[[auth.keys]]\nname = \"x\"\nrole = \"admin\"\nkinds = [\"prune\"]\n\
              sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"",
             "auth.keys[0].kinds",

@@ -220,17 +220,49 @@ async fn a_cron_schedule_triggers_runs_of_its_kind() {
 }
 
 #[actix_rt::test]
-async fn the_prune_job_deletes_only_finished_runs_older_than_the_retention() {
+async fn the_prune_job_deletes_runs_closed_alerts_and_audit_entries_only_past_their_retention() {
     let app = spawn_app().await;
+    let db = &app.state.db;
     let old = app.trigger("test-sleep", json!({"ms": 0})).await;
     app.finished_run(old).await;
     sqlx::query("UPDATE job_runs SET finished_at = now() - interval '40 days' WHERE id = $1")
         .bind(old)
-        .execute(&app.state.db)
+        .execute(db)
         .await
         .unwrap();
     let recent = app.trigger("test-sleep", json!({"ms": 0, "tag": 1})).await;
     app.finished_run(recent).await;
+    // Alert groups: closed or open, last seen 40 days or 1 day ago.
+    for (key, closed, age) in [
+        ("old-closed", true, 40),
+        ("old-open", false, 40),
+        ("new-closed", true, 1),
+    ] {
+        sqlx::query(
+            "INSERT INTO alerts (key, source, severity, summary, first_seen, last_seen, closed) \
+             VALUES ($1, 'test', 'info', 'x', now() - make_interval(days => $3), \
+             now() - make_interval(days => $3), $2)",
+        )
+        .bind(key)
+        .bind(closed)
+        .bind(age)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    // Audit entries: beyond the audit retention (365 days), and within it though older than
+    // the runs' retention.
+    for (target, age) in [("/old", 400), ("/kept", 40)] {
+        sqlx::query(
+            "INSERT INTO audit_log (at, channel, actor, action, target, result) \
+             VALUES (now() - make_interval(days => $2), 'http', 'test', 'trigger', $1, 'ok')",
+        )
+        .bind(target)
+        .bind(age)
+        .execute(db)
+        .await
+        .unwrap();
+    }
 
     let prune = app.trigger("prune", json!({})).await;
     let run = app.finished_run(prune).await;
@@ -243,6 +275,26 @@ async fn the_prune_job_deletes_only_finished_runs_older_than_the_retention() {
         app.get(&format!("/jobs/{recent}")).await.status,
         StatusCode::OK
     );
+    let alerts: Vec<String> = sqlx::query_scalar("SELECT key FROM alerts ORDER BY key")
+        .fetch_all(db)
+        .await
+        .unwrap();
+    assert_eq!(alerts, ["new-closed", "old-open"]);
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT target FROM audit_log WHERE target IN ('/old', '/kept') ORDER BY target",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert_eq!(audited, ["/kept"]);
+    // A shorter retention for one run does not reach the audit log.
+    let zero_days = app.trigger("prune", json!({"older_than_days": 1})).await;
+    app.finished_run(zero_days).await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE target = '/kept'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
     let bad = app
         .post("/jobs/prune/trigger", Some(json!({"older_than_days": 0})))
         .await;
