@@ -271,12 +271,14 @@ fn api_key() -> String {
     std::env::var("FPLSYNC_BENCH_API_KEY").unwrap_or_else(|_| "fplsync-bench-admin".into())
 }
 
-/// The service's configuration: admission limits lifted (or `rate` req/s), no schedules, no
-/// lifecycle (the harness triggers every run), long timeouts for the bulk runs.
+/// The service's configuration: admission limits lifted (or `rate` req/s with the default
+/// burst), no schedules, no lifecycle (the harness triggers every run), long timeouts for the bulk
+/// runs. Lifted means a burst as large as the rate too: paced one at a time, a request finding
+/// the bucket empty would wait for the timer's next millisecond tick, far below 100,000 req/s.
 fn write_config(dir: &Path, sim: &RunningSim, rate: Option<u32>) -> PathBuf {
-    let (rate, in_flight) = match rate {
-        Some(r) => (r, 8),
-        None => (100_000, 64),
+    let (rate, burst, in_flight) = match rate {
+        Some(r) => (r, String::new(), 8),
+        None => (100_000, "burst = 100000".to_owned(), 64),
     };
     let text = format!(
         r#"
@@ -293,6 +295,7 @@ prefix = "{PREFIX}"
 [fpl]
 base_url = "{base}"
 rate_per_sec = {rate}
+{burst}
 max_in_flight = {in_flight}
 bulk_max_in_flight = {bulk}
 [live]

@@ -129,8 +129,12 @@ pub struct FplSettings {
     pub backoff_cap_ms: u64,
     /// `Retry-After` is honoured up to this.
     pub retry_after_cap_secs: u64,
-    /// Token bucket rate (and burst) shared by all callers.
+    /// Token bucket rate shared by all callers.
     pub rate_per_sec: u32,
+    /// Requests the bucket lets out at once after a quiet period (1..=`rate_per_sec`). 1 paces
+    /// strictly, one request every 1/`rate_per_sec` s, so no one-second window ever holds more
+    /// than `rate_per_sec` requests; a burst of b lets up to `rate_per_sec` + b − 1 into one.
+    pub burst: u32,
     /// Requests in flight at most, all priorities together.
     pub max_in_flight: usize,
     /// Bulk requests in flight at most (below `max_in_flight`, so live requests find a slot).
@@ -816,6 +820,15 @@ impl Settings {
             format!("must be 1..=100000, got {}", f.rate_per_sec),
         );
         check(
+            f.burst >= 1 && f.burst <= f.rate_per_sec.max(1),
+            "fpl.burst",
+            format!(
+                "must be 1..=fpl.rate_per_sec (a larger burst would put more than the rate into \
+                 one second); got {} with fpl.rate_per_sec = {}",
+                f.burst, f.rate_per_sec
+            ),
+        );
+        check(
             (1..=1000).contains(&f.max_in_flight),
             "fpl.max_in_flight",
             format!("must be 1..=1000, got {}", f.max_in_flight),
@@ -1105,6 +1118,25 @@ mod tests {
             assert!(err.contains(key), "{key} missing from: {err}");
         }
         assert!(!err.contains("fpl.max_in_flight:"), "{err}");
+        assert!(!err.contains("fpl.burst"), "{err}");
+
+        // A burst above the rate would let more than the rate into one second.
+        for (burst, rate) in [("0", "4"), ("5", "4")] {
+            let err = load_with(&[
+                ("FPLSYNC__FPL__BURST", burst),
+                ("FPLSYNC__FPL__RATE_PER_SEC", rate),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("fpl.burst"), "burst {burst}: {err}");
+        }
+        let f = load_with(&[
+            ("FPLSYNC__FPL__BURST", "20"),
+            ("FPLSYNC__FPL__RATE_PER_SEC", "20"),
+        ])
+        .expect("a burst equal to the rate loads")
+        .fpl;
+        assert_eq!((f.burst, f.rate_per_sec), (20, 20));
     }
 
     #[test]
@@ -1139,6 +1171,10 @@ mod tests {
     fn the_fpl_client_defaults_are_the_peers_proven_limits() {
         let f = load_with(&[]).expect("defaults load").fpl;
         assert_eq!((f.rate_per_sec, f.max_in_flight), (4, 5));
+        assert_eq!(
+            f.burst, 1,
+            "strict pacing: never more than the rate in one second"
+        );
         assert_eq!(f.bulk_max_in_flight, 4);
         assert_eq!((f.attempt_timeout_ms, f.max_retries), (10_000, 3));
         assert_eq!((f.backoff_base_ms, f.backoff_cap_ms), (500, 5000));

@@ -7,7 +7,9 @@
 //! [`Admission::acquire`] hands out when
 //! - a slot is free (at most `max_in_flight` requests in flight; the permit frees its slot on
 //!   drop), and, for the bulk class, fewer than the current bulk limit are bulk;
-//! - a token is in the bucket (governor's GCRA, `rate_per_sec` with a burst of the same size);
+//! - a token is in the bucket (governor's GCRA: `rate_per_sec` tokens a second, at most `burst`
+//!   of them at once; the default burst of 1 spaces requests 1/`rate_per_sec` apart, so no
+//!   one-second window holds more than `rate_per_sec`, which is what FPL's bot protection counts);
 //! - no request of a more urgent class waits, and no earlier one of the same class (strictly by
 //!   [`Priority`], FIFO within a class).
 //!
@@ -87,8 +89,11 @@ impl fmt::Display for Priority {
 /// The controller's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdmissionConfig {
-    /// Tokens per second; also the bucket's burst.
+    /// Tokens per second.
     pub rate_per_sec: u32,
+    /// Tokens the bucket holds at most, i.e. requests let out at once after a quiet period
+    /// (1..=`rate_per_sec`; 1 is strict pacing).
+    pub burst: u32,
     /// Requests in flight at most, all classes together.
     pub max_in_flight: usize,
     /// Bulk requests in flight at most while there is no pressure.
@@ -101,6 +106,7 @@ impl AdmissionConfig {
     pub fn from_settings(s: &FplSettings) -> Self {
         AdmissionConfig {
             rate_per_sec: s.rate_per_sec,
+            burst: s.burst,
             max_in_flight: s.max_in_flight,
             bulk_max_in_flight: s.bulk_max_in_flight,
             bulk_recovery: Duration::from_secs(s.bulk_recovery_secs),
@@ -335,7 +341,10 @@ impl Shared {
 impl Admission {
     pub fn new(config: AdmissionConfig) -> Self {
         let rate = NonZeroU32::new(config.rate_per_sec.max(1)).expect("at least 1");
+        // Above the rate, a burst would let more than the rate into one second.
+        let burst = NonZeroU32::new(config.burst.clamp(1, rate.get())).expect("at least 1");
         let config = AdmissionConfig {
+            burst: burst.get(),
             max_in_flight: config.max_in_flight.max(1),
             bulk_max_in_flight: config
                 .bulk_max_in_flight
@@ -345,7 +354,10 @@ impl Admission {
         Admission {
             shared: Arc::new(Shared {
                 config,
-                bucket: RateLimiter::direct_with_clock(Quota::per_second(rate), TokioClock),
+                bucket: RateLimiter::direct_with_clock(
+                    Quota::per_second(rate).allow_burst(burst),
+                    TokioClock,
+                ),
                 state: Mutex::new(State {
                     queues: Default::default(),
                     next_id: 0,
@@ -452,12 +464,24 @@ mod tests {
 
     use super::*;
 
+    /// The default limits: 4 req/s paced strictly (burst 1), 5 in flight, 4 of them bulk.
     fn config() -> AdmissionConfig {
         AdmissionConfig {
             rate_per_sec: 4,
+            burst: 1,
             max_in_flight: 5,
             bulk_max_in_flight: 4,
             bulk_recovery: Duration::from_secs(300),
+        }
+    }
+
+    /// The default limits with a burst of 4 (the bucket's burst was the rate before `fpl.burst`
+    /// existed): for the tests that take several permits at once (see [`hold_slots`]) and for
+    /// issue 3's timing, "4 at t=0, then one every 250 ms".
+    fn bursty_config() -> AdmissionConfig {
+        AdmissionConfig {
+            burst: 4,
+            ..config()
         }
     }
 
@@ -489,7 +513,8 @@ mod tests {
         }
     }
 
-    /// Takes all `n` permits of class Meta now (the bucket's burst allows 4 at once).
+    /// Takes all `n` permits of class Meta now; with [`bursty_config`], 4 at once and the fifth
+    /// 250 ms later (with the default burst of 1 they would be 250 ms apart).
     async fn hold_slots(adm: &Admission, n: usize) -> Vec<Permit> {
         let mut permits = Vec::new();
         for _ in 0..n {
@@ -500,7 +525,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_of_bulk_requests_never_exceeds_the_configured_rate() {
-        let adm = Admission::new(config());
+        // Burst 4, set explicitly (the default is 1): issue 3 pinned "4 at t=0, then one every
+        // 250 ms" for that bucket.
+        let adm = Admission::new(bursty_config());
         let log: Log = Default::default();
         let start = Instant::now();
         let tasks: Vec<_> = (0..200)
@@ -529,8 +556,52 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_live_request_overtakes_every_queued_bulk_request() {
+    async fn with_the_default_burst_no_one_second_window_holds_more_than_the_rate() {
         let adm = Admission::new(config());
+        // After a quiet period the bucket is full: that is when a larger burst would show.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let log: Log = Default::default();
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..200)
+            .map(|i| request(&adm, &log, i, Priority::Bulk, Duration::ZERO))
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let times: Vec<Duration> = log.lock().unwrap().iter().map(|e| e.2 - start).collect();
+        assert_eq!(times.len(), 200);
+        // Strict pacing: never two requests less than 1/rate apart.
+        for pair in times.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= Duration::from_millis(250),
+                "admitted at {:?} and {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+        // So any one-second window [t, t + 1 s) holds at most the rate, and the busiest holds it.
+        let busiest = (0..times.len())
+            .map(|i| {
+                let end = times[i] + Duration::from_secs(1);
+                times[i..].iter().take_while(|u| **u < end).count()
+            })
+            .max()
+            .unwrap();
+        assert_eq!(busiest, 4, "most requests in a one-second window");
+        // And the overall rate still reaches the limit: the first at once, then one every 250 ms.
+        assert_eq!(times[0], Duration::ZERO);
+        let last = *times.last().unwrap();
+        assert_eq!(
+            last,
+            Duration::from_millis(199 * 250),
+            "last admitted at {last:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_live_request_overtakes_every_queued_bulk_request() {
+        // Burst 4 explicitly, for `hold_slots`.
+        let adm = Admission::new(bursty_config());
         let log: Log = Default::default();
         // All five slots busy, so the bulk requests queue up.
         let held = hold_slots(&adm, 5).await;
@@ -554,7 +625,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn waiting_requests_are_served_meta_before_tournament_before_bulk() {
-        let adm = Admission::new(config());
+        // Burst 4 explicitly, for `hold_slots`.
+        let adm = Admission::new(bursty_config());
         let log: Log = Default::default();
         let held = hold_slots(&adm, 5).await;
         // Queued least urgent first, interleaved, so arrival order cannot explain the result.
@@ -618,7 +690,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn bulk_requests_leave_a_slot_free_for_live_ones() {
-        let adm = Admission::new(config());
+        // Burst 4 explicitly: the four bulk requests below go out at once.
+        let adm = Admission::new(bursty_config());
         let mut bulk = Vec::new();
         for _ in 0..4 {
             bulk.push(adm.acquire(Priority::Bulk).await);
@@ -682,7 +755,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_abandoned_acquire_leaves_the_queue() {
-        let adm = Admission::new(config());
+        // Burst 4 explicitly, for `hold_slots`.
+        let adm = Admission::new(bursty_config());
         let held = hold_slots(&adm, 5).await;
         let gave_up =
             tokio::time::timeout(Duration::from_secs(1), adm.acquire(Priority::Bulk)).await;

@@ -109,10 +109,14 @@ pub async fn start_sim(entries: u32, faults: &[&str]) -> fplsync::sim::RunningSi
     .expect("the simulator starts")
 }
 
-/// Points the application's FPL client at `base_url`, unthrottled (the server is local).
+/// Points the application's FPL client at `base_url`, unthrottled (the server is local): 100
+/// req/s with a burst as large, since the default strict pacing (burst 1) would space a test's
+/// requests 10 ms apart. Pacing is tested in `fpl::admission` and measured by the
+/// `entries_rate_limited` benchmark.
 pub fn point_fpl_at(s: &mut Settings, base_url: String) {
     s.fpl.base_url = base_url;
     s.fpl.rate_per_sec = 100;
+    s.fpl.burst = 100;
 }
 
 /// Starts the application with the built-in kinds plus the test kinds of [`kinds`].

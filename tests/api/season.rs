@@ -36,6 +36,7 @@ async fn a_season_of_picks_and_finalized_gameweeks_decides_a_500_manager_tournam
         point_fpl_at(s, url);
         // The simulator is local: let the bulk work go as fast as it answers.
         s.fpl.rate_per_sec = 5000;
+        s.fpl.burst = 5000;
         s.fpl.max_in_flight = 16;
         s.fpl.bulk_max_in_flight = 16;
     })
