@@ -399,6 +399,12 @@ pub async fn apply_bootstrap(
 ) -> Result<SyncReport, StoreError> {
     let name = season_name(b).ok_or_else(|| StoreError::Corrupt("no events".into()))?;
     let mut tx = db.begin().await?;
+    // The commit need not wait for its WAL flush: the job records its run as succeeded right
+    // after with an ordinary commit, whose flush covers this one, and a crash before that
+    // leaves a run that is not succeeded and is re-run (the sync is idempotent).
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
     let (season_id, new_season) = season(&mut tx, &name, b).await?;
 
     // Prices before this sync, to report risers and fallers.
