@@ -566,3 +566,55 @@ pub async fn apply_fixtures(
     tx.commit().await?;
     Ok(counts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fpl::samples::{self, gw38};
+
+    fn check<T: Stored>(items: &[T]) {
+        assert!(!items.is_empty(), "{} has objects", T::TABLE.name);
+        for row in rows(items) {
+            assert_eq!(
+                row.columns.len(),
+                T::TABLE.columns.len(),
+                "{}: one value per column",
+                T::TABLE.name
+            );
+            let object: serde_json::Value = serde_json::from_str(&row.json).unwrap();
+            assert_eq!(object["id"].as_i64(), Some(i64::from(row.id)));
+        }
+    }
+
+    #[test]
+    fn every_real_object_gives_one_value_per_typed_column_of_its_table() {
+        let b: BootstrapStatic = samples::decode(gw38::BOOTSTRAP).unwrap();
+        check(&b.phases);
+        check(&b.teams);
+        check(&b.element_types);
+        check(&b.elements);
+        check(&b.events);
+        let fixtures: Vec<Fixture> = samples::decode(gw38::FIXTURES_FINAL).unwrap();
+        check(&fixtures);
+        let first = fixtures[0].columns();
+        assert_eq!(first[0], fixtures[0].event.map(|e| e.to_string()));
+        assert_eq!(first[1], Some(fixtures[0].team_h.to_string()));
+    }
+
+    #[test]
+    fn a_tables_json_array_holds_every_object_in_id_order() {
+        let b: BootstrapStatic = samples::decode(gw38::BOOTSTRAP).unwrap();
+        let mut reversed = b.elements.clone();
+        reversed.reverse();
+        let array: Vec<serde_json::Value> =
+            serde_json::from_slice(&json_array(&rows(&reversed))).unwrap();
+        assert_eq!(array.len(), b.elements.len());
+        let ids: Vec<i64> = array.iter().map(|o| o["id"].as_i64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending ids");
+        assert_eq!(
+            array[0],
+            serde_json::to_value(b.elements.iter().min_by_key(|e| e.id).unwrap()).unwrap()
+        );
+        assert_eq!(&json_array(&[])[..], b"[]");
+    }
+}
