@@ -62,12 +62,12 @@ fn live_scoring(c: &mut Criterion) {
         let managers: Vec<ManagerPicks> = (0..n)
             .map(|i| {
                 let p = real[i % real.len()];
-                ManagerPicks {
-                    entry: EntryId(i as u64 + 1),
-                    picks: p.picks.clone(),
-                    chip: p.active_chip.clone(),
-                    transfers_cost: p.entry_history.event_transfers_cost,
-                }
+                ManagerPicks::new(
+                    EntryId(i as u64 + 1),
+                    &p.picks,
+                    p.active_chip.clone(),
+                    p.entry_history.event_transfers_cost,
+                )
             })
             .collect();
         g.throughput(Throughput::Elements(n as u64));

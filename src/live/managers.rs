@@ -13,18 +13,105 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::cache::{CacheKey, LiveDataset};
-use crate::fpl::model::{Chip, ElementType, ElementTypeId, EntryId, Pick, PicksResponse};
+use crate::fpl::model::{
+    Chip, ElementId, ElementType, ElementTypeId, EntryId, Pick, PicksResponse,
+};
 use crate::meta::SeasonId;
 use crate::scoring::{Formation, PlayerTable, score};
 use crate::store::StoreError;
 
-/// One manager's picks for a gameweek, as fetched after the deadline.
+/// The picks [`score`] looks at: the first 15.
+const SQUAD: usize = 15;
+
+/// One manager's picks for a gameweek, as fetched after the deadline. The picks of every
+/// tracked manager are held between live ticks ([`PicksCache`]), so they are kept inline and
+/// packed: 160 bytes, where the decoded `Vec<Pick>` and its owner took ~280 in two places.
 #[derive(Debug, Clone)]
 pub struct ManagerPicks {
     pub entry: EntryId,
-    pub picks: Vec<Pick>,
     pub chip: Option<Chip>,
     pub transfers_cost: i32,
+    /// How many of `picks` are filled.
+    len: u8,
+    picks: [PackedPick; SQUAD],
+}
+
+impl ManagerPicks {
+    /// Keeps the first 15 of `picks`, in their order: all that scoring looks at.
+    pub fn new(entry: EntryId, picks: &[Pick], chip: Option<Chip>, transfers_cost: i32) -> Self {
+        let mut packed = [PackedPick::default(); SQUAD];
+        for (slot, pick) in packed.iter_mut().zip(picks) {
+            *slot = PackedPick::from(pick);
+        }
+        ManagerPicks {
+            entry,
+            chip,
+            transfers_cost,
+            len: picks.len().min(SQUAD) as u8,
+            picks: packed,
+        }
+    }
+
+    /// The picks kept, in their order.
+    pub fn picks(&self) -> impl ExactSizeIterator<Item = Pick> + '_ {
+        self.picks[..usize::from(self.len)].iter().map(Pick::from)
+    }
+
+    /// The picks kept, on the stack: what [`score`] takes, without allocating.
+    fn squad(&self) -> ([Pick; SQUAD], usize) {
+        (
+            std::array::from_fn(|i| Pick::from(&self.picks[i])),
+            usize::from(self.len),
+        )
+    }
+}
+
+/// A [`Pick`] in 8 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PackedPick {
+    element: u32,
+    position: u8,
+    multiplier: u8,
+    /// [`PackedPick::CAPTAIN`], [`PackedPick::VICE_CAPTAIN`], [`PackedPick::TYPED`].
+    flags: u8,
+    /// The element type id, when `TYPED`.
+    element_type: u8,
+}
+
+impl PackedPick {
+    const CAPTAIN: u8 = 1;
+    const VICE_CAPTAIN: u8 = 2;
+    /// The payload named the player's element type.
+    const TYPED: u8 = 4;
+}
+
+impl From<&Pick> for PackedPick {
+    fn from(p: &Pick) -> Self {
+        let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+        PackedPick {
+            element: p.element.0,
+            position: p.position,
+            multiplier: p.multiplier,
+            flags: flag(p.is_captain, Self::CAPTAIN)
+                | flag(p.is_vice_captain, Self::VICE_CAPTAIN)
+                | flag(p.element_type.is_some(), Self::TYPED),
+            element_type: p.element_type.map_or(0, |t| t.0),
+        }
+    }
+}
+
+impl From<&PackedPick> for Pick {
+    fn from(p: &PackedPick) -> Self {
+        Pick {
+            element: ElementId(p.element),
+            position: p.position,
+            multiplier: p.multiplier,
+            is_captain: p.flags & PackedPick::CAPTAIN != 0,
+            is_vice_captain: p.flags & PackedPick::VICE_CAPTAIN != 0,
+            element_type: (p.flags & PackedPick::TYPED != 0)
+                .then_some(ElementTypeId(p.element_type)),
+        }
+    }
 }
 
 /// A manager's live score as fplsync computes it, and the official one once known.
@@ -171,15 +258,17 @@ pub async fn load_picks(
     tracked: &[u64],
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
-    load_event_picks(db, season, event, Some(ids)).await
+    load_event_picks(db, season, event, Some(ids), 0).await
 }
 
-/// The stored picks of `event`: of the managers `only`, or of all.
+/// The stored picks of `event`: of the managers `only`, or of all; room is made for
+/// `expected` of them at once.
 async fn load_event_picks(
     db: &PgPool,
     season: SeasonId,
     event: u16,
     only: Option<Vec<i64>>,
+    expected: usize,
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     const COLUMNS: &str = "SELECT entry_id, active_chip, transfers_cost, picks FROM entry_picks \
          WHERE season_id = $1 AND event_id = $2";
@@ -196,15 +285,16 @@ async fn load_event_picks(
     // Streamed and decoded row by row: the JSON text of 100,000 managers' picks is ~150 MB,
     // several times their decoded size, and need never be held all at once.
     let mut rows = query.fetch(db);
-    let mut picks = Vec::new();
+    let mut picks = Vec::with_capacity(expected);
     while let Some((entry, chip, cost, json)) = rows.try_next().await? {
-        picks.push(ManagerPicks {
-            entry: EntryId(entry as u64),
-            picks: json.0,
-            chip: chip.map(|c| Chip::from(c.as_str())),
-            transfers_cost: cost,
-        });
+        picks.push(ManagerPicks::new(
+            EntryId(entry as u64),
+            &json.0,
+            chip.map(|c| Chip::from(c.as_str())),
+            cost,
+        ));
     }
+    picks.shrink_to_fit();
     Ok(picks)
 }
 
@@ -248,7 +338,8 @@ impl PicksCache {
         {
             return Ok(c.picks.clone());
         }
-        let picks = Arc::new(load_event_picks(db, season, event, None).await?);
+        let expected = usize::try_from(version.0).unwrap_or(0);
+        let picks = Arc::new(load_event_picks(db, season, event, None, expected).await?);
         *self.lock() = Some(CachedPicks {
             season,
             event,
@@ -311,8 +402,9 @@ pub fn score_all<'a>(
     managers
         .into_iter()
         .map(|m| {
+            let (picks, n) = m.squad();
             let s = score(
-                &m.picks,
+                &picks[..n],
                 m.chip.as_ref(),
                 m.transfers_cost,
                 table,
@@ -364,6 +456,43 @@ pub fn shards(event: u16, scores: &[EntryScore]) -> Vec<(CacheKey, Bytes)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 4-4-2 of players 1–11 and bench 12–15 (types by position), captain 11, vice 10.
+    fn picks() -> Vec<Pick> {
+        let types = [1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 1, 2, 3, 4];
+        types
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let id = i as u32 + 1;
+                Pick {
+                    element: ElementId(id),
+                    position: id as u8,
+                    multiplier: u8::from(id <= 11) + u8::from(id == 11),
+                    is_captain: id == 11,
+                    is_vice_captain: id == 10,
+                    // The older payloads name no type: the live data's is used then.
+                    element_type: id.is_multiple_of(2).then_some(ElementTypeId(t)),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn kept_picks_are_the_first_fifteen_as_fetched_and_take_no_more_room_than_said() {
+        let mut fetched = picks();
+        fetched.push(Pick {
+            element: ElementId(700),
+            position: 16,
+            multiplier: 1,
+            is_captain: false,
+            is_vice_captain: false,
+            element_type: Some(ElementTypeId(5)),
+        });
+        let kept = ManagerPicks::new(EntryId(1), &fetched, None, 0);
+        assert_eq!(kept.picks().collect::<Vec<_>>(), fetched[..15]);
+        assert!(std::mem::size_of::<ManagerPicks>() <= 160);
+    }
 
     #[test]
     fn every_shard_is_published_and_a_manager_is_found_in_his_own() {
