@@ -1,5 +1,6 @@
 //! CPU micro-benchmarks (criterion): decoding the real gameweek-38 payloads, provisional bonus,
-//! and live scoring of N managers. `cargo bench --bench micro`.
+//! and live scoring of N managers (their scores, and the cache shards built from them).
+//! `cargo bench --bench micro`.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -7,7 +8,9 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use fplsync::fpl::model::{BootstrapStatic, EntryId, EventLive, Fixture, PicksResponse};
 use fplsync::fpl::samples::{self, gw38};
-use fplsync::live::managers::{ManagerPicks, score_all};
+use std::sync::Arc;
+
+use fplsync::live::managers::{ManagerPicks, Scoreboard};
 use fplsync::scoring::{Formation, bonus, live_rows, player_table, players_of};
 
 fn decode(c: &mut Criterion) {
@@ -54,8 +57,6 @@ fn live_scoring(c: &mut Criterion) {
     });
 
     let (rows, _) = live_rows(&live, &fixtures, &players);
-    let table = player_table(&rows);
-    let official = HashMap::new();
     let mut g = c.benchmark_group("score_all");
     for n in [1_000usize, 100_000] {
         // The 72 real managers' picks, repeated to n managers.
@@ -70,10 +71,23 @@ fn live_scoring(c: &mut Criterion) {
                 )
             })
             .collect();
+        let board = Scoreboard::new(
+            38,
+            Arc::new(managers),
+            (0..n as u32).collect(),
+            player_table(&rows),
+            formation.clone(),
+            false,
+            HashMap::new(),
+        );
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(10);
-        g.bench_with_input(BenchmarkId::from_parameter(n), &managers, |b, m| {
-            b.iter(|| score_all(38, black_box(m), &table, &formation, false, &official))
+        g.bench_with_input(BenchmarkId::new("scores", n), &board, |b, board| {
+            b.iter(|| black_box(board).scores().for_each(|s| drop(black_box(s))))
+        });
+        // What a live tick does with them: the cache's 64 shards.
+        g.bench_with_input(BenchmarkId::new("shards", n), &board, |b, board| {
+            b.iter(|| black_box(board).shards())
         });
     }
     g.finish();
