@@ -1,14 +1,17 @@
 //! CPU micro-benchmarks (criterion): decoding the real gameweek-38 payloads, provisional bonus,
-//! live scoring of N managers and tournament standings. `cargo bench --bench micro`.
+//! live scoring of N managers (their scores, and the cache shards built from them) and
+//! tournament standings. `cargo bench --bench micro`.
 
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use fplsync::fpl::model::{BootstrapStatic, EntryId, EventLive, Fixture, PicksResponse};
 use fplsync::fpl::samples::{self, gw38};
-use fplsync::live::managers::{ManagerPicks, score_all};
+
+use fplsync::live::managers::{ManagerPicks, Scoreboard};
 use fplsync::scoring::{Formation, bonus, live_rows, player_table, players_of};
 use fplsync::tournament::rules::{
     self, LegScore, PickRow, PlayerGameweek, Qualifier, Seed, battle_table, points_race,
@@ -58,26 +61,37 @@ fn live_scoring(c: &mut Criterion) {
     });
 
     let (rows, _) = live_rows(&live, &fixtures, &players);
-    let table = player_table(&rows);
-    let official = HashMap::new();
     let mut g = c.benchmark_group("score_all");
     for n in [1_000usize, 100_000] {
         // The 72 real managers' picks, repeated to n managers.
         let managers: Vec<ManagerPicks> = (0..n)
             .map(|i| {
                 let p = real[i % real.len()];
-                ManagerPicks {
-                    entry: EntryId(i as u64 + 1),
-                    picks: p.picks.clone(),
-                    chip: p.active_chip.clone(),
-                    transfers_cost: p.entry_history.event_transfers_cost,
-                }
+                ManagerPicks::new(
+                    EntryId(i as u64 + 1),
+                    &p.picks,
+                    p.active_chip.clone(),
+                    p.entry_history.event_transfers_cost,
+                )
             })
             .collect();
+        let board = Scoreboard::new(
+            38,
+            Arc::new(managers),
+            (0..n as u32).collect(),
+            player_table(&rows),
+            formation.clone(),
+            false,
+            HashMap::new(),
+        );
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(10);
-        g.bench_with_input(BenchmarkId::from_parameter(n), &managers, |b, m| {
-            b.iter(|| score_all(38, black_box(m), &table, &formation, false, &official))
+        g.bench_with_input(BenchmarkId::new("scores", n), &board, |b, board| {
+            b.iter(|| black_box(board).scores().for_each(|s| drop(black_box(s))))
+        });
+        // What a live tick does with them: the cache's 64 shards.
+        g.bench_with_input(BenchmarkId::new("shards", n), &board, |b, board| {
+            b.iter(|| black_box(board).shards())
         });
     }
     g.finish();

@@ -119,6 +119,9 @@ pub struct CacheActor {
     dirty_seq: u64,
     /// The invalidation channel is being listened to.
     subscribed: bool,
+    /// Held by a `Put` from the start of its Redis write to its swap: `Put`s reach Redis one
+    /// after the other, in the order they came.
+    redis_writes: Arc<tokio::sync::Mutex<()>>,
     /// Whether the channel has ever been up (or known down): the first answer starts the warm-up.
     warm_started: bool,
     subscription: Option<JoinHandle<()>>,
@@ -141,6 +144,7 @@ impl CacheActor {
             dirty: BTreeMap::new(),
             dirty_seq: 0,
             subscribed: false,
+            redis_writes: Arc::default(),
             warm_started: false,
             subscription: None,
             probe: None,
@@ -172,6 +176,18 @@ impl CacheActor {
         *self.generations.entry(scope).or_default() += 1;
         let local = self.cache.shared().local.clone();
         ctx.wait(async move { local.write(scope, &write).await }.into_actor(self));
+    }
+
+    /// Writes every revision of `revisions` to the local tier.
+    fn write_revisions_locally(&mut self, revisions: &[Revision], ctx: &mut Context<Self>) {
+        for r in revisions {
+            let values = r
+                .values
+                .iter()
+                .map(|(k, b)| (*k, r.rev, b.clone()))
+                .collect();
+            self.write_local(r.scope, LocalWrite::Put(values), ctx);
+        }
     }
 
     /// Drops the whole local tier: invalidations may have been missed.
@@ -470,41 +486,60 @@ impl Handler<Put> for CacheActor {
         let shared = self.cache.shared().clone();
         let revisions = revisions(msg.entries, |_| SwapMode::Put);
         let keys: Vec<CacheKey> = revisions.iter().flat_map(keys_of).collect();
-        // Local first: this instance reads its own write at once, whatever Redis does.
-        for r in &revisions {
-            let values = r
-                .values
-                .iter()
-                .map(|(k, b)| (*k, r.rev, b.clone()))
-                .collect();
-            self.write_local(r.scope, LocalWrite::Put(values), ctx);
-        }
         if !self.health.is_up() {
+            self.write_revisions_locally(&revisions, ctx);
             self.mark_dirty(keys.iter().copied());
             shared.meter.wrote(&keys, WriteResult::LocalOnly);
             return Box::pin(actix::fut::ready(Ok(Written { redis: false })));
         }
         let epoch = self.health.epoch();
-        let announce = pubsub::announce(&shared.instance, keys.iter().copied());
+        let writes = self.redis_writes.clone();
         self.begin();
+        // The values go to Redis first, under names no reader looks at (a large revision takes
+        // several round trips); then, in one turn of this actor, the local tier takes the
+        // revision and the swap is sent, as a `Put` always did, so a reader here that read the
+        // new revision locally can never read the old one from Redis afterwards. Puts take
+        // turns (`redis_writes`), so a later `Put` of a key is never swapped in before an
+        // earlier one. Whatever Redis does, the local tier takes the write.
+        let stored = async move {
+            let turn = writes.lock_owned().await;
+            let stored = shared.remote.store_values(&revisions).await;
+            (turn, stored, revisions)
+        };
         Box::pin(
-            async move { shared.remote.write(&revisions, Some(announce)).await }
+            stored
                 .into_actor(self)
-                .map(move |written, act, ctx| {
-                    act.end();
-                    let meter = &act.cache.shared().meter;
-                    match written {
-                        Ok(_) => {
-                            meter.wrote(&keys, WriteResult::Ok);
-                            Ok(Written { redis: true })
-                        }
-                        Err(e) => {
-                            meter.wrote(&keys, WriteResult::LocalOnly);
-                            act.redis_failed(epoch, &e, ctx);
-                            act.mark_dirty(keys);
-                            Ok(Written { redis: false })
-                        }
-                    }
+                .then(move |(turn, stored, revisions), act, ctx| {
+                    act.write_revisions_locally(&revisions, ctx);
+                    let shared = act.cache.shared().clone();
+                    let swapped = async move {
+                        let announce = pubsub::announce(&shared.instance, keys_of_all(&revisions));
+                        let swapped = match stored {
+                            Ok(()) => shared.remote.swap(&revisions, Some(announce)).await,
+                            Err(e) => Err(e),
+                        };
+                        drop(turn);
+                        (swapped, revisions)
+                    };
+                    swapped
+                        .into_actor(act)
+                        .map(move |(swapped, revisions), act, ctx| {
+                            act.end();
+                            let keys: Vec<CacheKey> = keys_of_all(&revisions).collect();
+                            let meter = &act.cache.shared().meter;
+                            match swapped {
+                                Ok(_) => {
+                                    meter.wrote(&keys, WriteResult::Ok);
+                                    Ok(Written { redis: true })
+                                }
+                                Err(e) => {
+                                    meter.wrote(&keys, WriteResult::LocalOnly);
+                                    act.redis_failed(epoch, &e, ctx);
+                                    act.mark_dirty(keys);
+                                    Ok(Written { redis: false })
+                                }
+                            }
+                        })
                 }),
         )
     }
@@ -783,4 +818,8 @@ fn revisions(entries: Vec<(CacheKey, Bytes)>, mode: impl Fn(Scope) -> SwapMode) 
 
 fn keys_of(r: &Revision) -> impl Iterator<Item = CacheKey> + '_ {
     r.values.iter().map(|(k, _)| *k)
+}
+
+fn keys_of_all(revisions: &[Revision]) -> impl Iterator<Item = CacheKey> + '_ {
+    revisions.iter().flat_map(keys_of)
 }

@@ -3,7 +3,8 @@
 //! Holding a whole scope in one entry is what makes local reads consistent: a reader takes one
 //! `Arc<Snapshot>` in a single lookup and reads every key it wants from it, so it sees one state
 //! of the scope, never half of an update. Writers build a new snapshot from the old one (copies
-//! of `Bytes` handles, not of the data) and swap it in.
+//! of `Bytes` handles, not of the data) and swap it in, inside the scope's entry (see [`Slot`]):
+//! the snapshot replaced is let go as soon as no reader holds it.
 //!
 //! - **Who writes.** Only the cache actor, one write at a time (see [`CacheActor`]); anyone
 //!   reads (moka is thread-safe), which is how a local hit skips the actor's mailbox.
@@ -16,7 +17,7 @@
 //! [`CacheActor`]: super::CacheActor
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -119,41 +120,62 @@ impl Snapshot {
     }
 }
 
+/// A scope's entry in moka: the scope's current snapshot, swapped inside it.
+///
+/// moka keeps an entry it replaced (and one it removed) until its housekeeping has run and the
+/// memory reclamation of its hash table allows, which with the live scope written once a tick
+/// held several old revisions of 100,000 managers' scores (15 MB each). A write therefore
+/// swaps the snapshot inside the scope's slot and re-inserts the same slot (so moka re-weighs
+/// it and resets its expiry): whatever moka still holds of the entry it replaced is this slot,
+/// and the replaced snapshot is let go as soon as no reader holds it.
+#[derive(Debug, Default)]
+struct Slot(RwLock<Arc<Snapshot>>);
+
+impl Slot {
+    fn load(&self) -> Arc<Snapshot> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn store(&self, snapshot: Arc<Snapshot>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
+    }
+}
+
 /// moka's per-entry expiry: a snapshot lives until its last member's deadline.
 struct UntilLastMember;
 
 impl UntilLastMember {
-    fn remaining(snapshot: &Snapshot) -> Option<Duration> {
-        let last = snapshot.last_deadline()?;
+    fn remaining(slot: &Slot) -> Option<Duration> {
+        let last = slot.load().last_deadline()?;
         Some(last.saturating_duration_since(Instant::now()))
     }
 }
 
-impl Expiry<Scope, Arc<Snapshot>> for UntilLastMember {
+impl Expiry<Scope, Arc<Slot>> for UntilLastMember {
     fn expire_after_create(
         &self,
         _: &Scope,
-        snapshot: &Arc<Snapshot>,
+        slot: &Arc<Slot>,
         _: std::time::Instant,
     ) -> Option<Duration> {
-        Self::remaining(snapshot)
+        Self::remaining(slot)
     }
 
     fn expire_after_update(
         &self,
         _: &Scope,
-        snapshot: &Arc<Snapshot>,
+        slot: &Arc<Slot>,
         _: std::time::Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Self::remaining(snapshot)
+        Self::remaining(slot)
     }
 }
 
 /// The in-process tier. Cheap to clone; clones share the cache.
 #[derive(Clone)]
 pub struct LocalTier {
-    cache: moka::future::Cache<Scope, Arc<Snapshot>>,
+    cache: moka::future::Cache<Scope, Arc<Slot>>,
     ttls: ClassTtls,
 }
 
@@ -173,7 +195,7 @@ impl LocalTier {
         let floor = max_bytes.div_ceil(max_entries.max(1));
         let cache = moka::future::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(move |_: &Scope, s: &Arc<Snapshot>| weight(s, floor))
+            .weigher(move |_: &Scope, slot: &Arc<Slot>| weight(&slot.load(), floor))
             .expire_after(UntilLastMember)
             .build();
         LocalTier { cache, ttls }
@@ -181,28 +203,39 @@ impl LocalTier {
 
     /// The values of `keys` (all of one scope), if every one is here and fresh.
     pub async fn read(&self, scope: Scope, keys: &[CacheKey]) -> Option<Vec<Bytes>> {
-        let snapshot = self.cache.get(&scope).await?;
-        snapshot.read(keys, Instant::now())
+        let slot = self.cache.get(&scope).await?;
+        slot.load().read(keys, Instant::now())
     }
 
     /// The scope's current snapshot, if any.
     pub async fn snapshot(&self, scope: Scope) -> Option<Arc<Snapshot>> {
-        self.cache.get(&scope).await
+        Some(self.cache.get(&scope).await?.load())
     }
 
     /// Applies `write` to `scope`. Callers serialise writes (the cache actor does).
     pub async fn write(&self, scope: Scope, write: &LocalWrite) {
-        let current = self.cache.get(&scope).await.unwrap_or_default();
-        let next = current.apply(write, &self.ttls, Instant::now());
+        let slot = self.cache.get(&scope).await;
+        let next = match &slot {
+            Some(slot) => slot.load().apply(write, &self.ttls, Instant::now()),
+            None => Snapshot::default().apply(write, &self.ttls, Instant::now()),
+        };
         if next.is_empty() {
+            if let Some(slot) = slot {
+                slot.store(Arc::default());
+            }
             self.cache.invalidate(&scope).await;
         } else {
-            self.cache.insert(scope, Arc::new(next)).await;
+            let slot = slot.unwrap_or_default();
+            slot.store(Arc::new(next));
+            self.cache.insert(scope, slot).await;
         }
     }
 
     /// Drops everything.
     pub fn clear(&self) {
+        for (_, slot) in &self.cache {
+            slot.store(Arc::default());
+        }
         self.cache.invalidate_all();
     }
 }
@@ -296,6 +329,22 @@ mod tests {
             .await;
         assert_eq!(tier.read(Scope::Meta, &[PLAYERS]).await, None);
         assert!(tier.read(Scope::Meta, &[TEAMS]).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_replaced_snapshot_is_let_go_at_once() {
+        let tier = LocalTier::new(ttls(), 100, 1 << 20);
+        let mut written = Vec::new();
+        for rev in 0..4u8 {
+            let bytes = Bytes::from(vec![rev; 1000]);
+            written.push(bytes.clone());
+            let put = LocalWrite::Put(vec![(LIVE, Rev(rev.into()), bytes)]);
+            tier.write(Scope::Live(1), &put).await;
+            let held: Vec<bool> = written.iter().map(|b| !b.is_unique()).collect();
+            let mut expected = vec![false; written.len()];
+            expected[usize::from(rev)] = true;
+            assert_eq!(held, expected, "after revision {rev}, only it is held");
+        }
     }
 
     #[test]

@@ -19,8 +19,8 @@
 //!
 //! # Writing
 //! A job that changed data calls [`Cache::put`] after it commits: one new revision per scope,
-//! written to the local tier at once and to Redis in one MULTI/EXEC pipeline that also publishes
-//! the invalidation.
+//! written to the local tier at once and to Redis: its values first (in pipelines of bounded
+//! size), then one MULTI/EXEC transaction that swaps them in and publishes the invalidation.
 //!
 //! # Atomic replacement of a dataset
 //! A *scope* (`meta`, `live:{event}`, `tournament:{id}`) is the unit of replacement: the keys of

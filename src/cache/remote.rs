@@ -11,10 +11,11 @@
 //! - `Pcache:invalidate` — the pub/sub channel (see [`pubsub`](super::pubsub)).
 //!
 //! # Replacing a dataset atomically
-//! A write of several keys of one scope is one revision: in one MULTI/EXEC pipeline the new
-//! revision's values are `SET` under new names (no reader looks there yet), then the `SWAP`
-//! script moves the pointer's fields to the new revision in one step and gives the replaced
-//! values `cache.old_revision_grace_secs` to live, then the invalidation is published. Readers
+//! A write of several keys of one scope is one revision: the new revision's values are first
+//! `SET` under new names (no reader looks there yet; in pipelines of bounded size, so a large
+//! revision is not copied whole into the client's buffers), then in one MULTI/EXEC transaction
+//! the `SWAP` script moves the pointer's fields to the new revision in one step and gives the
+//! replaced values `cache.old_revision_grace_secs` to live, and the invalidation is published. Readers
 //! use the `READ` script, which reads the pointer and the values it names in one step, so a
 //! reader sees the pointer before or after the swap, and every value of the revision it names:
 //! the whole old or the whole new dataset. (Both scripts name value keys they compute from the
@@ -33,6 +34,10 @@ use redis::aio::ConnectionManager;
 
 use super::key::{CacheKey, ClassTtls, Scope};
 use crate::kv::{Kv, KvError};
+
+/// About the most value bytes [`Remote::store_values`] sends in one pipeline (a larger value goes
+/// alone).
+const VALUE_BATCH_BYTES: usize = 1 << 20;
 
 /// A revision id: random, so instances never need to agree on a counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -220,10 +225,55 @@ impl Remote {
         Ok(RemoteRead { pointer, values })
     }
 
-    /// Writes `revisions` in one MULTI/EXEC pipeline, then publishes `announce` (if any) on the
-    /// invalidation channel in the same transaction. Returns, per revision, whether it was
-    /// swapped in (a fill may be refused).
+    /// Writes `revisions` ([`Remote::store_values`], then [`Remote::swap`]). Returns, per
+    /// revision, whether it was swapped in (a fill may be refused).
     pub async fn write(
+        &self,
+        revisions: &[Revision],
+        announce: Option<String>,
+    ) -> Result<Vec<bool>, KvError> {
+        self.store_values(revisions).await?;
+        self.swap(revisions, announce).await
+    }
+
+    /// Stores the values of `revisions` under their revisions' names, which no reader looks at
+    /// until [`Remote::swap`] points there; values of a write that fails before its swap expire
+    /// by their TTL.
+    ///
+    /// They go in pipelines of about [`VALUE_BATCH_BYTES`], not in one: the client copies a
+    /// pipeline whole three times (into its command, the packed request and the connection's
+    /// write buffer, which keeps that capacity), so the 64 score shards of 100,000 managers
+    /// sent at once would cost several times their 15 MB.
+    pub async fn store_values(&self, revisions: &[Revision]) -> Result<(), KvError> {
+        let mut values = redis::pipe();
+        let mut pending = 0;
+        for r in revisions {
+            for (key, bytes) in &r.values {
+                if pending > 0 && pending + bytes.len() > VALUE_BATCH_BYTES {
+                    self.send(std::mem::replace(&mut values, redis::pipe()))
+                        .await?;
+                    pending = 0;
+                }
+                values
+                    .cmd("SET")
+                    .arg(self.value_key(*key, r.rev))
+                    .arg(bytes.as_ref())
+                    .arg("EX")
+                    .arg(self.ttls.of(key.class()).as_secs())
+                    .ignore();
+                pending += bytes.len();
+            }
+        }
+        if !values.is_empty() {
+            self.send(values).await?;
+        }
+        Ok(())
+    }
+
+    /// Swaps every revision of `revisions` in (their values stored first) and publishes
+    /// `announce` (if any) on the invalidation channel, in one MULTI/EXEC transaction. Returns,
+    /// per revision, whether it was swapped in (a fill may be refused).
+    pub async fn swap(
         &self,
         revisions: &[Revision],
         announce: Option<String>,
@@ -232,14 +282,6 @@ impl Remote {
         pipe.atomic();
         let pointer_ttl = self.ttls.longest().as_secs();
         for r in revisions {
-            for (key, bytes) in &r.values {
-                pipe.cmd("SET")
-                    .arg(self.value_key(*key, r.rev))
-                    .arg(bytes.as_ref())
-                    .arg("EX")
-                    .arg(self.ttls.of(key.class()).as_secs())
-                    .ignore();
-            }
             let (mode, seen) = match &r.mode {
                 SwapMode::Put => ("put", None),
                 SwapMode::Fill { seen } => ("fill", Some(seen)),
@@ -270,6 +312,13 @@ impl Remote {
             .run(|mut c: ConnectionManager| async move { pipe.query_async(&mut c).await })
             .await?;
         Ok(moved.into_iter().map(|n| n > 0).collect())
+    }
+
+    /// Sends `pipe`, whose commands all answer nothing wanted.
+    async fn send(&self, pipe: redis::Pipeline) -> Result<(), KvError> {
+        self.kv
+            .run(|mut c: ConnectionManager| async move { pipe.query_async::<()>(&mut c).await })
+            .await
     }
 
     /// Removes `keys` from their scopes' pointers (readers then miss and load from PostgreSQL)

@@ -312,7 +312,7 @@ pub async fn sync_results(
             Some(&ctx.deps.picks_cache),
         )
         .await?
-        .into_iter()
+        .scores()
         .map(|s| (s.entry, s.points))
         .collect()
     };

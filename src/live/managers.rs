@@ -9,22 +9,109 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use sqlx::PgPool;
 
 use crate::cache::{CacheKey, LiveDataset};
-use crate::fpl::model::{Chip, ElementType, ElementTypeId, EntryId, Pick, PicksResponse};
+use crate::fpl::model::{
+    Chip, ElementId, ElementType, ElementTypeId, EntryId, Pick, PicksResponse,
+};
 use crate::meta::SeasonId;
 use crate::scoring::{Formation, PlayerTable, score};
 use crate::store::StoreError;
 
-/// One manager's picks for a gameweek, as fetched after the deadline.
+/// The picks [`score`] looks at: the first 15.
+const SQUAD: usize = 15;
+
+/// One manager's picks for a gameweek, as fetched after the deadline. The picks of every
+/// tracked manager are held between live ticks ([`PicksCache`]), so they are kept inline and
+/// packed: 160 bytes, where the decoded `Vec<Pick>` and its owner took ~280 in two places.
 #[derive(Debug, Clone)]
 pub struct ManagerPicks {
     pub entry: EntryId,
-    pub picks: Vec<Pick>,
     pub chip: Option<Chip>,
     pub transfers_cost: i32,
+    /// How many of `picks` are filled.
+    len: u8,
+    picks: [PackedPick; SQUAD],
+}
+
+impl ManagerPicks {
+    /// Keeps the first 15 of `picks`, in their order: all that scoring looks at.
+    pub fn new(entry: EntryId, picks: &[Pick], chip: Option<Chip>, transfers_cost: i32) -> Self {
+        let mut packed = [PackedPick::default(); SQUAD];
+        for (slot, pick) in packed.iter_mut().zip(picks) {
+            *slot = PackedPick::from(pick);
+        }
+        ManagerPicks {
+            entry,
+            chip,
+            transfers_cost,
+            len: picks.len().min(SQUAD) as u8,
+            picks: packed,
+        }
+    }
+
+    /// The picks kept, in their order.
+    pub fn picks(&self) -> impl ExactSizeIterator<Item = Pick> + '_ {
+        self.picks[..usize::from(self.len)].iter().map(Pick::from)
+    }
+
+    /// The picks kept, on the stack: what [`score`] takes, without allocating.
+    fn squad(&self) -> ([Pick; SQUAD], usize) {
+        (
+            std::array::from_fn(|i| Pick::from(&self.picks[i])),
+            usize::from(self.len),
+        )
+    }
+}
+
+/// A [`Pick`] in 8 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PackedPick {
+    element: u32,
+    position: u8,
+    multiplier: u8,
+    /// [`PackedPick::CAPTAIN`], [`PackedPick::VICE_CAPTAIN`], [`PackedPick::TYPED`].
+    flags: u8,
+    /// The element type id, when `TYPED`.
+    element_type: u8,
+}
+
+impl PackedPick {
+    const CAPTAIN: u8 = 1;
+    const VICE_CAPTAIN: u8 = 2;
+    /// The payload named the player's element type.
+    const TYPED: u8 = 4;
+}
+
+impl From<&Pick> for PackedPick {
+    fn from(p: &Pick) -> Self {
+        let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+        PackedPick {
+            element: p.element.0,
+            position: p.position,
+            multiplier: p.multiplier,
+            flags: flag(p.is_captain, Self::CAPTAIN)
+                | flag(p.is_vice_captain, Self::VICE_CAPTAIN)
+                | flag(p.element_type.is_some(), Self::TYPED),
+            element_type: p.element_type.map_or(0, |t| t.0),
+        }
+    }
+}
+
+impl From<&PackedPick> for Pick {
+    fn from(p: &PackedPick) -> Self {
+        Pick {
+            element: ElementId(p.element),
+            position: p.position,
+            multiplier: p.multiplier,
+            is_captain: p.flags & PackedPick::CAPTAIN != 0,
+            is_vice_captain: p.flags & PackedPick::VICE_CAPTAIN != 0,
+            element_type: (p.flags & PackedPick::TYPED != 0)
+                .then_some(ElementTypeId(p.element_type)),
+        }
+    }
 }
 
 /// A manager's live score as fplsync computes it, and the official one once known.
@@ -171,15 +258,17 @@ pub async fn load_picks(
     tracked: &[u64],
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
-    load_event_picks(db, season, event, Some(ids)).await
+    load_event_picks(db, season, event, Some(ids), 0).await
 }
 
-/// The stored picks of `event`: of the managers `only`, or of all.
+/// The stored picks of `event`: of the managers `only`, or of all; room is made for
+/// `expected` of them at once.
 async fn load_event_picks(
     db: &PgPool,
     season: SeasonId,
     event: u16,
     only: Option<Vec<i64>>,
+    expected: usize,
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     const COLUMNS: &str = "SELECT entry_id, active_chip, transfers_cost, picks FROM entry_picks \
          WHERE season_id = $1 AND event_id = $2";
@@ -196,15 +285,16 @@ async fn load_event_picks(
     // Streamed and decoded row by row: the JSON text of 100,000 managers' picks is ~150 MB,
     // several times their decoded size, and need never be held all at once.
     let mut rows = query.fetch(db);
-    let mut picks = Vec::new();
+    let mut picks = Vec::with_capacity(expected);
     while let Some((entry, chip, cost, json)) = rows.try_next().await? {
-        picks.push(ManagerPicks {
-            entry: EntryId(entry as u64),
-            picks: json.0,
-            chip: chip.map(|c| Chip::from(c.as_str())),
-            transfers_cost: cost,
-        });
+        picks.push(ManagerPicks::new(
+            EntryId(entry as u64),
+            &json.0,
+            chip.map(|c| Chip::from(c.as_str())),
+            cost,
+        ));
     }
+    picks.shrink_to_fit();
     Ok(picks)
 }
 
@@ -248,7 +338,8 @@ impl PicksCache {
         {
             return Ok(c.picks.clone());
         }
-        let picks = Arc::new(load_event_picks(db, season, event, None).await?);
+        let expected = usize::try_from(version.0).unwrap_or(0);
+        let picks = Arc::new(load_event_picks(db, season, event, None, expected).await?);
         *self.lock() = Some(CachedPicks {
             season,
             event,
@@ -299,88 +390,252 @@ pub async fn official_points(
     Ok(rows.into_iter().map(|(e, p)| (e as u64, p)).collect())
 }
 
-/// Scores every manager against one snapshot's player table.
-pub fn score_all<'a>(
+/// A little more than the JSON of one manager's score in a shard (`"id":{…}`, ~150 bytes), to
+/// size a shard's buffer once; what is left over is given back when the shard is done.
+const SCORE_JSON_BYTES: usize = 192;
+
+/// The tracked managers with picks for a gameweek and one live snapshot to score them against.
+/// Scores are computed as they are read and never all held at once: a shard of the cache is
+/// built from its members' scores and only the shard is kept (100,000 managers' `EntryScore`s
+/// would be ~9 MB besides the 15 MB of their shards).
+pub struct Scoreboard {
     event: u16,
-    managers: impl IntoIterator<Item = &'a ManagerPicks>,
-    table: &PlayerTable,
-    formation: &Formation,
+    picks: Arc<Vec<ManagerPicks>>,
+    /// Indices into `picks` of the managers scored, in ascending entry order.
+    chosen: Vec<u32>,
+    table: PlayerTable,
+    formation: Formation,
     is_final: bool,
-    official: &HashMap<u64, i32>,
-) -> Vec<EntryScore> {
-    managers
-        .into_iter()
-        .map(|m| {
-            let s = score(
-                &m.picks,
-                m.chip.as_ref(),
-                m.transfers_cost,
-                table,
-                formation,
-            );
-            EntryScore {
-                entry: m.entry.0,
-                event,
-                points: s.points,
-                transfers_cost: s.transfers_cost,
-                net_points: s.net_points,
-                bench_points: s.bench_points,
-                captain_points: s.captain_points,
-                subs: s.subs.iter().map(|(off, on)| [off.0, on.0]).collect(),
-                active_chip: m.chip.as_ref().map(|c| c.as_str().to_string()),
-                r#final: is_final,
-                official_points: official.get(&m.entry.0).copied(),
-            }
-        })
-        .collect()
+    official: HashMap<u64, i32>,
 }
 
-/// The cache entries of `scores`: every shard of `event`, empty ones included (so that a
-/// reader of an untracked manager finds an answer rather than a miss).
-pub fn shards(event: u16, scores: &[EntryScore]) -> Vec<(CacheKey, Bytes)> {
-    let n = usize::from(LiveDataset::ENTRY_SHARDS);
-    let mut by_shard: Vec<Vec<&EntryScore>> = vec![Vec::new(); n];
-    for s in scores {
-        by_shard[(s.entry % n as u64) as usize].push(s);
+impl Scoreboard {
+    /// Scores `picks[i]` for every `i` in `chosen` against `table`; `is_final` and the
+    /// `official` points (by entry) are reported as they are.
+    pub fn new(
+        event: u16,
+        picks: Arc<Vec<ManagerPicks>>,
+        chosen: Vec<u32>,
+        table: PlayerTable,
+        formation: Formation,
+        is_final: bool,
+        official: HashMap<u64, i32>,
+    ) -> Self {
+        Scoreboard {
+            event,
+            picks,
+            chosen,
+            table,
+            formation,
+            is_final,
+            official,
+        }
     }
-    by_shard
-        .into_iter()
-        .enumerate()
-        .map(|(shard, members)| {
-            let key = CacheKey::Live {
-                event: u32::from(event),
-                dataset: LiveDataset::Entries(shard as u8),
-            };
-            let map: HashMap<u64, &EntryScore> =
-                members.into_iter().map(|s| (s.entry, s)).collect();
-            (
-                key,
-                Bytes::from(serde_json::to_vec(&map).expect("scores serialise")),
-            )
-        })
-        .collect()
+
+    /// Nobody to score.
+    pub fn empty(event: u16) -> Self {
+        Self::new(
+            event,
+            Arc::default(),
+            Vec::new(),
+            PlayerTable::default(),
+            Formation::standard(),
+            false,
+            HashMap::new(),
+        )
+    }
+
+    /// How many managers are scored.
+    pub fn len(&self) -> usize {
+        self.chosen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chosen.is_empty()
+    }
+
+    /// Every manager's score, in ascending entry order.
+    pub fn scores(&self) -> impl Iterator<Item = EntryScore> + '_ {
+        self.members(&self.chosen)
+    }
+
+    fn members<'a>(&'a self, chosen: &'a [u32]) -> impl Iterator<Item = EntryScore> + 'a {
+        chosen.iter().map(|&i| self.score(&self.picks[i as usize]))
+    }
+
+    fn score(&self, m: &ManagerPicks) -> EntryScore {
+        let (picks, n) = m.squad();
+        let s = score(
+            &picks[..n],
+            m.chip.as_ref(),
+            m.transfers_cost,
+            &self.table,
+            &self.formation,
+        );
+        EntryScore {
+            entry: m.entry.0,
+            event: self.event,
+            points: s.points,
+            transfers_cost: s.transfers_cost,
+            net_points: s.net_points,
+            bench_points: s.bench_points,
+            captain_points: s.captain_points,
+            subs: s.subs.iter().map(|(off, on)| [off.0, on.0]).collect(),
+            active_chip: m.chip.as_ref().map(|c| c.as_str().to_string()),
+            r#final: self.is_final,
+            official_points: self.official.get(&m.entry.0).copied(),
+        }
+    }
+
+    /// The cache entries of the scores: every shard of the event, empty ones included (so that
+    /// a reader of an untracked manager finds an answer rather than a miss), each a JSON object
+    /// from entry id to score.
+    pub fn shards(&self) -> Vec<(CacheKey, Bytes)> {
+        let n = u64::from(LiveDataset::ENTRY_SHARDS);
+        let mut by_shard: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
+        for &i in &self.chosen {
+            by_shard[(self.picks[i as usize].entry.0 % n) as usize].push(i);
+        }
+        by_shard
+            .iter()
+            .enumerate()
+            .map(|(shard, members)| (self.shard_key(shard as u8), self.encode(members)))
+            .collect()
+    }
+
+    /// Shard `shard` of [`Scoreboard::shards`].
+    pub fn shard(&self, shard: u8) -> Bytes {
+        let n = u64::from(LiveDataset::ENTRY_SHARDS);
+        let members: Vec<u32> = self
+            .chosen
+            .iter()
+            .copied()
+            .filter(|&i| self.picks[i as usize].entry.0 % n == u64::from(shard))
+            .collect();
+        self.encode(&members)
+    }
+
+    fn shard_key(&self, shard: u8) -> CacheKey {
+        CacheKey::Live {
+            event: u32::from(self.event),
+            dataset: LiveDataset::Entries(shard),
+        }
+    }
+
+    /// The JSON object of `members`' scores, in a buffer of its own size (a shard is kept in
+    /// the local cache tier until the next snapshot replaces it).
+    fn encode(&self, members: &[u32]) -> Bytes {
+        let mut json = Vec::with_capacity(2 + members.len() * SCORE_JSON_BYTES);
+        let mut ser = serde_json::Serializer::new(&mut json);
+        ser.collect_map(self.members(members).map(|s| (s.entry, s)))
+            .expect("scores serialise");
+        json.shrink_to_fit();
+        Bytes::from(json)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scoring::PlayerLive;
+
+    /// A 4-4-2 of players 1–11 and bench 12–15 (types by position), captain 11, vice 10.
+    fn picks() -> Vec<Pick> {
+        let types = [1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 1, 2, 3, 4];
+        types
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let id = i as u32 + 1;
+                Pick {
+                    element: ElementId(id),
+                    position: id as u8,
+                    multiplier: u8::from(id <= 11) + u8::from(id == 11),
+                    is_captain: id == 11,
+                    is_vice_captain: id == 10,
+                    // The older payloads name no type: the live data's is used then.
+                    element_type: id.is_multiple_of(2).then_some(ElementTypeId(t)),
+                }
+            })
+            .collect()
+    }
+
+    fn board(event: u16, managers: Vec<ManagerPicks>) -> Scoreboard {
+        let mut table = PlayerTable::default();
+        for id in 1..=15 {
+            let live = PlayerLive {
+                points: id as i32,
+                minutes: if id == 3 { 0 } else { 90 },
+                element_type: [1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 1, 2, 3, 4][id - 1],
+                done: true,
+            };
+            table.insert(ElementId(id as u32), live);
+        }
+        let chosen = (0..managers.len() as u32).collect();
+        let official = HashMap::from([(130, 77)]);
+        Scoreboard::new(
+            event,
+            Arc::new(managers),
+            chosen,
+            table,
+            Formation::standard(),
+            true,
+            official,
+        )
+    }
+
+    #[test]
+    fn kept_picks_are_the_first_fifteen_as_fetched_and_take_no_more_room_than_said() {
+        let mut fetched = picks();
+        fetched.push(Pick {
+            element: ElementId(700),
+            position: 16,
+            multiplier: 1,
+            is_captain: false,
+            is_vice_captain: false,
+            element_type: Some(ElementTypeId(5)),
+        });
+        let kept = ManagerPicks::new(EntryId(1), &fetched, None, 0);
+        assert_eq!(kept.picks().collect::<Vec<_>>(), fetched[..15]);
+        assert!(std::mem::size_of::<ManagerPicks>() <= 160);
+    }
+
+    #[test]
+    fn a_manager_is_scored_from_his_kept_picks_as_from_the_fetched_ones() {
+        let chip = Some(Chip::TripleCaptain);
+        let board = board(
+            38,
+            vec![ManagerPicks::new(EntryId(130), &picks(), chip.clone(), 4)],
+        );
+        let direct = score(&picks(), chip.as_ref(), 4, &board.table, &board.formation);
+        let scored: Vec<EntryScore> = board.scores().collect();
+        assert_eq!(
+            scored,
+            vec![EntryScore {
+                entry: 130,
+                event: 38,
+                points: direct.points,
+                transfers_cost: 4,
+                net_points: direct.net_points,
+                bench_points: direct.bench_points,
+                captain_points: direct.captain_points,
+                subs: vec![[3, 13]],
+                active_chip: Some("3xc".into()),
+                r#final: true,
+                official_points: Some(77),
+            }]
+        );
+        assert_eq!(direct.subs, vec![(ElementId(3), ElementId(13))]);
+    }
 
     #[test]
     fn every_shard_is_published_and_a_manager_is_found_in_his_own() {
-        let s = EntryScore {
-            entry: 130,
-            event: 38,
-            points: 50,
-            transfers_cost: 4,
-            net_points: 46,
-            bench_points: 3,
-            captain_points: 10,
-            subs: vec![],
-            active_chip: None,
-            r#final: false,
-            official_points: None,
-        };
-        let shards = shards(38, std::slice::from_ref(&s));
+        let managers = [130u64, 2, 66, 194]
+            .iter()
+            .map(|&e| ManagerPicks::new(EntryId(e), &picks(), None, 0))
+            .collect();
+        let board = board(38, managers);
+        let shards = board.shards();
         assert_eq!(shards.len(), usize::from(LiveDataset::ENTRY_SHARDS));
         let (key, bytes) = shards
             .iter()
@@ -393,6 +648,16 @@ mod tests {
             .unwrap();
         assert_eq!(key.to_string(), "live:38:entries.2");
         let map: HashMap<u64, EntryScore> = serde_json::from_slice(bytes).unwrap();
-        assert_eq!(map[&130], s);
+        let mut ids: Vec<u64> = map.keys().copied().collect();
+        ids.sort_unstable();
+        assert_eq!(ids, vec![2, 66, 130, 194]);
+        assert_eq!(map[&130], board.scores().find(|s| s.entry == 130).unwrap());
+        assert_eq!(board.shard(2), *bytes);
+        let empty = &shards[1].1;
+        assert_eq!((&empty[..], &board.shard(1)[..]), (&b"{}"[..], &b"{}"[..]));
+        assert_eq!(
+            Scoreboard::empty(38).shards()[2].1,
+            Bytes::from_static(b"{}")
+        );
     }
 }

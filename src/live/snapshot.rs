@@ -172,7 +172,7 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
     )))
 }
 
-/// Every tracked manager with picks for `event`, scored against the snapshot's rows; the
+/// Every tracked manager with picks for `event`, to be scored against the snapshot's rows; the
 /// picks come from `cache` when given (the live tick's), else straight from PostgreSQL.
 pub async fn manager_scores(
     db: &PgPool,
@@ -181,9 +181,9 @@ pub async fn manager_scores(
     tracked: &[u64],
     rows: &[LiveRow],
     cache: Option<&managers::PicksCache>,
-) -> Result<Vec<managers::EntryScore>, StoreError> {
+) -> Result<managers::Scoreboard, StoreError> {
     if tracked.is_empty() {
-        return Ok(Vec::new());
+        return Ok(managers::Scoreboard::empty(event));
     }
     let all = match cache {
         Some(cache) => cache.event_picks(db, season, event).await?,
@@ -198,19 +198,21 @@ pub async fn manager_scores(
         sorted = copy;
         &sorted[..]
     };
-    let picks: Vec<&managers::ManagerPicks> = all
+    let chosen: Vec<u32> = all
         .iter()
-        .filter(|m| tracked.binary_search(&m.entry.0).is_ok())
+        .enumerate()
+        .filter(|(_, m)| tracked.binary_search(&m.entry.0).is_ok())
+        .map(|(i, _)| i as u32)
         .collect();
-    if picks.is_empty() {
-        return Ok(Vec::new());
+    if chosen.is_empty() {
+        return Ok(managers::Scoreboard::empty(event));
     }
     let formation = managers::formation(db, season).await?;
     let is_final = event_data_checked(db, season, event).await?;
     let official = managers::official_points(db, season, event).await?;
     let table = player_table(rows);
-    Ok(managers::score_all(
-        event, picks, &table, &formation, is_final, &official,
+    Ok(managers::Scoreboard::new(
+        event, all, chosen, table, formation, is_final, official,
     ))
 }
 
@@ -403,7 +405,7 @@ async fn publish(
     event: u16,
     rows: &[LiveRow],
     fixtures: &[Fixture],
-    scores: &[managers::EntryScore],
+    scores: &managers::Scoreboard,
 ) {
     let key = |dataset| CacheKey::Live {
         event: u32::from(event),
@@ -419,7 +421,7 @@ async fn publish(
             Bytes::from(serde_json::to_vec(fixtures).expect("fixtures serialise")),
         ),
     ];
-    entries.extend(managers::shards(event, scores));
+    entries.extend(scores.shards());
     if let Err(e) = ctx.deps.cache.put(entries).await {
         tracing::warn!(error = %e, event, "live snapshot not written through to the cache");
     }
@@ -452,11 +454,7 @@ pub fn register_loader(loaders: &crate::cache::Loaders, db: PgPool, configured: 
                         .filter(|e| e % n == u64::from(shard))
                         .collect();
                     let scores = manager_scores(&db, season, event, &tracked, &rows, None).await?;
-                    let (_, bytes) = managers::shards(event, &scores)
-                        .into_iter()
-                        .find(|(k, _)| *k == key)
-                        .expect("every shard is built");
-                    Ok(Some(bytes))
+                    Ok(Some(scores.shard(shard)))
                 }
                 LiveDataset::Elements => {
                     let text: Option<String> = sqlx::query_scalar(

@@ -91,6 +91,16 @@ pub async fn pool(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        // A connection keeps buffers as large as the largest statement it sent or row it read
+        // (a bootstrap's bulk upsert, a batch of managers' picks: megabytes each), for
+        // as long as it lives; returned to the pool, it gives them back. Cheap when they are
+        // small already: only capacity beyond 8 KiB is released.
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                conn.shrink_buffers();
+                Ok(true)
+            })
+        })
         .connect_with(connect_options(settings)?)
         .await
         .map_err(StoreError::Connect)

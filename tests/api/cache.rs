@@ -296,6 +296,53 @@ async fn readers_of_a_dataset_replaced_under_them_see_the_whole_old_or_the_whole
     .await;
 }
 
+/// A revision of several megabytes (the 64 score shards of many managers) reaches Redis in
+/// more than one pipeline; readers still find all of it, of one revision.
+#[actix_rt::test]
+async fn a_revision_of_many_megabytes_is_read_back_whole_by_another_instance() {
+    let rows = Rows::default();
+    let writer = app_with(&rows, None, &[]).await;
+    let other = app_with(&rows, Some(&writer), &[]).await;
+    let shards: Vec<CacheKey> = (0..LiveDataset::ENTRY_SHARDS)
+        .map(|s| CacheKey::Live {
+            event: 1,
+            dataset: LiveDataset::Entries(s),
+        })
+        .collect();
+    let revision = |rev: u64| {
+        shards
+            .iter()
+            .map(|&key| {
+                let filler = "x".repeat(100_000);
+                (
+                    key,
+                    rows.set(
+                        key,
+                        json!({"rev": rev, "key": key.to_string(), "filler": filler}),
+                    ),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for rev in [1, 2] {
+        writer.state.cache.put(revision(rev)).await.unwrap();
+        other.state.cache.clear_local();
+        let read = other.state.cache.fetch(&shards).await.unwrap();
+        assert_eq!(read.tier, Tier::Redis);
+        for (key, value) in shards.iter().zip(&read.values) {
+            let value = json_of(value);
+            assert_eq!(
+                (value["rev"].as_u64(), value["key"].as_str()),
+                (Some(rev), Some(&*key.to_string()))
+            );
+        }
+    }
+    assert!(
+        shards.iter().all(|&k| rows.loads(k) == 0),
+        "nothing was read from PostgreSQL"
+    );
+}
+
 #[actix_rt::test]
 async fn a_put_through_one_instance_drops_the_other_instances_local_copy() {
     let rows = Rows::default();
