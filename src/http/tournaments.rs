@@ -73,7 +73,7 @@ pub struct ListQuery {
     params(("state" = Option<String>, Query, description = "`draft`, `active` or `archived`")),
     responses(
         (status = 200, description = "Tournaments, newest first", body = Object),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 400, description = "`invalid_query`, `invalid_state`", body = ErrorBody),
         (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn list(
     state: web::Data<ApiState>,

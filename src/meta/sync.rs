@@ -269,34 +269,47 @@ impl Table {
     }
 }
 
-/// A row ready to write: its id, its JSON text, the hash of that text and its typed columns.
-struct Row {
+/// A row ready to write: its object, id, JSON text and the hash of that text. The typed
+/// columns are taken from the object only for rows that are written.
+struct Row<'a, T> {
+    item: &'a T,
     id: i32,
     json: String,
     hash: i64,
-    columns: Vec<Option<String>>,
 }
 
-fn rows<T: Stored>(items: &[T]) -> Vec<Row> {
+fn rows<T: Stored>(items: &[T]) -> Vec<Row<'_, T>> {
     items
         .iter()
         .map(|item| {
             let json = serde_json::to_string(item).expect("models serialise");
             let hash = xxhash_rust::xxh3::xxh3_64(json.as_bytes()) as i64;
             Row {
+                item,
                 id: item.id(),
                 json,
                 hash,
-                columns: item.columns(),
             }
         })
         .collect()
 }
 
+/// Syncs `items` into their table: the table's name, what changed, and the objects as the
+/// dataset readers get them.
+async fn sync_objects<T: Stored>(
+    tx: &mut PgConnection,
+    season: SeasonId,
+    items: &[T],
+) -> Result<(&'static str, TableCounts, Bytes), StoreError> {
+    let rows = rows(items);
+    let counts = sync_table(tx, season, &rows).await?;
+    Ok((T::TABLE.name, counts, json_array(&rows)))
+}
+
 /// The JSON array of `rows`' objects in id order, byte for byte what the dataset loader
 /// builds from the stored `data` texts (see [`super::datasets::load`]).
-fn json_array(rows: &[Row]) -> Bytes {
-    let mut order: Vec<&Row> = rows.iter().collect();
+fn json_array<T>(rows: &[Row<'_, T>]) -> Bytes {
+    let mut order: Vec<&Row<'_, T>> = rows.iter().collect();
     order.sort_unstable_by_key(|r| r.id);
     let len = rows.iter().map(|r| r.json.len() + 1).sum::<usize>() + 2;
     let mut out = Vec::with_capacity(len);
@@ -311,13 +324,13 @@ fn json_array(rows: &[Row]) -> Bytes {
     Bytes::from(out)
 }
 
-/// Writes the rows of `table` whose hash differs from the stored one.
-async fn sync_table(
+/// Writes the rows whose hash differs from the stored one.
+async fn sync_table<T: Stored>(
     tx: &mut PgConnection,
-    table: &Table,
     season: SeasonId,
-    rows: &[Row],
+    rows: &[Row<'_, T>],
 ) -> Result<TableCounts, StoreError> {
+    let table = &T::TABLE;
     let stored: HashMap<i32, i64> = sqlx::query_as::<_, (i32, i64)>(&format!(
         "SELECT id, hash FROM {} WHERE season_id = $1",
         table.name
@@ -328,7 +341,7 @@ async fn sync_table(
     .into_iter()
     .collect();
     let mut counts = TableCounts::default();
-    let changed: Vec<&Row> = rows
+    let changed: Vec<&Row<'_, T>> = rows
         .iter()
         .filter(|row| match stored.get(&row.id) {
             Some(h) if *h == row.hash => {
@@ -348,6 +361,7 @@ async fn sync_table(
     if changed.is_empty() {
         return Ok(counts);
     }
+    let columns: Vec<Vec<Option<String>>> = changed.iter().map(|r| r.item.columns()).collect();
     let sql = table.upsert_sql();
     let mut query = sqlx::query(&sql)
         .bind(season.0)
@@ -356,9 +370,9 @@ async fn sync_table(
         .bind(changed.iter().map(|r| r.hash).collect::<Vec<_>>());
     for column in 0..table.columns.len() {
         query = query.bind(
-            changed
+            columns
                 .iter()
-                .map(|r| r.columns[column].as_deref())
+                .map(|c| c[column].as_deref())
                 .collect::<Vec<_>>(),
         );
     }
@@ -418,16 +432,15 @@ pub async fn apply_bootstrap(
 
     let mut tables = Vec::new();
     let mut arrays = Vec::new();
-    for (table, rows) in [
-        (&Phase::TABLE, rows(&b.phases)),
-        (&Team::TABLE, rows(&b.teams)),
-        (&ElementType::TABLE, rows(&b.element_types)),
-        (&Element::TABLE, rows(&b.elements)),
-        (&Event::TABLE, rows(&b.events)),
+    for (name, counts, array) in [
+        sync_objects(&mut tx, season_id, &b.phases).await?,
+        sync_objects(&mut tx, season_id, &b.teams).await?,
+        sync_objects(&mut tx, season_id, &b.element_types).await?,
+        sync_objects(&mut tx, season_id, &b.elements).await?,
+        sync_objects(&mut tx, season_id, &b.events).await?,
     ] {
-        let counts = sync_table(&mut tx, table, season_id, &rows).await?;
-        tables.push((table.name, counts));
-        arrays.push((table.name, json_array(&rows)));
+        tables.push((name, counts));
+        arrays.push((name, array));
     }
     let snapshot = snapshot_values(&mut tx, season_id, &b.elements, today).await?;
     tables.push(("player_values", snapshot));
@@ -562,7 +575,7 @@ pub async fn apply_fixtures(
     fixtures: &[Fixture],
 ) -> Result<TableCounts, StoreError> {
     let mut tx = db.begin().await?;
-    let counts = sync_table(&mut tx, &Fixture::TABLE, season, &rows(fixtures)).await?;
+    let counts = sync_table(&mut tx, season, &rows(fixtures)).await?;
     tx.commit().await?;
     Ok(counts)
 }
@@ -576,7 +589,7 @@ mod tests {
         assert!(!items.is_empty(), "{} has objects", T::TABLE.name);
         for row in rows(items) {
             assert_eq!(
-                row.columns.len(),
+                row.item.columns().len(),
                 T::TABLE.columns.len(),
                 "{}: one value per column",
                 T::TABLE.name
@@ -615,6 +628,6 @@ mod tests {
             array[0],
             serde_json::to_value(b.elements.iter().min_by_key(|e| e.id).unwrap()).unwrap()
         );
-        assert_eq!(&json_array(&[])[..], b"[]");
+        assert_eq!(&json_array::<Element>(&[])[..], b"[]");
     }
 }
