@@ -10,6 +10,12 @@
 //!
 //! What counts is decided by the caller through [`Outcome`]; the client's choice is documented
 //! on [`Outcome`]. The breaker uses tokio's clock so tests drive it with paused time.
+//!
+//! A probe, once admitted, must be sent and its outcome recorded whatever becomes of the caller
+//! that took it: callers that ran together (`try_join!` of two calls) would otherwise drop it
+//! whenever the other was refused, and the breaker would stay half-open forever without a
+//! single request. So the client runs a probe as a task of its own, and a caller that finds the
+//! probe out waits for it to settle ([`Breaker::settled`]) rather than failing.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -106,6 +112,30 @@ pub struct Breaker {
     config: BreakerConfig,
     // A std mutex: the critical sections are a few comparisons and never await.
     inner: Arc<Mutex<Inner>>,
+    /// Counts settled probes (recorded or dropped): callers waiting for the probe watch it.
+    settled: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// Why [`Breaker::try_admit`] refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Open: no request may go out for this long.
+    Open { retry_in: Duration },
+    /// Half-open with the probe out: its outcome decides soon (bounded by the attempt timeout);
+    /// wait for [`Breaker::settled`] and ask again.
+    ProbeOut,
+}
+
+impl From<Refusal> for FplError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Open { retry_in } => FplError::CircuitOpen { retry_in },
+            // Come back after about one probe.
+            Refusal::ProbeOut => FplError::CircuitOpen {
+                retry_in: Duration::from_secs(1),
+            },
+        }
+    }
 }
 
 /// Leave to send one request, from [`Breaker::admit`]. Report how it ended with
@@ -123,17 +153,29 @@ impl Ticket {
     /// Records how the request ended; returns the breaker's state afterwards.
     pub fn record(mut self, outcome: Outcome) -> BreakerState {
         self.recorded = true;
-        self.breaker.record(outcome, self.probe)
+        let state = self.breaker.record(outcome, self.probe);
+        if self.probe {
+            self.breaker.settle();
+        }
+        state
+    }
+
+    /// Whether this is the half-open probe (whose outcome closes or reopens the breaker).
+    pub fn is_probe(&self) -> bool {
+        self.probe
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
         if !self.recorded && self.probe {
-            let mut inner = self.breaker.lock();
-            if let State::HalfOpen { probing } = &mut inner.state {
-                *probing = false;
+            {
+                let mut inner = self.breaker.lock();
+                if let State::HalfOpen { probing } = &mut inner.state {
+                    *probing = false;
+                }
             }
+            self.breaker.settle();
         }
     }
 }
@@ -146,7 +188,19 @@ impl Breaker {
                 state: State::Closed,
                 recent: VecDeque::with_capacity(config.window),
             })),
+            settled: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// Tells whoever waits for the probe that it has settled.
+    fn settle(&self) {
+        self.settled.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A watch that changes each time a probe settles. Take it *before* [`Breaker::try_admit`]
+    /// so a probe settling in between is not missed.
+    pub fn settled(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.settled.subscribe()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -177,12 +231,17 @@ impl Breaker {
     /// Asks to send one request: a [`Ticket`], or [`FplError::CircuitOpen`] saying how long until
     /// a probe may be tried.
     pub fn admit(&self) -> Result<Ticket, FplError> {
+        self.try_admit().map_err(FplError::from)
+    }
+
+    /// Asks to send one request: a [`Ticket`], or why not.
+    pub fn try_admit(&self) -> Result<Ticket, Refusal> {
         let now = Instant::now();
         let mut inner = self.lock();
         let probe = match inner.state {
             State::Closed => false,
             State::Open { until } if now < until => {
-                return Err(FplError::CircuitOpen {
+                return Err(Refusal::Open {
                     retry_in: until - now,
                 });
             }
@@ -190,13 +249,7 @@ impl Breaker {
                 inner.state = State::HalfOpen { probing: true };
                 true
             }
-            // Another caller's probe is out; its answer decides soon, bounded by the attempt
-            // timeout, so ask to come back after about one probe.
-            State::HalfOpen { probing: true } => {
-                return Err(FplError::CircuitOpen {
-                    retry_in: Duration::from_secs(1),
-                });
-            }
+            State::HalfOpen { probing: true } => return Err(Refusal::ProbeOut),
         };
         Ok(Ticket {
             breaker: self.clone(),
@@ -366,6 +419,29 @@ mod tests {
         assert!(
             matches!(b.admit(), Err(FplError::CircuitOpen { retry_in }) if retry_in == Duration::from_secs(30))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_waiting_for_the_probe_hear_when_it_settles() {
+        let b = breaker();
+        open_it(&b);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let mut settled = b.settled();
+        let probe = b.try_admit().expect("the probe goes through");
+        assert!(probe.is_probe());
+        assert_eq!(b.try_admit().unwrap_err(), Refusal::ProbeOut);
+        assert!(!settled.has_changed().unwrap());
+        probe.record(Outcome::Success);
+        settled.changed().await.expect("the probe settled");
+        assert!(!b.try_admit().expect("closed").is_probe());
+        // A dropped probe settles too.
+        open_it(&b);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let mut settled = b.settled();
+        drop(b.try_admit().expect("probe"));
+        assert!(settled.has_changed().unwrap());
+        settled.mark_unchanged();
+        assert!(b.try_admit().expect("the next request probes").is_probe());
     }
 
     #[tokio::test(start_paused = true)]

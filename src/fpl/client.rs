@@ -31,8 +31,8 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use super::admission::{Admission, AdmissionConfig, Priority};
-use super::breaker::{Breaker, BreakerConfig, BreakerState, Outcome};
+use super::admission::{Admission, AdmissionConfig, Permit, Priority};
+use super::breaker::{Breaker, BreakerConfig, BreakerState, Outcome, Refusal, Ticket};
 use super::model::{
     BootstrapStatic, ClassicStandingRow, ClassicStandings, ElementId, ElementSummary, Entry,
     EntryCup, EntryHistory, EntryId, EventId, EventLive, EventStatus, Fixtures, H2hMatch,
@@ -56,7 +56,7 @@ pub enum FplError {
     #[error("FPL has nothing at {path} (404)")]
     NotFound { path: String },
     /// 429 after every retry; `retry_after` is what the API asked for (capped), if it said.
-    #[error("FPL rate limited us (retry after {retry_after:?})")]
+    #[error("FPL rate limited us{}", retry_hint(*.retry_after))]
     RateLimited { retry_after: Option<Duration> },
     /// 403 from the bot protection (a captcha page): back off, do not retry.
     #[error("FPL's bot protection blocked us (403)")]
@@ -70,11 +70,18 @@ pub enum FplError {
     /// Connecting, sending or reading failed.
     #[error("FPL network error: {0}")]
     Network(String),
-    /// The answer is not the JSON we expect: `message` names the field path, line and column.
+    /// The answer is complete but not the JSON we expect: `message` names the field path, line
+    /// and column.
     #[error("FPL answer for {path} does not decode: {message}")]
     Decode { path: String, message: String },
+    /// The answer was cut short, on every try: the connection closed before the whole body
+    /// arrived, or the JSON ends before its document does (a proxy or FPL's edge gave up
+    /// mid-answer). Usually passing, so retried like a 5xx — unlike [`FplError::Decode`], where
+    /// the same complete bytes would fail again.
+    #[error("FPL answer for {path} was cut short: {message}")]
+    Truncated { path: String, message: String },
     /// The circuit breaker is open: no request was sent.
-    #[error("FPL circuit breaker open (next probe in {retry_in:?})")]
+    #[error("FPL circuit breaker open (next probe in {})", human_duration(*.retry_in))]
     CircuitOpen { retry_in: Duration },
     /// The call's deadline (`fpl.deadline_ms`) passed while waiting for admission or an answer.
     #[error("FPL call exceeded its deadline")]
@@ -90,8 +97,42 @@ impl FplError {
     }
 }
 
+/// A duration as people write it: `350 ms`, `2 s`, `2.5 s`, `1 min 30 s`, `2 h 5 min` — never
+/// `Some(2s)` or `1.234567891s`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let secs = d.as_secs();
+    if secs < 60 {
+        // One decimal, dropped when it is zero.
+        let tenths = (ms + 50) / 100;
+        return if tenths.is_multiple_of(10) {
+            format!("{} s", tenths / 10)
+        } else {
+            format!("{}.{} s", tenths / 10, tenths % 10)
+        };
+    }
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    match (h, m, s) {
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, 0, _) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
+/// ` (retry after 2 s)`, or nothing when the API did not say.
+fn retry_hint(after: Option<Duration>) -> String {
+    after
+        .map(|d| format!(" (retry after {})", human_duration(d)))
+        .unwrap_or_default()
+}
+
 /// How a job treats an FPL failure:
-/// - `Updating`, `Timeout`, `Network`, `Deadline` and 5xx are passing conditions: `Transient`,
+/// - `Updating`, `Timeout`, `Network`, `Truncated`, `Deadline` and 5xx are passing conditions:
+///   `Transient`,
 ///   retried with the kind's backoff (a job reports "FPL updating" from the message).
 /// - `RateLimited` and `CircuitOpen` say when to come back: `RetryAfter` that long (a 429 without
 ///   `Retry-After` falls back to `Transient`).
@@ -117,6 +158,7 @@ impl From<FplError> for JobError {
             | FplError::RateLimited { retry_after: None }
             | FplError::Timeout
             | FplError::Network(_)
+            | FplError::Truncated { .. }
             | FplError::Deadline => JobError::Transient(e.into()),
             FplError::Status { status, .. } if status >= 500 => JobError::Transient(e.into()),
             FplError::NotFound { .. }
@@ -259,13 +301,14 @@ fn retry_reason(e: &FplError) -> Option<&'static str> {
         FplError::Updating => Some("updating"),
         FplError::Timeout => Some("timeout"),
         FplError::Network(_) => Some("network"),
+        FplError::Truncated { .. } => Some("truncated"),
         e if e.is_server_error() => Some("server_error"),
         _ => None,
     }
 }
 
 /// What the breaker makes of an attempt (see [`Outcome`] for why).
-fn breaker_outcome(result: &Result<Bytes, FplError>) -> Outcome {
+fn breaker_outcome<T>(result: &Result<T, FplError>) -> Outcome {
     match result {
         Ok(_) => Outcome::Success,
         Err(FplError::Updating) => Outcome::Neutral,
@@ -273,7 +316,8 @@ fn breaker_outcome(result: &Result<Bytes, FplError>) -> Outcome {
             FplError::RateLimited { .. }
             | FplError::Blocked
             | FplError::Timeout
-            | FplError::Network(_),
+            | FplError::Network(_)
+            | FplError::Truncated { .. },
         ) => Outcome::Failure,
         Err(e) if e.is_server_error() => Outcome::Failure,
         Err(_) => Outcome::Success,
@@ -289,6 +333,18 @@ struct Attempt {
     /// The `Date` header: FPL's clock.
     date: Option<SystemTime>,
     result: Result<Bytes, FplError>,
+}
+
+impl Attempt {
+    /// No answer within the attempt timeout.
+    fn timed_out() -> Self {
+        Attempt {
+            status: None,
+            retry_after: None,
+            date: None,
+            result: Err(FplError::Timeout),
+        }
+    }
 }
 
 /// `Retry-After` as seconds or an HTTP date, capped at `cap`.
@@ -317,9 +373,16 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Decodes `body` as `T`; on failure names the field path (`standings.results[3].entry`) as well
-/// as serde's line and column, so schema drift is diagnosable from the log alone.
+/// as serde's line and column, so schema drift is diagnosable from the log alone. JSON that ends
+/// before its document does is [`FplError::Truncated`]: a complete document never does.
 pub fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, FplError> {
-    serde_json::from_slice(body).map_err(|_| {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_eof() {
+            return FplError::Truncated {
+                path: path.to_string(),
+                message: format!("the JSON ends early ({e}, {} bytes)", body.len()),
+            };
+        }
         // Decode again with path tracking only on failure: it costs nothing when all is well.
         let mut de = serde_json::Deserializer::from_slice(body);
         let message = match serde_path_to_error::deserialize::<_, T>(&mut de) {
@@ -408,7 +471,7 @@ impl FplClient {
             .map(|since| (chrono::Utc::now() - since).to_std().unwrap_or_default())
     }
 
-    fn note_answer(&self, result: &Result<Bytes, FplError>, headers_date: Option<SystemTime>) {
+    fn note_answer<T>(&self, result: &Result<T, FplError>, headers_date: Option<SystemTime>) {
         if let Some(date) = headers_date {
             let theirs = chrono::DateTime::<chrono::Utc>::from(date);
             let offset = (theirs - chrono::Utc::now()).num_milliseconds();
@@ -426,17 +489,20 @@ impl FplClient {
 
     /// The body of `path` (relative to the base URL, e.g. `"event/38/live/"`), after retries.
     pub async fn get_raw(&self, path: &str, priority: Priority) -> Result<Bytes, FplError> {
-        self.fetch(Endpoint::of(path), path, priority).await
+        self.fetch(Endpoint::of(path), path, priority, Ok).await
     }
 
-    /// `path` decoded as `T`.
+    /// `path` decoded as `T`. Decoding is part of each attempt, so a body cut short
+    /// ([`FplError::Truncated`]) is retried like a 5xx.
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         priority: Priority,
     ) -> Result<T, FplError> {
-        let body = self.get_raw(path, priority).await?;
-        decode(path, &body)
+        self.fetch(Endpoint::of(path), path, priority, |body| {
+            decode(path, &body)
+        })
+        .await
     }
 
     /// `bootstrap-static/`: events, teams, players, settings.
@@ -634,13 +700,15 @@ impl FplClient {
         }
     }
 
-    /// The retry loop of one call (see the module doc).
-    async fn fetch(
+    /// The retry loop of one call (see the module doc); `decode` turns a good answer's body into
+    /// the caller's value within the attempt.
+    async fn fetch<T>(
         &self,
         endpoint: Endpoint,
         path: &str,
         priority: Priority,
-    ) -> Result<Bytes, FplError> {
+        decode: impl Fn(Bytes) -> Result<T, FplError>,
+    ) -> Result<T, FplError> {
         let inner = &*self.inner;
         let policy = inner.policy;
         let metrics = &inner.metrics;
@@ -664,40 +732,68 @@ impl FplClient {
                 .fpl_admission_wait
                 .with_label_values(&[priority.as_str()])
                 .observe(queued.elapsed().as_secs_f64());
-            let ticket = match inner.breaker.admit() {
+            let mut settled = inner.breaker.settled();
+            let ticket = match inner.breaker.try_admit() {
                 Ok(ticket) => ticket,
-                Err(e) => {
+                // Another caller's probe is out. It always completes (see below), within an
+                // attempt timeout: wait for it, then ask again.
+                Err(Refusal::ProbeOut) => {
+                    drop(permit);
                     self.set_breaker_gauge();
-                    return Err(e);
+                    tokio::time::timeout_at(deadline, settled.changed())
+                        .await
+                        .map_err(|_| FplError::Deadline)?
+                        .expect("the breaker outlives its callers");
+                    continue;
+                }
+                Err(refusal) => {
+                    self.set_breaker_gauge();
+                    return Err(refusal.into());
                 }
             };
             self.set_breaker_gauge();
 
-            let budget = policy
-                .attempt_timeout
-                .min(deadline.saturating_duration_since(Instant::now()));
             let sent = Instant::now();
-            let attempt = tokio::time::timeout(budget, self.attempt(&url, path)).await;
-            drop(permit);
-            let elapsed = sent.elapsed();
-            let attempt = match attempt {
-                Ok(attempt) => attempt,
-                // Cut short by the call's deadline, not by a slow answer: not the API's fault,
-                // so the breaker hears nothing (dropping the ticket frees a probe slot).
-                Err(_) if budget < policy.attempt_timeout => {
-                    drop(ticket);
-                    self.observe(endpoint, None, elapsed);
-                    return Err(FplError::Deadline);
+            let (attempt, ticket) = if ticket.is_probe() {
+                // The probe is a task of its own, so it is sent and recorded even when this
+                // call is dropped (a `try_join!` whose other half failed) or runs out of time.
+                let probe = tokio::spawn(self.clone().probe(
+                    endpoint,
+                    url.clone(),
+                    path.to_string(),
+                    ticket,
+                    permit,
+                ));
+                match tokio::time::timeout_at(deadline, probe).await {
+                    Ok(Ok(attempt)) => (attempt, None),
+                    Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Ok(Err(_)) => return Err(FplError::Network("the runtime is stopping".into())),
+                    Err(_) => return Err(FplError::Deadline),
                 }
-                Err(_) => Attempt {
-                    status: None,
-                    retry_after: None,
-                    date: None,
-                    result: Err(FplError::Timeout),
-                },
+            } else {
+                let budget = policy
+                    .attempt_timeout
+                    .min(deadline.saturating_duration_since(Instant::now()));
+                let attempt = tokio::time::timeout(budget, self.attempt(&url, path)).await;
+                drop(permit);
+                let elapsed = sent.elapsed();
+                let attempt = match attempt {
+                    Ok(attempt) => attempt,
+                    // Cut short by the call's deadline, not by a slow answer: not the API's
+                    // fault, so the breaker hears nothing.
+                    Err(_) if budget < policy.attempt_timeout => {
+                        drop(ticket);
+                        self.observe(endpoint, None, elapsed);
+                        return Err(FplError::Deadline);
+                    }
+                    Err(_) => Attempt::timed_out(),
+                };
+                self.observe(endpoint, attempt.status, elapsed);
+                (attempt, Some(ticket))
             };
-            self.observe(endpoint, attempt.status, elapsed);
-            self.note_answer(&attempt.result, attempt.date);
+            let elapsed = sent.elapsed();
+            let result = attempt.result.and_then(&decode);
+            self.note_answer(&result, attempt.date);
             tracing::debug!(
                 endpoint = endpoint.as_str(),
                 path,
@@ -705,13 +801,15 @@ impl FplClient {
                 retry,
                 status = attempt.status.map(|s| s.as_u16()),
                 elapsed_ms = elapsed.as_millis() as u64,
-                error = attempt.result.as_ref().err().map(tracing::field::display),
+                error = result.as_ref().err().map(tracing::field::display),
                 "FPL request"
             );
-            ticket.record(breaker_outcome(&attempt.result));
-            self.set_breaker_gauge();
+            if let Some(ticket) = ticket {
+                ticket.record(breaker_outcome(&result));
+                self.set_breaker_gauge();
+            }
 
-            let error = match attempt.result {
+            let error = match result {
                 Ok(body) => return Ok(body),
                 Err(e) => e,
             };
@@ -732,7 +830,7 @@ impl FplClient {
                     endpoint = endpoint.as_str(),
                     path,
                     reason,
-                    ?delay,
+                    delay = %human_duration(delay),
                     "FPL request not retried: the wait would pass the call's deadline"
                 );
                 return Err(error);
@@ -747,12 +845,52 @@ impl FplClient {
                 path,
                 reason,
                 retry,
-                ?delay,
+                delay = %human_duration(delay),
                 %error,
                 "retrying FPL request"
             );
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// The half-open probe: one attempt under the full attempt timeout whose outcome is
+    /// recorded whatever happens to the call that took it (it runs as a task of its own).
+    async fn probe(
+        self,
+        endpoint: Endpoint,
+        url: Url,
+        path: String,
+        ticket: Ticket,
+        permit: Permit,
+    ) -> Attempt {
+        let sent = Instant::now();
+        let attempt =
+            tokio::time::timeout(self.inner.policy.attempt_timeout, self.attempt(&url, &path))
+                .await
+                .unwrap_or_else(|_| Attempt::timed_out());
+        drop(permit);
+        self.observe(endpoint, attempt.status, sent.elapsed());
+        // The caller decodes the body later, if it is still there: judge here whether it came
+        // whole, as its decoding would.
+        let outcome = match &attempt.result {
+            Ok(body)
+                if serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                    .is_err_and(|e| e.is_eof()) =>
+            {
+                Outcome::Failure
+            }
+            result => breaker_outcome(result),
+        };
+        let state = ticket.record(outcome);
+        self.set_breaker_gauge();
+        tracing::info!(
+            endpoint = endpoint.as_str(),
+            path,
+            ?outcome,
+            ?state,
+            "FPL circuit breaker probe"
+        );
+        attempt
     }
 
     /// One request: send, read the body, classify.
@@ -787,12 +925,20 @@ impl FplClient {
             .is_some_and(|v| v.to_ascii_lowercase().contains("text/html"));
         let body = match response.bytes().await {
             Ok(b) => b,
+            // Another status says what it has to say without its body (only the update page's
+            // text is looked for, and a 503 is retried anyway).
+            Err(_) if !status.is_success() => Bytes::new(),
+            // The status line arrived but not the whole body (the connection closed before
+            // Content-Length, a chunked or gzip stream ended early).
             Err(e) => {
                 return Attempt {
                     status: Some(status),
                     retry_after,
                     date,
-                    result: Err(FplError::Network(describe(&e))),
+                    result: Err(FplError::Truncated {
+                        path: path.to_string(),
+                        message: describe(&e),
+                    }),
                 };
             }
         };
@@ -938,6 +1084,13 @@ mod tests {
             (FplError::Deadline, "transient"),
             (FplError::Network("reset".into()), "transient"),
             (
+                FplError::Truncated {
+                    path: "x".into(),
+                    message: "m".into(),
+                },
+                "transient",
+            ),
+            (
                 FplError::Status {
                     status: 502,
                     path: "x".into(),
@@ -979,6 +1132,56 @@ mod tests {
             };
             assert_eq!(what, expected, "{error:?}");
         }
+    }
+
+    #[test]
+    fn durations_in_error_texts_read_as_people_write_them() {
+        for (d, text) in [
+            (Duration::from_millis(350), "350 ms"),
+            (Duration::from_secs(2), "2 s"),
+            (Duration::from_millis(2_540), "2.5 s"),
+            (Duration::from_millis(29_980), "30 s"),
+            (Duration::from_secs(90), "1 min 30 s"),
+            (Duration::from_secs(300), "5 min"),
+            (Duration::from_secs(7_500), "2 h 5 min"),
+        ] {
+            assert_eq!(human_duration(d), text, "{d:?}");
+        }
+        let limited = FplError::RateLimited {
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(limited.to_string(), "FPL rate limited us (retry after 2 s)");
+        let limited = FplError::RateLimited { retry_after: None };
+        assert_eq!(limited.to_string(), "FPL rate limited us");
+        let open = FplError::CircuitOpen {
+            retry_in: Duration::from_millis(29_123),
+        };
+        assert_eq!(
+            open.to_string(),
+            "FPL circuit breaker open (next probe in 29.1 s)"
+        );
+    }
+
+    #[test]
+    fn json_that_ends_early_is_truncated_and_a_complete_mismatch_is_a_decode_error() {
+        let whole = br#"{"has_next": false, "page": 1, "results": []}"#;
+        let cut = &whole[..whole.len() / 2];
+        assert!(matches!(
+            decode::<H2hMatches>("p", cut),
+            Err(FplError::Truncated { .. })
+        ));
+        assert!(matches!(
+            decode::<H2hMatches>("p", b""),
+            Err(FplError::Truncated { .. })
+        ));
+        assert!(matches!(
+            decode::<H2hMatches>("p", br#"{"has_next": false, "page": 1}"#),
+            Err(FplError::Decode { .. })
+        ));
+        assert!(matches!(
+            decode::<H2hMatches>("p", br#"{"has_next": false,, "page": 1}"#),
+            Err(FplError::Decode { .. })
+        ));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -93,11 +93,19 @@ async fn captcha(fake: web::Data<Fake>) -> HttpResponse {
         .body("<html><body>Please complete the security check</body></html>")
 }
 
-async fn truncated(fake: web::Data<Fake>) -> HttpResponse {
-    fake.hit("history");
-    let full = json!({"current": [{"event": 1, "points": 60}], "past": [], "chips": []});
+/// Entry 1's history is always cut in half; entry 2's only on the first request; entry 3's is
+/// complete JSON of the wrong shape.
+async fn history(fake: web::Data<Fake>, id: web::Path<u64>) -> HttpResponse {
+    let id = id.into_inner();
+    let n = fake.hit(&format!("history-{id}"));
+    let full = json!({"current": [], "past": [], "chips": []});
     let text = full.to_string();
-    json_body(text[..text.len() / 2].to_string())
+    match id {
+        1 => json_body(text[..text.len() / 2].to_string()),
+        2 if n == 0 => json_body(text[..text.len() / 2].to_string()),
+        3 => json_body(json!({"current": "none"}).to_string()),
+        _ => json_body(text),
+    }
 }
 
 /// A classic league of 150 entries, 50 a page.
@@ -148,7 +156,7 @@ fn spawn_fake_fpl() -> (String, web::Data<Fake>) {
                 .route("/event/{gw}/live/", web::get().to(slow_live))
                 .route("/entry/{id}/cup/", web::get().to(not_found))
                 .route("/entry/{id}/transfers/", web::get().to(captcha))
-                .route("/entry/{id}/history/", web::get().to(truncated))
+                .route("/entry/{id}/history/", web::get().to(history))
                 .route(
                     "/leagues-classic/{id}/standings/",
                     web::get().to(classic_page),
@@ -325,27 +333,130 @@ async fn a_403_captcha_page_is_blocked_and_not_retried() {
 }
 
 #[actix_rt::test]
-async fn truncated_json_is_a_decode_error_naming_the_path() {
+async fn json_cut_short_on_every_try_is_retried_like_a_5xx_then_reported_as_truncated() {
+    let (url, fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.max_retries = 2;
+    let (client, metrics) = client(&settings);
+    let err = client
+        .entry_history(EntryId(1), Priority::Bulk)
+        .await
+        .unwrap_err();
+    let FplError::Truncated { path, message } = &err else {
+        panic!("expected Truncated, got {err:?}");
+    };
+    assert_eq!(path, "entry/1/history/");
+    assert!(message.contains("EOF"), "{message}");
+    assert_eq!(fake.hits("history-1"), 3, "one try and two retries");
+    assert!(
+        metrics.render().contains(
+            r#"fplsync_fpl_retries_total{endpoint="entry-history",reason="truncated"} 2"#
+        )
+    );
+    // A job retries it with its backoff rather than failing the run at once.
+    assert!(matches!(
+        fplsync::jobs::JobError::from(err),
+        fplsync::jobs::JobError::Transient(_)
+    ));
+}
+
+#[actix_rt::test]
+async fn a_body_cut_short_once_is_read_whole_on_the_retry() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let history = client
+        .entry_history(EntryId(2), Priority::Bulk)
+        .await
+        .expect("the retry reads the whole body");
+    assert!(history.current.is_empty());
+    assert_eq!(fake.hits("history-2"), 2);
+}
+
+#[actix_rt::test]
+async fn a_complete_body_that_does_not_decode_is_permanent_and_not_retried() {
     let (url, fake) = spawn_fake_fpl();
     let (client, _) = client(&fpl_settings(&url));
     let err = client
-        .entry_history(EntryId(1), Priority::Bulk)
+        .entry_history(EntryId(3), Priority::Bulk)
         .await
         .unwrap_err();
     let FplError::Decode { path, message } = &err else {
         panic!("expected Decode, got {err:?}");
     };
-    assert_eq!(path, "entry/1/history/");
-    assert!(
-        message.contains("EOF") && message.contains("line 1"),
-        "{message}"
-    );
-    assert!(err.to_string().contains("entry/1/history/"), "{err}");
+    assert_eq!(path, "entry/3/history/");
+    assert!(message.contains("current"), "{message}");
     assert_eq!(
-        fake.hits("history"),
+        fake.hits("history-3"),
         1,
         "the same bytes would not decode on retry"
     );
+    assert!(matches!(
+        fplsync::jobs::JobError::from(err),
+        fplsync::jobs::JobError::Permanent(_)
+    ));
+}
+
+/// A server that promises `Content-Length: 1000` and closes the connection after a few bytes,
+/// on the first `cut` connections, then answers whole. Returns its base URL and a counter of
+/// connections.
+async fn spawn_cutting_server(cut: usize) -> (String, std::sync::Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    actix_rt::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let mut request = vec![0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let body = r#"{"fixtures": [], "history": [], "history_past": []}"#;
+            let answer = if n < cut {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-length: 1000\r\nconnection: close\r\n\r\n{}",
+                    &body[..10]
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let _ = socket.write_all(answer.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (format!("http://127.0.0.1:{port}/api/"), connections)
+}
+
+#[actix_rt::test]
+async fn a_connection_closed_before_its_content_length_is_retried_as_truncated() {
+    let (url, connections) = spawn_cutting_server(1).await;
+    let (client, metrics) = client(&fpl_settings(&url));
+    let summary = client
+        .element_summary(fplsync::fpl::model::ElementId(7), Priority::Meta)
+        .await
+        .expect("the retry reads the whole body");
+    assert!(summary.history.is_empty());
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert!(
+        metrics.render().contains(
+            r#"fplsync_fpl_retries_total{endpoint="element-summary",reason="truncated"} 1"#
+        )
+    );
+
+    let (url, _) = spawn_cutting_server(usize::MAX).await;
+    let mut settings = fpl_settings(&url);
+    settings.max_retries = 1;
+    let (always_cut, _) = self::client(&settings);
+    let err = always_cut
+        .element_summary(fplsync::fpl::model::ElementId(7), Priority::Meta)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FplError::Truncated { .. }), "{err:?}");
+    assert!(!err.to_string().contains("Some("), "{err}");
 }
 
 #[actix_rt::test]

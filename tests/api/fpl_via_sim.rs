@@ -115,3 +115,78 @@ async fn every_page_of_a_classic_league_is_read() {
     entries.dedup();
     assert_eq!(entries.len(), 572);
 }
+
+/// Opens `fpl`'s breaker on event-live 502s from `sim`, lets the API recover, and waits (for
+/// the breaker's one-second open period) until a probe may go out.
+async fn open_then_half_open(sim: &RunningSim, fpl: &FplClient) {
+    for _ in 0..4 {
+        let err = fpl
+            .event_live(EventId(38), Priority::Live)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FplError::Status { .. }), "{err:?}");
+    }
+    assert_eq!(fpl.breaker_state(), BreakerState::Open);
+    sim.state().faults.clear(None);
+    eventually(
+        "the breaker is half-open",
+        Duration::from_secs(5),
+        || async { (fpl.breaker_state() == BreakerState::HalfOpen).then_some(()) },
+    )
+    .await;
+}
+
+fn breaker_client(sim: &RunningSim) -> FplClient {
+    client(sim, |s| {
+        s.max_retries = 0;
+        s.breaker_min_calls = 4;
+        s.breaker_window = 4;
+        s.breaker_open_secs = 1;
+    })
+}
+
+#[actix_rt::test]
+async fn two_joined_calls_after_an_outage_share_the_probe_and_both_succeed() {
+    // The `live` job fetches event-live and fixtures together with `try_join!`: one takes the
+    // half-open probe, the other must wait for it rather than fail and drop the probe unsent.
+    let sim = sim(0, &["event-live:error=1,status=502"]).await;
+    let fpl = breaker_client(&sim);
+    open_then_half_open(&sim, &fpl).await;
+    // FPL answers, slowly enough that the fixtures call is admitted while the probe is out.
+    sim.state()
+        .faults
+        .set("event-live:latency=200".parse().unwrap());
+    for _ in 0..3 {
+        let (_live, fixtures) = tokio::try_join!(
+            fpl.event_live(EventId(38), Priority::Live),
+            fpl.event_fixtures(EventId(38), Priority::Live),
+        )
+        .expect("both calls succeed once FPL is back");
+        assert!(!fixtures.is_empty());
+        assert_eq!(fpl.breaker_state(), BreakerState::Closed);
+    }
+}
+
+#[actix_rt::test]
+async fn a_probe_whose_caller_gives_up_is_still_sent_and_closes_the_breaker() {
+    let sim = sim(0, &["event-live:error=1,status=502"]).await;
+    let fpl = breaker_client(&sim);
+    open_then_half_open(&sim, &fpl).await;
+    sim.state()
+        .faults
+        .set("event-live:latency=300".parse().unwrap());
+    // The caller is dropped while its probe waits for the (slow) answer.
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(50),
+        fpl.event_live(EventId(38), Priority::Live),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the caller gave up first");
+    // Nobody calls again: the probe alone must close the breaker.
+    eventually(
+        "the abandoned probe closes the breaker",
+        Duration::from_secs(5),
+        || async { (fpl.breaker_state() == BreakerState::Closed).then_some(()) },
+    )
+    .await;
+}
