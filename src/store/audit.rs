@@ -41,18 +41,76 @@ pub struct AuditRecord {
     pub outcome: Option<Value>,
 }
 
-/// PostgreSQL's `jsonb` refuses the NUL character (`\u0000`), which a caller may well send;
-/// the record keeps everything else, with U+FFFD in its place.
-fn storable(value: &Value) -> Value {
+/// Largest JSON document (`params`, `outcome`) one row keeps, serialized; a larger one is kept
+/// as its beginning with a marker ([`bounded`]).
+pub const MAX_JSON_BYTES: usize = 16 * 1024;
+/// Deepest nesting kept; deeper values become a marker. Well below serde_json's recursion limit
+/// of 128, which a read of the row would otherwise hit (the row wraps the caller's body).
+pub const MAX_DEPTH: usize = 32;
+/// Longest text column (`target`, `actor`) kept, in characters.
+const MAX_TEXT_CHARS: usize = 1000;
+
+/// What a row keeps of a caller's JSON: everything that reads back as it was written, and a
+/// marked stand-in for what would not.
+///
+/// - PostgreSQL's `jsonb` refuses the NUL character (`\u0000`): U+FFFD takes its place.
+/// - `jsonb` keeps numbers as `numeric` and prints them in full (`1.7976931348623157e308` comes
+///   back as 309 digits), which serde_json may then refuse as out of range, breaking every read
+///   of the row: a float far from everyday magnitudes is kept as its text.
+/// - Nesting deeper than [`MAX_DEPTH`] becomes `"(nested too deep)"`.
+/// - A document longer than [`MAX_JSON_BYTES`] becomes `{"truncated": true, "bytes": N,
+///   "text": <its first 1000 characters>}`.
+pub fn bounded(value: &Value) -> Value {
+    let value = storable(value, 0);
+    let text = value.to_string();
+    if text.len() <= MAX_JSON_BYTES {
+        return value;
+    }
+    serde_json::json!({
+        "truncated": true,
+        "bytes": text.len(),
+        "text": text.chars().take(MAX_TEXT_CHARS).collect::<String>(),
+    })
+}
+
+fn storable(value: &Value, depth: usize) -> Value {
+    if depth >= MAX_DEPTH && (value.is_array() || value.is_object()) {
+        return Value::String("(nested too deep)".into());
+    }
     match value {
-        Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "\u{fffd}")),
-        Value::Array(items) => Value::Array(items.iter().map(storable).collect()),
+        Value::String(s) => Value::String(text(s)),
+        Value::Number(n) if !round_trips(n) => Value::String(n.to_string()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| storable(v, depth + 1)).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.replace('\0', "\u{fffd}"), storable(v)))
+                .map(|(k, v)| (text(k), storable(v, depth + 1)))
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// Whether `n` reads back from `jsonb` as the same number: integers do, and floats of everyday
+/// magnitude (`numeric` prints the others with hundreds of digits).
+fn round_trips(n: &serde_json::Number) -> bool {
+    match n.as_f64() {
+        _ if n.is_i64() || n.is_u64() => true,
+        Some(f) => f == 0.0 || (1e-12..=1e15).contains(&f.abs()),
+        None => false,
+    }
+}
+
+/// Text PostgreSQL accepts: no NUL.
+fn text(s: &str) -> String {
+    s.replace('\0', "\u{fffd}")
+}
+
+/// A text column's value: no NUL, at most [`MAX_TEXT_CHARS`] characters.
+fn column(s: &str) -> String {
+    let s = text(s);
+    match s.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s,
     }
 }
 
@@ -62,14 +120,14 @@ pub async fn insert(db: &PgPool, e: &AuditEntry) -> Result<i64, StoreError> {
          outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(e.channel)
-    .bind(e.actor.replace('\0', "\u{fffd}"))
+    .bind(column(&e.actor))
     .bind(e.role)
     .bind(&e.action)
-    .bind(e.target.replace('\0', "\u{fffd}"))
-    .bind(storable(&e.params))
+    .bind(column(&e.target))
+    .bind(bounded(&e.params))
     .bind(&e.result)
     .bind(e.status.map(|s| s as i16))
-    .bind(e.outcome.as_ref().map(storable))
+    .bind(e.outcome.as_ref().map(bounded))
     .fetch_one(db)
     .await?;
     Ok(id)
@@ -154,25 +212,19 @@ async fn insert_many(db: &PgPool, entries: &[AuditEntry]) -> Result<(), StoreErr
         return Ok(());
     }
     let channels: Vec<&str> = entries.iter().map(|e| e.channel).collect();
-    let actors: Vec<String> = entries
-        .iter()
-        .map(|e| e.actor.replace('\0', "\u{fffd}"))
-        .collect();
+    let actors: Vec<String> = entries.iter().map(|e| column(&e.actor)).collect();
     let roles: Vec<Option<&str>> = entries.iter().map(|e| e.role).collect();
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
-    let targets: Vec<String> = entries
-        .iter()
-        .map(|e| e.target.replace('\0', "\u{fffd}"))
-        .collect();
+    let targets: Vec<String> = entries.iter().map(|e| column(&e.target)).collect();
     let params: Vec<String> = entries
         .iter()
-        .map(|e| storable(&e.params).to_string())
+        .map(|e| bounded(&e.params).to_string())
         .collect();
     let results: Vec<&str> = entries.iter().map(|e| e.result.as_str()).collect();
     let statuses: Vec<Option<i16>> = entries.iter().map(|e| e.status.map(|s| s as i16)).collect();
     let outcomes: Vec<Option<String>> = entries
         .iter()
-        .map(|e| e.outcome.as_ref().map(|o| storable(o).to_string()))
+        .map(|e| e.outcome.as_ref().map(|o| bounded(o).to_string()))
         .collect();
     sqlx::query(
         "INSERT INTO audit_log (channel, actor, role, action, target, params, result, status, \
@@ -217,9 +269,38 @@ pub async fn prune(db: &PgPool, before: DateTime<Utc>) -> Result<u64, StoreError
     Ok(done.rows_affected())
 }
 
+/// A row as read: its JSON columns as text, decoded here so one that does not decode cannot
+/// fail the whole read.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    at: DateTime<Utc>,
+    channel: String,
+    actor: String,
+    role: Option<String>,
+    action: String,
+    target: String,
+    params: String,
+    result: String,
+    status: Option<i16>,
+    outcome: Option<String>,
+}
+
+/// `text` as JSON; what does not decode (a row written before values were [`bounded`]) is
+/// shown as `{"unreadable": <why>, "text": <its beginning>}`.
+fn readable(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| {
+        serde_json::json!({
+            "unreadable": e.to_string(),
+            "text": text.chars().take(MAX_TEXT_CHARS).collect::<String>(),
+        })
+    })
+}
+
 pub async fn list(db: &PgPool, f: &AuditFilter<'_>) -> Result<Vec<AuditRecord>, StoreError> {
-    let rows = sqlx::query_as(
-        "SELECT id, at, channel, actor, role, action, target, params, result, status, outcome \
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, at, channel, actor, role, action, target, params::text AS params, result, \
+         status, outcome::text AS outcome \
          FROM audit_log \
          WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR action = $2) \
            AND ($3::timestamptz IS NULL OR at >= $3) \
@@ -231,5 +312,62 @@ pub async fn list(db: &PgPool, f: &AuditFilter<'_>) -> Result<Vec<AuditRecord>, 
     .bind(i64::from(f.limit))
     .fetch_all(db)
     .await?;
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditRecord {
+            id: r.id,
+            at: r.at,
+            channel: r.channel,
+            actor: r.actor,
+            role: r.role,
+            action: r.action,
+            target: r.target,
+            params: readable(&r.params),
+            result: r.result,
+            status: r.status,
+            outcome: r.outcome.as_deref().map(readable),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_that_would_not_read_back_are_kept_as_marked_text() {
+        let huge: Value = serde_json::from_str(r#"{"n": 1.7976931348623157e308}"#).unwrap();
+        assert_eq!(bounded(&huge), json!({"n": "1.7976931348623157e+308"}));
+        let tiny: Value =
+            serde_json::from_str(r#"[5e-324, 0.5, 0, -3, 18446744073709551615]"#).unwrap();
+        assert_eq!(
+            bounded(&tiny),
+            json!(["5e-324", 0.5, 0, -3, 18446744073709551615u64])
+        );
+        assert_eq!(
+            bounded(&json!({"a\u{0}": "b\u{0}"})),
+            json!({"a\u{fffd}": "b\u{fffd}"})
+        );
+        let mut deep = json!(1);
+        for _ in 0..200 {
+            deep = json!([deep]);
+        }
+        let kept = bounded(&deep).to_string();
+        assert!(kept.contains("(nested too deep)"));
+        assert!(serde_json::from_str::<Value>(&format!("{{\"body\": {kept}}}")).is_ok());
+        let long = json!({"text": "x".repeat(MAX_JSON_BYTES)});
+        let kept = bounded(&long);
+        assert_eq!(kept["truncated"], true);
+        assert!(kept.to_string().len() < 2 * MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn a_stored_value_that_does_not_decode_is_shown_not_failed() {
+        let digits = format!("{{\"n\": 1{}}}", "0".repeat(400));
+        let shown = readable(&digits);
+        assert!(shown["unreadable"].is_string(), "{shown}");
+        assert!(shown["text"].as_str().unwrap().starts_with("{\"n\": 1000"));
+        assert_eq!(readable(r#"{"a": 1}"#), json!({"a": 1}));
+    }
 }
