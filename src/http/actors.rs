@@ -207,6 +207,7 @@ pub async fn restart(
 #[serde(deny_unknown_fields)]
 pub struct SupervisionQuery {
     /// Only this actor's events.
+    #[param(pattern = "^[^\\u0000]*$")]
     actor: Option<String>,
     /// Only events at or after this time (RFC 3339).
     since: Option<DateTime<Utc>>,

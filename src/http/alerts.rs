@@ -7,12 +7,27 @@ use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::alerts::history::{self, AlertRecord};
 
-#[derive(Deserialize)]
+/// An alert's severity, as the `severity` filter names it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // the document's enum; the handler checks the text (`invalid_severity`)
+enum SeverityName {
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only alerts of this severity.
+    #[param(value_type = Option<SeverityName>, inline)]
     severity: Option<String>,
-    /// Only groups still open (`true`) or only closed ones (`false`).
+    /// Only groups still firing (`true`) or resolved (`false`).
     open: Option<bool>,
+    /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -23,10 +38,7 @@ struct Alerts {
 
 /// Alert groups, newest first (`limit` 1–500, default 50).
 #[utoipa::path(get, path = "/alerts", operation_id = "list_alerts", tag = "alerts",
-    params(
-        ("severity" = Option<String>, Query, description = "`info`, `warning` or `critical`"),
-        ("open" = Option<bool>, Query, description = "Only groups still firing (true) or resolved (false)"),
-        ("limit" = Option<u32>, Query, description = "1–500, default 50")),
+    params(ListQuery),
     responses(
         (status = 200, description = "`{\"alerts\": [{key, severity, summary, first_seen, \
             last_seen, count, resolved, delivered, …}]}`", body = Object),

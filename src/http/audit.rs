@@ -13,8 +13,10 @@ use crate::store::audit::{self, AuditFilter, AuditRecord};
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only actions of this caller (a key's name, `anonymous`, `chat:<id>`).
+    #[param(pattern = "^[^\\u0000]*$")]
     actor: Option<String>,
     /// Only this action (an operation id: `trigger`, `cancel`, `pause`, `resume`, `restart`, …).
+    #[param(pattern = "^[^\\u0000]*$")]
     action: Option<String>,
     /// Only actions at or after this time (RFC 3339).
     since: Option<DateTime<Utc>>,

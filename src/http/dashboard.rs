@@ -24,5 +24,6 @@ pub async fn index() -> HttpResponse {
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses(
     (status = 200, description = "OpenAPI 3.1 document", body = Object)))]
 pub async fn openapi(state: web::Data<ApiState>) -> HttpResponse {
-    HttpResponse::Ok().json(routes::openapi(state.access.open_probes()))
+    let kinds: Vec<String> = state.catalog.kinds().map(|k| k.to_string()).collect();
+    HttpResponse::Ok().json(routes::document(state.access.open_probes(), &kinds))
 }

@@ -84,8 +84,10 @@ pub async fn teams(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError>
 #[serde(deny_unknown_fields)]
 pub struct PlayersQuery {
     /// Team id.
+    #[param(minimum = 1)]
     team: Option<u32>,
     /// Element type id (1 goalkeepers, 2 defenders, 3 midfielders, 4 forwards).
+    #[param(minimum = 1)]
     position: Option<u32>,
 }
 
@@ -118,6 +120,7 @@ pub async fn players(
 #[serde(deny_unknown_fields)]
 pub struct FixturesQuery {
     /// Gameweek.
+    #[param(minimum = 1)]
     event: Option<u32>,
 }
 

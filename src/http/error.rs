@@ -53,6 +53,8 @@ pub const CODES: &[&str] = &[
     "invalid_state",
     "not_a_league",
     "unknown_action",
+    "invalid_input",
+    "unsupported_media_type",
 ];
 
 /// Refuses the query parameter `name` with `code` unless it is absent or one of `allowed`.
@@ -195,8 +197,44 @@ impl ResponseError for ApiError {
     }
 }
 
+/// What a failed query says about the database: only a database that could not be reached or
+/// did not answer is "unavailable". PostgreSQL refusing a value (SQLSTATE class 22, "data
+/// exception": a NUL in text, a number out of range, …) is the request's fault — the handlers
+/// validate their inputs at the edge, so this is the backstop that keeps a caller's bytes from
+/// ever reporting a healthy database down. A stored row that does not decode is `corrupt_data`.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Query(q) = &e {
+            if let Some(db) = q.as_database_error()
+                && db.code().is_some_and(|c| c.starts_with("22"))
+            {
+                tracing::warn!(error = %e, "PostgreSQL refused a value of the request");
+                return ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    format!(
+                        "the database refused a value of the request: {}",
+                        db.message()
+                    ),
+                );
+            }
+            if matches!(q, sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) {
+                tracing::error!(error = %e, "a stored row does not decode");
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "corrupt_data",
+                    e.to_string(),
+                );
+            }
+        }
+        if let StoreError::Corrupt(_) = &e {
+            tracing::error!(error = %e, "stored data is invalid");
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt_data",
+                e.to_string(),
+            );
+        }
         tracing::error!(error = %e, "request failed on the database");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

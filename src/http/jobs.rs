@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -75,19 +75,40 @@ pub struct RunDetail {
 
 /// One run with its log lines.
 #[utoipa::path(get, path = "/jobs/{id}", operation_id = "get_run", tag = "jobs",
-    params(("id" = i64, Path, description = "Run id")),
+    params(("id" = i64, Path, minimum = 1, description = "Run id")),
     responses(
         (status = 200, description = "The run and its log", body = RunDetail),
         (status = 400, description = "`invalid_path`", body = ErrorBody),
         (status = 404, description = "`run_not_found`", body = ErrorBody),
         (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
 pub async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let id = RunId(id.into_inner());
+    let id = RunId(super::path_id(id.into_inner(), "a run id")?);
     let run = store::runs::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run_not_found", format!("no run has id {id}")))?;
     let logs = store::runs::logs(&state.db, id).await?;
     Ok(ok(&RunDetail { run, logs }))
+}
+
+/// The JSON schema of a trigger's body, for the OpenAPI document: every kind's parameters in
+/// one object (a kind refuses the others' with 400 `invalid_params`; see the README's job
+/// kinds), and nothing else.
+pub(super) fn trigger_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "event": {"type": ["integer", "null"], "minimum": 0, "maximum": u16::MAX,
+                "description": "fixtures (optional), live (optional), entries (picks, results), \
+                    finalize, tournament-results: a gameweek (from 1, except fixtures)"},
+            "stage": {"type": ["string", "null"], "enum": ["info", "picks", "results", null],
+                "description": "entries"},
+            "older_than_days": {"type": ["integer", "null"], "minimum": 1, "maximum": u32::MAX,
+                "description": "prune"},
+            "tournament": {"type": ["integer", "null"], "minimum": i64::MIN, "maximum": i64::MAX,
+                "description": "tournament-results (optional)"},
+        },
+    })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -108,6 +129,8 @@ pub struct Accepted {
             run)", body = Accepted),
         (status = 400, description = "`invalid_json`, `invalid_params`, `invalid_body`", body = ErrorBody),
         (status = 404, description = "`unknown_kind`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body not sent as \
+            `application/json`", body = ErrorBody),
         (status = 409, description = "`already_running`: an exclusive kind (`jobs.exclusive`) \
             has a run queued or running; `run_id` names it", body = ErrorBody),
         (status = 429, description = "`rate_limited` (`auth.trigger_limit` per kind and key) or \
@@ -117,6 +140,7 @@ pub struct Accepted {
 pub async fn trigger(
     state: web::Data<ApiState>,
     kind: web::Path<String>,
+    req: HttpRequest,
     body: web::Bytes,
     caller: Authorized,
 ) -> Result<HttpResponse, ApiError> {
@@ -124,6 +148,7 @@ pub async fn trigger(
         ApiError::not_found("unknown_kind", format!("no job kind is named `{kind}`"))
     })?;
     caller.require_kind(spec.kind.as_str())?;
+    super::require_json(&req, &body)?;
     let raw: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
@@ -189,7 +214,7 @@ pub async fn trigger(
 
 /// Cancels a queued or running run: 200 with the run as recorded, 409 if it has already ended.
 #[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "jobs",
-    params(("id" = i64, Path, description = "Run id")),
+    params(("id" = i64, Path, minimum = 1, description = "Run id")),
     responses(
         (status = 200, description = "The run, now `cancelled`", body = RunRecord),
         (status = 400, description = "`invalid_path`, `invalid_body`", body = ErrorBody),
@@ -201,7 +226,7 @@ pub async fn cancel(
     id: web::Path<i64>,
     caller: Authorized,
 ) -> Result<HttpResponse, ApiError> {
-    let id = RunId(id.into_inner());
+    let id = RunId(super::path_id(id.into_inner(), "a run id")?);
     let run = store::runs::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("run_not_found", format!("no run has id {id}")))?;

@@ -74,8 +74,8 @@ fn decode(bytes: &Bytes) -> Result<HashMap<u64, EntryScore>, ApiError> {
 
 /// `GET /data/live/{event}/entries/{id}`: one manager's live score.
 #[utoipa::path(get, path = "/data/live/{event}/entries/{id}", tag = "live",
-    params(("event" = u32, Path, description = "Gameweek (1..=60)"),
-        ("id" = u64, Path, description = "Entry (manager) id")),
+    params(("event" = u32, Path, minimum = 1, maximum = 60, description = "Gameweek (1..=60)"),
+        ("id" = u64, Path, minimum = 1, description = "Entry (manager) id")),
     responses(
         (status = 200, description = "`points`, `transfers_cost`, `net_points`, `bench_points`, \
             `captain_points`, `subs`, `active_chip`, `final`, `official_points`", body = Object),
@@ -89,6 +89,12 @@ pub async fn entry(
 ) -> Result<HttpResponse, ApiError> {
     let (event, entry) = path.into_inner();
     let event = event_of(event)?;
+    if entry == 0 {
+        return Err(ApiError::bad_request(
+            "invalid_path",
+            "an entry id is an integer from 1, got 0",
+        ));
+    }
     let LiveDataset::Entries(shard) = LiveDataset::entries_of(entry) else {
         unreachable!("entries_of gives an entries shard");
     };
@@ -108,17 +114,20 @@ pub async fn entry(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BulkQuery {
-    /// Comma-separated entry ids; all tracked managers when absent.
+    /// Comma-separated entry ids (1 to 1000 of them, each from 1); all tracked managers when
+    /// absent.
+    #[param(pattern = "^ *[1-9][0-9]{0,18} *(, *[1-9][0-9]{0,18} *){0,999}$")]
     ids: Option<String>,
     /// With no `ids`: only entries after this id (paging).
     after: Option<u64>,
     /// With no `ids`: at most this many (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
 /// `GET /data/live/{event}/entries`: many managers' live scores, ordered by entry id.
 #[utoipa::path(get, path = "/data/live/{event}/entries", tag = "live",
-    params(("event" = u32, Path, description = "Gameweek (1..=60)"), BulkQuery),
+    params(("event" = u32, Path, minimum = 1, maximum = 60, description = "Gameweek (1..=60)"), BulkQuery),
     responses(
         (status = 200, description = "`{\"event\", \"entries\", \"missing\"}`, and \
             `next_after` when paging", body = Object),
@@ -144,7 +153,13 @@ pub async fn entries(
         Some(raw) => {
             let ids: Result<Vec<u64>, _> = raw
                 .split(',')
-                .map(|s| s.trim().parse::<u64>().map_err(|_| s.to_string()))
+                .map(|s| {
+                    s.trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|id| *id >= 1)
+                        .ok_or_else(|| s.to_string())
+                })
                 .collect();
             let ids = ids.map_err(|bad| {
                 ApiError::bad_request("invalid_query", format!("`{bad}` is not an entry id"))

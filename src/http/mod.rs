@@ -85,9 +85,26 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// A resource whose other methods get a JSON 405 instead of actix's empty one.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource whose other methods get a JSON 405 with `Allow` naming `allowed` (RFC 9110
+/// §15.5.6) instead of actix's empty one.
+fn resource(path: &str, allowed: &[actix_web::http::Method]) -> actix_web::Resource {
+    let allow = allowed
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    web::resource(path).default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            let mut response = actix_web::ResponseError::error_response(&method_not_allowed(&req));
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+    }))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -97,12 +114,48 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
+fn method_not_allowed(req: &HttpRequest) -> ApiError {
+    ApiError::new(
         actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         format!("{} is not allowed on {}", req.method(), req.path()),
-    ))
+    )
+}
+
+/// A route's id from its path: ids start at 1, so anything else is a malformed path — 400
+/// `invalid_path` on every route, as for an id that is not a number at all.
+fn path_id(raw: i64, what: &str) -> Result<i64, ApiError> {
+    if raw < 1 {
+        return Err(ApiError::bad_request(
+            "invalid_path",
+            format!("{what} is an integer from 1, got {raw}"),
+        ));
+    }
+    Ok(raw)
+}
+
+/// Refuses a request body that is not declared JSON: 415 `unsupported_media_type` unless the
+/// `Content-Type` is `application/json` (parameters such as `charset` allowed) or the body is
+/// empty (routes whose body is optional).
+fn require_json(req: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
+    if body.is_empty() {
+        return Ok(());
+    }
+    use actix_web::HttpMessage;
+    let json = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.type_() == "application" && m.subtype() == "json");
+    if json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be JSON, sent with Content-Type: application/json",
+        ))
+    }
 }
 
 /// Refuses a request only the leader can serve (it needs the job actors or the scheduler) with

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,33 @@ use crate::store::runs::RunOrigin;
 
 /// Most failed runs one request re-runs.
 const MAX_RUNS: u32 = 1000;
+
+/// The JSON schema of `POST /recovery/failed-jobs`' body, for the OpenAPI document.
+pub(super) fn failed_jobs_schema(kinds: &[String]) -> serde_json::Value {
+    let mut kind: Vec<serde_json::Value> = kinds.iter().map(|k| k.as_str().into()).collect();
+    kind.push(serde_json::Value::Null);
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["from"],
+        "properties": {
+            "from": {"type": "string", "format": "date-time"},
+            "to": {"type": ["string", "null"], "format": "date-time",
+                "description": "after `from`; default now"},
+            "kind": {"enum": kind},
+            "limit": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_RUNS},
+        },
+    })
+}
+
+/// The JSON schema of `POST /recovery/consistency`' body, for the OpenAPI document.
+pub(super) fn consistency_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {"repair": {"type": "boolean"}},
+    })
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,12 +87,16 @@ struct Rerun {
             \"outcome\", \"rerun_id\", \"reason\"?}]}`", body = Object),
         (status = 400, description = "`invalid_json`, `invalid_params`, `invalid_limit`", body = ErrorBody),
         (status = 404, description = "`unknown_kind`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body not sent as \
+            `application/json`", body = ErrorBody),
         (status = 503, description = "`not_leader` (a follower: the leader is named), \
             `database_unavailable`", body = ErrorBody)))]
 pub async fn failed_jobs(
     state: web::Data<ApiState>,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    super::require_json(&req, &body)?;
     let req: FailedJobsRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("body: {e}")))?;
     let to = req.to.unwrap_or_else(Utc::now);
@@ -171,11 +202,15 @@ pub struct ConsistencyRequest {
         (status = 200, description = "`{\"checked\", \"consistent\", \"differences\", \
             \"skipped\", \"repair\"}`", body = Object),
         (status = 400, description = "`invalid_json`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body not sent as \
+            `application/json`", body = ErrorBody),
         (status = 503, description = "`cache_unavailable`", body = ErrorBody)))]
 pub async fn consistency(
     state: web::Data<ApiState>,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    super::require_json(&req, &body)?;
     let req: ConsistencyRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ConsistencyRequest::default()
     } else {

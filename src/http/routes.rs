@@ -215,7 +215,12 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         }
     }
     for path in paths {
-        let mut resource = super::resource(path);
+        let allowed: Vec<Method> = ROUTES
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method.clone())
+            .collect();
+        let mut resource = super::resource(path, &allowed);
         for r in ROUTES.iter().filter(|r| r.path == path) {
             resource = resource.route((r.handler)(web::method(r.method.clone())));
         }
@@ -330,6 +335,57 @@ pub fn openapi(open: &[String]) -> OpenApi {
             .or_insert_with(crate::jobs::RunId::schema);
     }
     document
+}
+
+/// The OpenAPI document as served: [`openapi`] with what only the running service knows or
+/// what utoipa's derive cannot say — the job kinds as the enum of every `kind` parameter, and
+/// the exact JSON schema of each request body (required fields, bounds, and
+/// `additionalProperties: false`, since every body refuses unknown fields).
+pub fn document(open: &[String], kinds: &[String]) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut doc = serde_json::to_value(openapi(open)).expect("the document serializes");
+    let bodies: [(&str, Value, bool); 4] = [
+        ("trigger", super::jobs::trigger_schema(), false),
+        (
+            "create_tournament",
+            super::tournaments::create_schema(),
+            true,
+        ),
+        (
+            "failed_jobs",
+            super::recovery::failed_jobs_schema(kinds),
+            true,
+        ),
+        ("consistency", super::recovery::consistency_schema(), false),
+    ];
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return doc;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for op in item.values_mut().filter_map(Value::as_object_mut) {
+            let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for p in params.into_iter().flatten() {
+                if p["name"] == "kind" {
+                    p["schema"] = json!({"type": "string", "enum": kinds});
+                }
+            }
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some((_, schema, required)) = bodies.iter().find(|(o, ..)| *o == id) {
+                op.insert(
+                    "requestBody".into(),
+                    json!({
+                        "required": required,
+                        "content": {"application/json": {"schema": schema}},
+                    }),
+                );
+            }
+        }
+    }
+    doc
 }
 
 trait PathsFromOperation {

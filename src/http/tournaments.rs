@@ -2,9 +2,9 @@
 //! (through the cache), and state changes (`activate`, `archive`, `sync-roster`).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use std::collections::HashMap;
@@ -49,10 +49,17 @@ impl From<TournamentError> for ApiError {
     responses(
         (status = 201, description = "The draft tournament", body = Object),
         (status = 400, description = "`invalid_json`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body not sent as \
+            `application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_tournament`, `unknown_league`", body = ErrorBody),
         (status = 502, description = "`fpl_unavailable`: the league's roster could not be read", body = ErrorBody),
         (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
-pub async fn create(state: web::Data<ApiState>, body: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    super::require_json(&req, &body)?;
     let def: NewTournament = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("tournament: {e}")))?;
     def.validate().map_err(TournamentError::from)?;
@@ -63,14 +70,27 @@ pub async fn create(state: web::Data<ApiState>, body: Bytes) -> Result<HttpRespo
     Ok(HttpResponse::Created().json(row.view(n)))
 }
 
-#[derive(Deserialize)]
+/// A tournament's state, as the `state` filter names it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // the document's enum; the handler checks the text (`invalid_state`)
+enum StateName {
+    Draft,
+    Active,
+    Archived,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only tournaments in this state.
+    #[param(value_type = Option<StateName>, inline)]
     state: Option<String>,
 }
 
 #[utoipa::path(get, path = "/tournaments", operation_id = "list_tournaments", tag = "tournaments",
-    params(("state" = Option<String>, Query, description = "`draft`, `active` or `archived`")),
+    params(ListQuery),
     responses(
         (status = 200, description = "Tournaments, newest first", body = Object),
         (status = 400, description = "`invalid_query`, `invalid_state`", body = ErrorBody),
@@ -90,18 +110,66 @@ pub async fn list(
     Ok(ok(&json!({ "tournaments": tournaments })))
 }
 
+/// The JSON schema of `POST /tournaments`' body, for the OpenAPI document: the shape serde
+/// accepts (anything else is 400 `invalid_json`) and the bounds `NewTournament::validate`
+/// checks field by field (422 `invalid_tournament`). Rules across fields — gameweeks in order,
+/// a knockout after the groups — are the 422's alone.
+pub(super) fn create_schema() -> serde_json::Value {
+    use crate::tournament::model::{LAST_EVENT, MAX_LISTED_ENTRIES};
+    let id = json!({"type": "integer", "minimum": 1, "maximum": i64::MAX});
+    let event = json!({"type": "integer", "minimum": 1, "maximum": LAST_EVENT});
+    let one = |key: &str, schema: serde_json::Value| {
+        json!({"type": "object", "additionalProperties": false, "required": [key],
+            "properties": {key: schema}})
+    };
+    let none = json!({"type": "object", "additionalProperties": false, "required": ["mode"],
+        "properties": {"mode": {"type": "string", "enum": ["none"]}}});
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "source"],
+        "properties": {
+            "name": {
+                "type": "string", "minLength": 1, "maxLength": 200,
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+                "description": "1 to 200 characters, not all blank, no control characters"
+            },
+            "source": {"oneOf": [
+                one("classic_league", id.clone()),
+                one("h2h_league", id.clone()),
+                one("entries", json!({"type": "array", "items": id, "minItems": 2,
+                    "maxItems": MAX_LISTED_ENTRIES, "uniqueItems": true})),
+            ]},
+            "group_stage": {"oneOf": [none.clone(), {
+                "type": "object", "additionalProperties": false,
+                "required": ["mode", "groups", "first_event", "last_event"],
+                "properties": {
+                    "mode": {"type": "string", "enum": ["points_race", "battle_race"]},
+                    "groups": {"type": "integer", "minimum": 1, "maximum": u32::MAX},
+                    "qualifiers_per_group": {"type": "integer", "minimum": 0, "maximum": u32::MAX},
+                    "first_event": event.clone(),
+                    "last_event": event.clone(),
+                },
+            }]},
+            "knockout": {"oneOf": [none, {
+                "type": "object", "additionalProperties": false,
+                "required": ["mode", "first_event"],
+                "properties": {
+                    "mode": {"type": "string", "enum": ["single", "two_legs"]},
+                    "first_event": event,
+                },
+            }]},
+            "cup": {"type": "boolean"},
+        },
+    })
+}
+
 fn id_of(raw: i64) -> Result<TournamentId, ApiError> {
-    if raw < 1 {
-        return Err(ApiError::bad_request(
-            "invalid_path",
-            "a tournament id is positive",
-        ));
-    }
-    Ok(TournamentId(raw))
+    super::path_id(raw, "a tournament id").map(TournamentId)
 }
 
 #[utoipa::path(get, path = "/tournaments/{id}", operation_id = "get_tournament", tag = "tournaments",
-    params(("id" = i64, Path, description = "Tournament id")),
+    params(("id" = i64, Path, minimum = 1, description = "Tournament id")),
     responses(
         (status = 200, description = "The tournament with its stages and rounds", body = Object),
         (status = 400, description = "`invalid_path`", body = ErrorBody),
@@ -119,7 +187,7 @@ pub async fn get(
 }
 
 #[utoipa::path(get, path = "/tournaments/{id}/standings", operation_id = "tournament_standings", tag = "tournaments",
-    params(("id" = i64, Path, description = "Tournament id")),
+    params(("id" = i64, Path, minimum = 1, description = "Tournament id")),
     responses(
         (status = 200, description = "Groups, knockout rounds, winners, champion", body = Object),
         (status = 400, description = "`invalid_path`", body = ErrorBody),
@@ -139,12 +207,13 @@ pub async fn standings(
 #[serde(deny_unknown_fields)]
 pub struct LiveQuery {
     /// The gameweek (default: the lifecycle's current one).
+    #[param(minimum = 1, maximum = 60)]
     event: Option<u16>,
 }
 
 /// The standings with the tracked managers' live net points of a gameweek laid over them.
 #[utoipa::path(get, path = "/tournaments/{id}/standings/live", operation_id = "tournament_standings_live", tag = "tournaments",
-    params(("id" = i64, Path, description = "Tournament id"), LiveQuery),
+    params(("id" = i64, Path, minimum = 1, description = "Tournament id"), LiveQuery),
     responses(
         (status = 200, description = "The standings with `live` (`event`, `applied`); points \
             race rows gain `live_net_points`, `live_points`, `live_rank`; battle race rows \
@@ -224,8 +293,9 @@ async fn published(
 }
 
 #[utoipa::path(post, path = "/tournaments/{id}/{action}", operation_id = "change_tournament", tag = "tournaments",
-    params(("id" = i64, Path, description = "Tournament id"),
-        ("action" = String, Path, description = "`activate`, `archive` or `sync-roster`")),
+    params(("id" = i64, Path, minimum = 1, description = "Tournament id"),
+        ("action" = String, Path, description = "`activate`, `archive` or `sync-roster`",
+            pattern = "^(activate|archive|sync-roster)$")),
     responses(
         (status = 200, description = "The tournament after the change", body = Object),
         (status = 400, description = "`invalid_path`", body = ErrorBody),

@@ -110,6 +110,12 @@ impl NewTournament {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(Invalid("name: 1 to 200 characters".into()));
         }
+        // PostgreSQL refuses NUL in text, and no other control character belongs in a name.
+        if name.chars().any(char::is_control) {
+            return Err(Invalid(
+                "name: no control characters (NUL, newline, tab, …)".into(),
+            ));
+        }
         match &self.source {
             Source::ClassicLeague(0) | Source::H2hLeague(0) => {
                 return Err(Invalid("source: a league id is positive".into()));

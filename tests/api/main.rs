@@ -13,6 +13,7 @@ mod fpl_client;
 mod fpl_decode;
 mod fpl_via_sim;
 mod helpers;
+mod hostile;
 mod jobs;
 mod kinds;
 mod lifecycle;
