@@ -84,10 +84,10 @@ pub async fn teams(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError>
 #[serde(deny_unknown_fields)]
 pub struct PlayersQuery {
     /// Team id.
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     team: Option<u32>,
     /// Element type id (1 goalkeepers, 2 defenders, 3 midfielders, 4 forwards).
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     position: Option<u32>,
 }
 
@@ -120,7 +120,7 @@ pub async fn players(
 #[serde(deny_unknown_fields)]
 pub struct FixturesQuery {
     /// Gameweek.
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_i64)]
     event: Option<u32>,
 }
 

@@ -152,7 +152,7 @@ pub async fn trigger(
     let raw: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
-        serde_json::from_slice(&body)
+        super::json_body(&body)
             .map_err(|e| ApiError::bad_request("invalid_json", format!("body: {e}")))?
     };
     if !raw.is_object() {

@@ -89,10 +89,10 @@ pub async fn entry(
 ) -> Result<HttpResponse, ApiError> {
     let (event, entry) = path.into_inner();
     let event = event_of(event)?;
-    if entry == 0 {
+    if entry == 0 || entry > i64::MAX as u64 {
         return Err(ApiError::bad_request(
             "invalid_path",
-            "an entry id is an integer from 1, got 0",
+            format!("an entry id is an integer from 1 to 2^63 - 1, got {entry}"),
         ));
     }
     let LiveDataset::Entries(shard) = LiveDataset::entries_of(entry) else {
@@ -119,6 +119,7 @@ pub struct BulkQuery {
     #[param(pattern = "^ *[1-9][0-9]{0,18} *(, *[1-9][0-9]{0,18} *){0,999}$")]
     ids: Option<String>,
     /// With no `ids`: only entries after this id (paging).
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     after: Option<u64>,
     /// With no `ids`: at most this many (default and maximum 1000).
     #[param(minimum = 1, maximum = 1000)]
@@ -141,6 +142,12 @@ pub async fn entries(
 ) -> Result<HttpResponse, ApiError> {
     let event = event_of(path.into_inner())?;
     let q = query.into_inner();
+    if q.after.is_some_and(|a| a > i64::MAX as u64) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "after is an entry id, at most 2^63 - 1",
+        ));
+    }
     let limit = q.limit.unwrap_or(MAX_BULK);
     if limit == 0 || limit > MAX_BULK {
         return Err(ApiError::bad_request(

@@ -134,6 +134,39 @@ fn path_id(raw: i64, what: &str) -> Result<i64, ApiError> {
     Ok(raw)
 }
 
+/// A JSON request body as `T`. JSON has one number type, and JSON Schema counts `11320.0` as
+/// the integer 11320, so whole numbers written with a fraction or exponent are taken as the
+/// integers they are before `T`'s integer fields see them; `1.5` stays a float (and is refused
+/// where an integer is due).
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    serde_json::from_value(integral(value))
+}
+
+/// `value` with every whole float within 64 bits made an integer.
+fn integral(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^63 (2^64 unsigned), where the conversion is exact.
+            let whole = f.fract() == 0.0;
+            if whole && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
+                Value::from(f as i64)
+            } else if whole && (0.0..1.844_674_407_370_955_2e19).contains(&f) {
+                Value::from(f as u64)
+            } else {
+                Value::Number(n)
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, integral(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// Refuses a request body that is not declared JSON: 415 `unsupported_media_type` unless the
 /// `Content-Type` is `application/json` (parameters such as `charset` allowed) or the body is
 /// empty (routes whose body is optional).

@@ -97,7 +97,7 @@ pub async fn failed_jobs(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     super::require_json(&req, &body)?;
-    let req: FailedJobsRequest = serde_json::from_slice(&body)
+    let req: FailedJobsRequest = super::json_body(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("body: {e}")))?;
     let to = req.to.unwrap_or_else(Utc::now);
     if req.from >= to {
@@ -214,7 +214,7 @@ pub async fn consistency(
     let req: ConsistencyRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ConsistencyRequest::default()
     } else {
-        serde_json::from_slice(&body)
+        super::json_body(&body)
             .map_err(|e| ApiError::bad_request("invalid_json", format!("body: {e}")))?
     };
     let report = consistency::check(&state.cache, req.repair)

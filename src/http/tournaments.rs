@@ -60,7 +60,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     super::require_json(&req, &body)?;
-    let def: NewTournament = serde_json::from_slice(&body)
+    let def: NewTournament = super::json_body(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("tournament: {e}")))?;
     def.validate().map_err(TournamentError::from)?;
     let row = store::create(&state.db, &state.fpl, &def).await?;
@@ -219,7 +219,8 @@ pub struct LiveQuery {
             race rows gain `live_net_points`, `live_points`, `live_rank`; battle race rows \
             `live_net_points`; knockout matches of the gameweek `live` net points per side", body = Object),
         (status = 400, description = "`invalid_path`, `invalid_query`, `invalid_event`", body = ErrorBody),
-        (status = 404, description = "`tournament_not_found`, `no_data`", body = ErrorBody),
+        (status = 404, description = "`tournament_not_found`, `no_data` (not activated, or no \
+            gameweek is current and none was given)", body = ErrorBody),
         (status = 500, description = "`corrupt_data`", body = ErrorBody),
         (status = 503, description = "`cache_unavailable`, `database_unavailable`", body = ErrorBody)))]
 pub async fn standings_live(
@@ -228,16 +229,15 @@ pub async fn standings_live(
     q: web::Query<LiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id_of(path.into_inner())?;
-    let event = q
-        .event
-        .or(state.lifecycle.get().event)
-        .filter(|e| (1..=60).contains(e))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_event",
-                "give ?event=N (1..=60): no gameweek is current",
-            )
-        })?;
+    let event = q.event.or(state.lifecycle.get().event).ok_or_else(|| {
+        ApiError::not_found("no_data", "no gameweek is current: give ?event=N (1..=60)")
+    })?;
+    if !(1..=60).contains(&event) {
+        return Err(ApiError::bad_request(
+            "invalid_event",
+            format!("event {event} is not a gameweek (1..=60)"),
+        ));
+    }
     let (row, bytes) = published(&state, id).await?;
     let mut doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(

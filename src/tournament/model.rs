@@ -54,11 +54,12 @@ pub enum Source {
     Entries(Vec<u64>),
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+/// `None {}` rather than a unit variant: serde lets a unit variant of an internally tagged enum
+/// ignore the object's other fields, and unknown fields are refused here.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GroupStage {
-    #[default]
-    None,
+    None {},
     PointsRace {
         groups: u32,
         #[serde(default)]
@@ -75,17 +76,25 @@ pub enum GroupStage {
     },
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+/// `None {}`: see [`GroupStage`].
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Knockout {
-    #[default]
-    None,
-    Single {
-        first_event: u16,
-    },
-    TwoLegs {
-        first_event: u16,
-    },
+    None {},
+    Single { first_event: u16 },
+    TwoLegs { first_event: u16 },
+}
+
+impl Default for GroupStage {
+    fn default() -> Self {
+        GroupStage::None {}
+    }
+}
+
+impl Default for Knockout {
+    fn default() -> Self {
+        Knockout::None {}
+    }
 }
 
 /// A definition that parses but makes no sense; the message names the field.
@@ -200,7 +209,7 @@ impl GroupSpec {
 impl GroupStage {
     pub fn mode(&self) -> &'static str {
         match self {
-            GroupStage::None => "none",
+            GroupStage::None {} => "none",
             GroupStage::PointsRace { .. } => "points_race",
             GroupStage::BattleRace { .. } => "battle_race",
         }
@@ -208,7 +217,7 @@ impl GroupStage {
 
     pub fn spec(&self) -> Option<GroupSpec> {
         match *self {
-            GroupStage::None => None,
+            GroupStage::None {} => None,
             GroupStage::PointsRace {
                 groups,
                 qualifiers_per_group,
@@ -233,7 +242,7 @@ impl GroupStage {
 impl Knockout {
     pub fn mode(&self) -> &'static str {
         match self {
-            Knockout::None => "none",
+            Knockout::None {} => "none",
             Knockout::Single { .. } => "single",
             Knockout::TwoLegs { .. } => "two_legs",
         }
@@ -241,7 +250,7 @@ impl Knockout {
 
     pub fn first_event(&self) -> Option<u16> {
         match *self {
-            Knockout::None => None,
+            Knockout::None {} => None,
             Knockout::Single { first_event } | Knockout::TwoLegs { first_event } => {
                 Some(first_event)
             }
@@ -308,7 +317,7 @@ impl TournamentRow {
                 first_event,
                 last_event,
             },
-            _ => GroupStage::None,
+            _ => GroupStage::None {},
         }
     }
 
@@ -317,7 +326,7 @@ impl TournamentRow {
         match self.knockout_mode.as_str() {
             "single" => Knockout::Single { first_event },
             "two_legs" => Knockout::TwoLegs { first_event },
-            _ => Knockout::None,
+            _ => Knockout::None {},
         }
     }
 

@@ -390,3 +390,79 @@ async fn the_openapi_document_declares_the_constraints_the_server_enforces() {
     let message = r.body["message"].as_str().unwrap();
     assert!(message.contains("is an operator"), "{message}");
 }
+
+// What the fuzzing gate (.ci/fuzz) found, each kept as a regression test.
+
+#[actix_rt::test]
+async fn an_unknown_field_next_to_mode_none_is_refused_like_any_unknown_field() {
+    let app = spawn_app().await;
+    for stage in ["group_stage", "knockout"] {
+        let r = app
+            .post(
+                "/tournaments",
+                Some(json!({"name": "Cup", "source": {"entries": [1, 2]},
+                    stage: {"mode": "none", "colour": "red"}})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{stage}: {}", r.body);
+        assert_eq!(r.body["error"], "invalid_json");
+    }
+}
+
+#[actix_rt::test]
+async fn whole_numbers_written_as_floats_are_the_integers_json_schema_says_they_are() {
+    let app = spawn_app().await;
+    let r = app
+        .post("/jobs/prune/trigger", Some(json!({"older_than_days": 7.0})))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let r = app
+        .post("/jobs/prune/trigger", Some(json!({"older_than_days": 7.5})))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["error"], "invalid_params");
+    let r = app
+        .post(
+            "/recovery/failed-jobs",
+            Some(json!({"from": "2020-01-01T00:00:00Z", "limit": 1e2})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[actix_rt::test]
+async fn integers_beyond_what_the_document_allows_are_refused_and_those_within_accepted() {
+    let app = spawn_app().await;
+    for path in [
+        "/data/live/38/entries?after=9223372036854775808",
+        "/data/live/38/entries/9223372036854775808",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
+    }
+    let r = app
+        .get("/data/live/38/entries?after=9223372036854775807")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A u32 filter is declared up to 2^32 - 1, not int32's 2^31 - 1.
+    let doc = app.get("/openapi.json").await.body;
+    let position = doc["paths"]["/data/players"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "position")
+        .unwrap()["schema"]
+        .clone();
+    assert_eq!(position["maximum"], u32::MAX, "{position}");
+}
+
+#[actix_rt::test]
+async fn live_standings_without_a_gameweek_while_none_is_current_are_404_no_data() {
+    let app = spawn_app().await;
+    let r = app.get("/tournaments/1/standings/live").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(r.body["error"], "no_data");
+    let r = app.get("/tournaments/1/standings/live?event=61").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["error"], "invalid_event");
+}

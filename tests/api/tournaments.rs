@@ -150,6 +150,7 @@ async fn bad_tournament_requests_get_stable_error_codes() {
     let raw = app
         .client
         .post(format!("{}/tournaments", app.address))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
