@@ -39,6 +39,7 @@ pub mod leader;
 pub mod live;
 pub mod meta;
 pub mod metrics;
+pub mod run;
 pub mod scheduler;
 pub mod scoring;
 pub mod sim;

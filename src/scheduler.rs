@@ -16,7 +16,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
-use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run_from};
+use crate::jobs::{Delivery, JobDirectory, request_run_from};
+use crate::run::{JobKind, Trigger};
 use crate::metrics::Metrics;
 use crate::store::runs::RunOrigin;
 use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};

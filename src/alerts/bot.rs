@@ -18,7 +18,8 @@ use teloxide::types::{ParseMode, UpdateKind};
 use super::AlertSink;
 use super::telegram::{MAX_MESSAGE_CHARS, escape};
 use crate::config::Settings;
-use crate::jobs::{Delivery, JobCatalog, JobDirectory, Trigger, request_run};
+use crate::jobs::{Delivery, JobCatalog, JobDirectory, request_run};
+use crate::run::Trigger;
 use crate::metrics::Metrics;
 use crate::supervisor::{ActorRegistry, ChildLink, ExitGuard, ExitReason, StopChild};
 

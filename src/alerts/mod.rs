@@ -22,7 +22,7 @@ use serde::Serialize;
 pub use actor::{AlertActor, AlertActorDeps};
 pub use bot::{BotActor, BotDeps, GameweekStatus};
 
-use crate::jobs::RunId;
+use crate::run::RunId;
 use crate::metrics::Metrics;
 use crate::supervisor::{EventKind, MailboxGauge, SupervisionEvent};
 

@@ -24,7 +24,8 @@ use sqlx::PgPool;
 
 use crate::fpl::Priority;
 use crate::fpl::model::{Entry, EntryHistory, EntryId, EventId};
-use crate::jobs::{JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, RunStatus};
+use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec};
+use crate::run::{JobKind, LogLevel, RunStatus};
 use crate::live::managers;
 use crate::live::snapshot::{manager_scores, season_or_bootstrap, stored_rows};
 use crate::meta::SeasonId;

@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::access::Authorized;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
-use crate::jobs::{Cancel, Delivery, RequestError, RunId, RunStatus, Trigger, request_run};
+use crate::jobs::{Cancel, Delivery, RequestError, request_run};
+use crate::run::{RunId, RunStatus, Trigger};
 use crate::store::{self, runs::RunLogLine, runs::RunRecord};
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::consistency;
-use crate::jobs::{Delivery, RequestError, RunId, Trigger, request_run_from};
+use crate::jobs::{Delivery, RequestError, request_run_from};
+use crate::run::{RunId, Trigger};
 use crate::store;
 use crate::store::runs::RunOrigin;
 

@@ -1,12 +1,10 @@
 //! Jobs: a job kind is a plain async function over its dependencies ([`JobContext`]) and typed
 //! parameters, declared once in the [`JobCatalog`] and run by a thin [`JobActor`] per kind.
 //!
-//! - [`model`]: kinds, run ids, triggers, statuses.
 //! - [`JobActor`] (in `worker`): the actor that queues, runs, retries and records one kind.
 //! - [`request_run`]: the one path by which HTTP, the scheduler and other jobs ask for a run.
 //! - [`prune`]: the built-in retention job.
 
-mod model;
 pub mod prune;
 mod request;
 mod worker;
@@ -22,11 +20,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgPool;
 
-pub use model::{JobKind, LogLevel, RunId, RunStatus, Trigger};
 pub use request::{Delivery, Enqueued, RequestError, request_run, request_run_from};
 pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
 
 use crate::alerts::AlertSink;
+use crate::run::{JobKind, LogLevel, RunId};
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::fpl::FplClient;

@@ -9,7 +9,8 @@ use std::num::NonZeroU32;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::{JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
+use super::{JobContext, JobError, JobOutcome, JobSpec};
+use crate::run::{JobKind, LogLevel};
 use crate::store;
 
 pub const KIND: JobKind = JobKind::new("prune");

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use super::worker::{Enqueue, EnqueueError, JobDirectory};
-use super::{JobKind, RunId, Trigger};
+use crate::run::{JobKind, RunId, Trigger};
 use crate::metrics::Metrics;
 use crate::store::runs::RunOrigin;
 

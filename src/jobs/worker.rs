@@ -22,8 +22,8 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::{Deps, Enqueued, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
-use super::{RunId, RunStatus, Trigger};
+use super::{Deps, Enqueued, JobContext, JobError, JobOutcome, JobSpec};
+use crate::run::{JobKind, LogLevel, RunId, RunStatus, Trigger};
 use crate::alerts::Alert;
 use crate::config::RunPolicy;
 use crate::store;

@@ -17,9 +17,8 @@ use super::managers;
 use super::snapshot::{self, LiveParams, season_or_bootstrap};
 use crate::alerts::Alert;
 use crate::fpl::model::PicksResponse;
-use crate::jobs::{
-    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, Trigger, request_run,
-};
+use crate::jobs::{Delivery, JobContext, JobError, JobOutcome, JobSpec, request_run};
+use crate::run::{JobKind, LogLevel, Trigger};
 use crate::meta::SeasonId;
 use crate::store::StoreError;
 use crate::tournament::TOURNAMENT_RESULTS;

@@ -16,10 +16,8 @@ use crate::alerts::Alert;
 use crate::cache::MetaDataset;
 use crate::fpl::Priority;
 use crate::fpl::model::EventId;
-use crate::jobs::{
-    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, NoParams, RunStatus,
-    Trigger, request_run,
-};
+use crate::jobs::{Delivery, JobContext, JobError, JobOutcome, JobSpec, NoParams, request_run};
+use crate::run::{JobKind, LogLevel, RunStatus, Trigger};
 use crate::store;
 
 pub const BOOTSTRAP: JobKind = JobKind::new("bootstrap");

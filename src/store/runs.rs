@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::StoreError;
-use crate::jobs::{JobKind, LogLevel, RunId, RunStatus, Trigger};
+use crate::run::{JobKind, LogLevel, RunId, RunStatus, Trigger};
 
 /// One run as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::messages::{Control, RestartChild};
-use crate::jobs::RunId;
+use crate::run::RunId;
 
 /// The state an actor is in, as operators see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -15,10 +15,8 @@ use super::rules;
 use super::store::{self, CupRow, Processed, TournamentError};
 use crate::fpl::model::{EntryId, EventId};
 use crate::fpl::{FplError, Priority};
-use crate::jobs::{
-    Delivery, Enqueued, JobContext, JobDirectory, JobError, JobKind, JobOutcome, JobSpec, LogLevel,
-    RequestError, Trigger, request_run,
-};
+use crate::jobs::{Delivery, Enqueued, JobContext, JobDirectory, JobError, JobOutcome, JobSpec, RequestError, request_run};
+use crate::run::{JobKind, LogLevel, Trigger};
 use crate::meta::sync::current_season;
 use crate::metrics::Metrics;
 

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use fplsync::jobs::{Delivery, JobKind, Trigger, request_run};
+use fplsync::jobs::{Delivery, request_run};
+use fplsync::run::{JobKind, Trigger};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use fplsync::jobs::{JobCatalog, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
+use fplsync::jobs::{JobCatalog, JobContext, JobError, JobOutcome, JobSpec};
+use fplsync::run::{JobKind, LogLevel};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 

@@ -472,7 +472,8 @@ async fn of_two_instances_one_leads_and_the_other_takes_over_within_15_s_without
 
 #[actix_rt::test]
 async fn a_scheduled_tick_asked_for_twice_is_one_run() {
-    use fplsync::jobs::{Delivery, JobKind, Trigger, request_run_from};
+    use fplsync::jobs::{Delivery, request_run_from};
+use fplsync::run::{JobKind, Trigger};
     use fplsync::store::runs::RunOrigin;
     let app = spawn_app_with(|_| {}).await;
     let origin = RunOrigin {
@@ -675,7 +676,7 @@ async fn a_leader_that_loses_its_lock_session_steps_down_and_leads_again_once_it
 
 #[actix_rt::test]
 async fn start_up_recovery_reruns_a_crashed_run_once_but_not_a_crashed_rerun_and_repeats_nothing() {
-    use fplsync::jobs::RunId;
+    use fplsync::run::RunId;
     use fplsync::store::runs::recover_at_startup;
     let app = spawn_app_with(|_| {}).await;
     let db = &app.state.db;
