@@ -303,10 +303,7 @@ enabled = false
 [mailbox.jobs]
 prune = 16
 [jobs.kinds.entries]
-timeout_secs = 900
 max_attempts = 1
-[jobs.kinds.live]
-timeout_secs = 120
 [scheduler.jobs]
 bootstrap = "0 0 0 1 1 *"
 fixtures = "0 0 0 1 1 *"

@@ -42,7 +42,7 @@ pub fn demo_settings(mut s: Settings, sim_base_url: String) -> Settings {
     // The demo listens on localhost only; with no keys configured it brings a well-known admin
     // key, so the dashboard and curl work at once. A real deployment configures its own.
     if s.auth.keys.is_empty() {
-        s.auth.keys.push(crate::config::ApiKeySettings {
+        s.auth.keys.push(crate::auth::ApiKeySettings {
             name: "demo".into(),
             role: crate::auth::Role::Admin,
             kinds: Vec::new(),

@@ -2,8 +2,13 @@
 //! priority — the admission controller, not this code, sets the pace — and stored in batches.
 //!
 //! A unit that is done is never fetched again: what "done" means is the stage's own (its data is
-//! stored), so a run that crashed or was cancelled resumes where it stopped. A unit that fails
-//! is recorded in `entry_unit_failures` and not tried again before its backoff has passed.
+//! stored), so a run that crashed, stalled or was cancelled resumes where it stopped. A unit
+//! that fails is recorded in `entry_unit_failures` and not tried again before its backoff has
+//! passed.
+//!
+//! The run shows its life through the FPL client (every request admitted or answered renews
+//! the attempt's heartbeat) and through every batch it stores; its progress is units handled
+//! of the stage's total.
 
 use std::future::Future;
 use std::time::Duration;
@@ -104,15 +109,17 @@ where
             report.stored += batch.len();
             store(std::mem::take(&mut batch)).await?;
             clear_failures(db, stage, event, &ids).await?;
+            ctx.beat();
         }
         if failures.len() >= BATCH || (end && !failures.is_empty()) {
             report.failed += failures.len();
             record_failures(db, stage, event, &std::mem::take(&mut failures)).await?;
         }
+        // Written when the percentage moves (at most ~100 statements a run), not per unit.
         let done = report.already_done + report.deferred + report.attempted();
-        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100) as u8;
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
         if percent != last_percent || end {
-            ctx.progress(percent).await?;
+            ctx.progress_units(done as u64, total as u64).await?;
             last_percent = percent;
         }
         if end {

@@ -33,13 +33,14 @@ use tokio::time::Instant;
 
 use super::admission::{Admission, AdmissionConfig, Priority};
 use super::breaker::{Breaker, BreakerConfig, BreakerState, Outcome};
+use super::metrics::FplMetrics;
 use super::model::{
     BootstrapStatic, ClassicStandingRow, ClassicStandings, ElementId, ElementSummary, Entry,
     EntryCup, EntryHistory, EntryId, EventId, EventLive, EventStatus, Fixtures, H2hMatch,
     H2hMatches, H2hStandingRow, H2hStandings, LeagueId, LeagueInfo, Page, PicksResponse, Transfers,
 };
 use crate::config::FplSettings;
-use crate::jobs::JobError;
+use crate::heartbeat::{Heartbeat, Waiting};
 use crate::metrics::Metrics;
 
 /// The text of FPL's maintenance page ("The game is being updated.").
@@ -87,44 +88,6 @@ pub enum FplError {
 impl FplError {
     fn is_server_error(&self) -> bool {
         matches!(self, FplError::Status { status, .. } if *status >= 500)
-    }
-}
-
-/// How a job treats an FPL failure:
-/// - `Updating`, `Timeout`, `Network`, `Deadline` and 5xx are passing conditions: `Transient`,
-///   retried with the kind's backoff (a job reports "FPL updating" from the message).
-/// - `RateLimited` and `CircuitOpen` say when to come back: `RetryAfter` that long (a 429 without
-///   `Retry-After` falls back to `Transient`).
-/// - `NotFound` reaching a job means the job did not expect "none" there; other 4xx mean our
-///   request is wrong; `Decode` means the schema drifted (the same bytes will not decode on
-///   retry); `TooManyPages` means a list we cannot read whole. All `Permanent`.
-/// - `Blocked` is `Permanent` too: the bot protection does not lift because we retry, and an
-///   operator should hear about it (the run fails and alerts; the next scheduled run tries again).
-impl From<FplError> for JobError {
-    fn from(e: FplError) -> Self {
-        match e {
-            FplError::RateLimited {
-                retry_after: Some(after),
-            } => JobError::RetryAfter {
-                after,
-                source: e.into(),
-            },
-            FplError::CircuitOpen { retry_in } => JobError::RetryAfter {
-                after: retry_in,
-                source: e.into(),
-            },
-            FplError::Updating
-            | FplError::RateLimited { retry_after: None }
-            | FplError::Timeout
-            | FplError::Network(_)
-            | FplError::Deadline => JobError::Transient(e.into()),
-            FplError::Status { status, .. } if status >= 500 => JobError::Transient(e.into()),
-            FplError::NotFound { .. }
-            | FplError::Blocked
-            | FplError::Status { .. }
-            | FplError::Decode { .. }
-            | FplError::TooManyPages { .. } => JobError::Permanent(e.into()),
-        }
     }
 }
 
@@ -230,7 +193,7 @@ struct Inner {
     policy: Policy,
     admission: Admission,
     breaker: Breaker,
-    metrics: Metrics,
+    metrics: FplMetrics,
     /// FPL's clock: its `Date` header less ours, in milliseconds. The game's timeline
     /// (deadlines, kick-offs) is judged on the source's clock, not the host's.
     clock_offset_ms: AtomicI64,
@@ -242,6 +205,10 @@ struct Inner {
 #[derive(Clone)]
 pub struct FplClient {
     inner: Arc<Inner>,
+    /// The run this clone fetches for, renewed with every request admitted or answered and
+    /// held alive while a request waits for admission or for its next attempt (see
+    /// [`crate::heartbeat`]).
+    heart: Option<Heartbeat>,
 }
 
 impl std::fmt::Debug for FplClient {
@@ -334,8 +301,9 @@ pub fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, FplErro
 }
 
 impl FplClient {
-    /// Builds the client from `[fpl]` settings; metrics go to `metrics`.
-    pub fn new(settings: &FplSettings, metrics: Metrics) -> Result<Self, BuildError> {
+    /// Builds the client from `[fpl]` settings; its families are registered on `metrics`.
+    pub fn new(settings: &FplSettings, metrics: &Metrics) -> Result<Self, BuildError> {
+        let metrics = metrics.get::<FplMetrics>();
         let mut base = settings.base_url.clone();
         if !base.ends_with('/') {
             // `Url::join` replaces the last segment of a base without a trailing slash.
@@ -365,7 +333,7 @@ impl FplClient {
             .connect_timeout(policy.attempt_timeout)
             .build()?;
         metrics
-            .fpl_breaker_state
+            .breaker_state
             .set(BreakerState::Closed.gauge_value());
         Ok(FplClient {
             inner: Arc::new(Inner {
@@ -378,7 +346,28 @@ impl FplClient {
                 clock_offset_ms: AtomicI64::new(0),
                 updating_since: std::sync::Mutex::new(None),
             }),
+            heart: None,
         })
+    }
+
+    /// A clone whose calls renew `heart`: what a job's work fetches through, so the runtime
+    /// sees the run alive while it reads FPL, however long that takes at the admitted rate.
+    pub fn with_heartbeat(&self, heart: Heartbeat) -> Self {
+        FplClient {
+            inner: self.inner.clone(),
+            heart: Some(heart),
+        }
+    }
+
+    fn beat(&self) {
+        if let Some(heart) = &self.heart {
+            heart.beat();
+        }
+    }
+
+    /// Marks a deliberate wait (admission, a retry's backoff) of the run this clone serves.
+    fn waiting(&self) -> Option<Waiting> {
+        self.heart.as_ref().map(Heartbeat::waiting)
     }
 
     /// The admission controller every call goes through.
@@ -657,11 +646,13 @@ impl FplClient {
                 return Err(FplError::CircuitOpen { retry_in });
             }
             let queued = Instant::now();
+            let waiting = self.waiting();
             let permit = tokio::time::timeout_at(deadline, inner.admission.acquire(priority))
                 .await
                 .map_err(|_| FplError::Deadline)?;
+            drop(waiting);
             metrics
-                .fpl_admission_wait
+                .admission_wait
                 .with_label_values(&[priority.as_str()])
                 .observe(queued.elapsed().as_secs_f64());
             let ticket = match inner.breaker.admit() {
@@ -698,6 +689,7 @@ impl FplClient {
             };
             self.observe(endpoint, attempt.status, elapsed);
             self.note_answer(&attempt.result, attempt.date);
+            self.beat();
             tracing::debug!(
                 endpoint = endpoint.as_str(),
                 path,
@@ -739,7 +731,7 @@ impl FplClient {
             }
             retry += 1;
             metrics
-                .fpl_retries
+                .retries
                 .with_label_values(&[endpoint.as_str(), reason])
                 .inc();
             tracing::warn!(
@@ -751,7 +743,9 @@ impl FplClient {
                 %error,
                 "retrying FPL request"
             );
+            let waiting = self.waiting();
             tokio::time::sleep(delay).await;
+            drop(waiting);
         }
     }
 
@@ -839,10 +833,10 @@ impl FplClient {
             _ => "error",
         };
         let m = &self.inner.metrics;
-        m.fpl_requests
+        m.requests
             .with_label_values(&[endpoint.as_str(), class])
             .inc();
-        m.fpl_request_duration
+        m.request_duration
             .with_label_values(&[endpoint.as_str()])
             .observe(elapsed.as_secs_f64());
     }
@@ -850,7 +844,7 @@ impl FplClient {
     fn set_breaker_gauge(&self) {
         self.inner
             .metrics
-            .fpl_breaker_state
+            .breaker_state
             .set(self.inner.breaker.state().gauge_value());
     }
 }
@@ -930,63 +924,11 @@ mod tests {
     }
 
     #[test]
-    fn each_failure_tells_a_job_what_to_do_next() {
-        let after = Duration::from_secs(7);
-        let cases = [
-            (FplError::Updating, "transient"),
-            (FplError::Timeout, "transient"),
-            (FplError::Deadline, "transient"),
-            (FplError::Network("reset".into()), "transient"),
-            (
-                FplError::Status {
-                    status: 502,
-                    path: "x".into(),
-                },
-                "transient",
-            ),
-            (
-                FplError::RateLimited {
-                    retry_after: Some(after),
-                },
-                "retry-after",
-            ),
-            (FplError::CircuitOpen { retry_in: after }, "retry-after"),
-            (FplError::Blocked, "permanent"),
-            (FplError::NotFound { path: "x".into() }, "permanent"),
-            (
-                FplError::Status {
-                    status: 400,
-                    path: "x".into(),
-                },
-                "permanent",
-            ),
-            (
-                FplError::Decode {
-                    path: "x".into(),
-                    message: "m".into(),
-                },
-                "permanent",
-            ),
-        ];
-        for (error, expected) in cases {
-            let what = match JobError::from(error.clone()) {
-                JobError::Transient(_) => "transient",
-                JobError::RetryAfter { after: a, .. } => {
-                    assert_eq!(a, after, "{error:?}");
-                    "retry-after"
-                }
-                JobError::Permanent(_) => "permanent",
-            };
-            assert_eq!(what, expected, "{error:?}");
-        }
-    }
-
-    #[test]
     fn full_jitter_backoff_stays_under_its_exponential_ceiling() {
         let mut s = crate::Settings::load(None).unwrap().fpl;
         s.backoff_base_ms = 100;
         s.backoff_cap_ms = 1000;
-        let client = FplClient::new(&s, Metrics::new()).unwrap();
+        let client = FplClient::new(&s, &Metrics::new()).unwrap();
         for retry in 0..10 {
             let ceiling = Duration::from_millis((100u64 << retry).min(1000));
             for _ in 0..50 {

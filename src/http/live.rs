@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::{CacheKey, LiveDataset};
-use crate::live::managers::EntryScore;
+use crate::managers::EntryScore;
 
 /// Most entries one bulk request names or returns.
 const MAX_BULK: usize = 1000;

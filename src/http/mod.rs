@@ -50,10 +50,8 @@ pub struct ApiState {
     pub cache: Cache,
     /// For the roster reads of `/tournaments`.
     pub fpl: FplClient,
-    /// What `/status` of the bot says about the gameweek (filled by the gameweek lifecycle).
-    pub gameweek: crate::alerts::GameweekStatus,
     /// The gameweek lifecycle's status.
-    pub lifecycle: crate::live::LifecycleBoard,
+    pub lifecycle: crate::lifecycle::LifecycleBoard,
     /// Writes the audit log in the background.
     pub audit: crate::store::audit::AuditWriter,
     /// Whether this instance leads, and who does.

@@ -23,7 +23,7 @@ pub enum ActorState {
     Failed,
     Paused,
     Stopped,
-    /// Not started on this instance because another instance leads (see `crate::leader`).
+    /// Not started on this instance because another instance leads (see the README, *Running several instances*).
     Standby,
 }
 

@@ -9,5 +9,5 @@ pub mod model;
 pub mod rules;
 pub mod store;
 
-pub use job::{TOURNAMENT_RESULTS, request_results};
+pub use job::{ResultsParams, TOURNAMENT_RESULTS};
 pub use model::TournamentId;

@@ -278,11 +278,14 @@ fn the_binary_refuses_bad_configuration_and_names_the_key() {
 }
 
 #[test]
-fn the_binary_refuses_a_schedule_for_an_unknown_job_kind() {
+fn the_binary_refuses_schedules_and_warm_keys_the_catalog_and_the_cache_do_not_know() {
     let out = Command::new(env!("CARGO_BIN_EXE_fplsync"))
         .arg("serve")
         .env("FPLSYNC__HTTP__BIND", "127.0.0.1:0")
         .env("FPLSYNC__SCHEDULER__JOBS__NOSUCHKIND", "0 0 * * * *")
+        // `finalize` needs its gameweek: a cron tick, which gives no parameters, cannot run it.
+        .env("FPLSYNC__SCHEDULER__JOBS__FINALIZE", "0 0 * * * *")
+        .env("FPLSYNC__CACHE__WARM", "[\"meta:teams\", \"meta:nope\"]")
         .env(
             "FPLSYNC__DATABASE__URL",
             "postgres://postgres@127.0.0.1:5432/fplsync_test_unused",
@@ -291,10 +294,13 @@ fn the_binary_refuses_a_schedule_for_an_unknown_job_kind() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("scheduler.jobs.nosuchkind: no job kind is named `nosuchkind`"),
-        "{stderr}"
-    );
+    for problem in [
+        "scheduler.jobs.nosuchkind: no job kind is named `nosuchkind`",
+        "scheduler.jobs.finalize: `finalize` cannot run without parameters",
+        "cache.warm[1]: `meta:nope` is not a cache key",
+    ] {
+        assert!(stderr.contains(problem), "{problem} missing from: {stderr}");
+    }
 }
 
 #[test]

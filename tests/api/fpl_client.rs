@@ -179,7 +179,7 @@ fn fpl_settings(base_url: &str) -> FplSettings {
 
 fn client(settings: &FplSettings) -> (FplClient, Metrics) {
     let metrics = Metrics::new();
-    let client = FplClient::new(settings, metrics.clone()).expect("client builds");
+    let client = FplClient::new(settings, &metrics).expect("client builds");
     (client, metrics)
 }
 

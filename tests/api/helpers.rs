@@ -5,11 +5,10 @@ use std::future::Future;
 use std::sync::Once;
 use std::time::Duration;
 
+use fplsync::auth::ApiKeySettings;
 use fplsync::auth::Role;
 use fplsync::cache::Loaders;
-use fplsync::config::ApiKeySettings;
 use fplsync::http::ApiState;
-use fplsync::jobs::JobCatalog;
 use fplsync::{Application, Options, Settings};
 use rand::Rng;
 use reqwest::StatusCode;
@@ -140,7 +139,7 @@ pub async fn spawn_app_using(configure: impl FnOnce(&mut Settings), loaders: Loa
     let id = unique_id();
     let mut settings = test_settings(&id);
     configure(&mut settings);
-    let catalog = kinds::register(JobCatalog::builtin());
+    let catalog = kinds::register(fplsync::app::builtin_catalog());
     let app = Application::build_with(
         settings,
         Options {

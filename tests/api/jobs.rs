@@ -161,12 +161,12 @@ async fn a_run_that_exhausts_its_attempts_fails_with_its_last_error() {
 }
 
 #[actix_rt::test]
-async fn a_run_over_its_timeout_is_cancelled_as_stalled_and_fails_after_three_stalls() {
+async fn a_run_that_shows_no_sign_of_life_is_stalled_and_fails_after_three_stalls() {
     let app = spawn_app_with(|s| {
         s.jobs.kinds.insert(
             "test-sleep".into(),
             fplsync::config::JobKindSettings {
-                timeout_secs: Some(1),
+                stall_secs: Some(1),
                 ..Default::default()
             },
         );

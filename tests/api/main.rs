@@ -17,6 +17,7 @@ mod jobs;
 mod kinds;
 mod lifecycle;
 mod live;
+mod liveness;
 mod malformed;
 mod meta;
 mod metrics;

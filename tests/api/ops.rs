@@ -53,7 +53,7 @@ impl Instance {
             .env("FPLSYNC__FPL__RATE_PER_SEC", "100")
             .env("FPLSYNC__FPL__ATTEMPT_TIMEOUT_MS", "120000")
             .env("FPLSYNC__FPL__DEADLINE_MS", "120000")
-            .env("FPLSYNC__JOBS__TIMEOUT_SECS", "120")
+            .env("FPLSYNC__JOBS__STALL_SECS", "121")
             .env("FPLSYNC__LEADER__RETRY_MS", "500")
             // The gameweek lifecycle would poll the simulator and ask for runs of its own.
             .env("FPLSYNC__LIVE__ENABLED", "false")
@@ -472,8 +472,8 @@ async fn of_two_instances_one_leads_and_the_other_takes_over_within_15_s_without
 
 #[actix_rt::test]
 async fn a_scheduled_tick_asked_for_twice_is_one_run() {
-    use fplsync::jobs::{Delivery, request_run_from};
-use fplsync::run::{JobKind, Trigger};
+    use fplsync::jobs::Delivery;
+    use fplsync::run::{JobKind, Trigger};
     use fplsync::store::runs::RunOrigin;
     let app = spawn_app_with(|_| {}).await;
     let origin = RunOrigin {
@@ -481,9 +481,7 @@ use fplsync::run::{JobKind, Trigger};
         rerun_of: None,
     };
     let ask = || {
-        request_run_from(
-            &app.state.directory,
-            &app.state.metrics,
+        app.state.directory.request_raw(
             JobKind::new("prune"),
             json!({}),
             (Trigger::Schedule, origin),
@@ -668,7 +666,8 @@ async fn a_leader_that_loses_its_lock_session_steps_down_and_leads_again_once_it
     let alerts = app
         .state
         .metrics
-        .alerts_emitted
+        .get::<fplsync::alerts::AlertMetrics>()
+        .emitted
         .with_label_values(&["critical"])
         .get();
     assert!(alerts >= 1, "leadership_lost is a critical alert");

@@ -15,25 +15,23 @@ use std::time::Duration;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 use sqlx::PgPool;
 
-use super::finalize::{FINALIZE, is_finalized};
-use super::lifecycle::{
-    Actions, Decision, EventObs, FixtureObs, Observation, State, Timing, decide,
-};
-use super::managers;
-use super::snapshot::LIVE;
+use super::LifecycleMetrics;
+use super::decide::{Actions, Decision, EventObs, FixtureObs, Observation, State, Timing, decide};
 use crate::alerts::{Alert, AlertSink};
 use crate::config::LiveSettings;
-use crate::entries::ENTRIES;
+use crate::entries::{ENTRIES, EntriesParams, Stage};
+use crate::finalize::{FINALIZE, FinalizeParams, is_finalized};
 use crate::fpl::client::FplError;
 use crate::fpl::{FplClient, Priority};
-use crate::jobs::{Delivery, JobDirectory, request_run};
-use crate::run::{JobKind, Trigger};
+use crate::jobs::{JobDirectory, Kind, NoParams};
+use crate::live::{LIVE, LiveParams};
+use crate::managers;
 use crate::meta::jobs::BOOTSTRAP;
 use crate::meta::sync::current_season;
 use crate::metrics::Metrics;
+use crate::run::Trigger;
 use crate::store::StoreError;
 use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};
 
@@ -130,7 +128,7 @@ impl Lifecycle {
         self.deps.board.update(|s| s.next_poll_at = Some(at));
         self.deps
             .metrics
-            .live
+            .get::<LifecycleMetrics>()
             .next_poll
             .set(at.timestamp_millis() as f64 / 1000.0);
         ctx.run_later(after, move |act, ctx| {
@@ -175,7 +173,10 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
     let probe = deps.fpl.event_status(Priority::Live).await;
     let updating_since = deps.fpl.updating_since();
     let updating = matches!(probe, Err(FplError::Updating));
-    deps.metrics.live.fpl_updating.set(i64::from(updating));
+    deps.metrics
+        .get::<LifecycleMetrics>()
+        .fpl_updating
+        .set(i64::from(updating));
     let now = deps.fpl.server_now();
     deps.board.update(|s| {
         s.fpl_time = Some(now);
@@ -200,7 +201,7 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
     let Some((obs, last_snapshot)) = observed else {
         // Nothing known of the season yet: metadata first.
         if !updating {
-            ask(deps, BOOTSTRAP, json!({})).await;
+            ask(deps, BOOTSTRAP, NoParams {}).await;
         }
         return fallback;
     };
@@ -214,7 +215,7 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
 
 /// Publishes a decision on the board and in the metrics; alerts on stale live data.
 fn record(deps: &LifecycleDeps, d: &Decision, last_snapshot: Option<DateTime<Utc>>) {
-    let m = &deps.metrics.live;
+    let m = deps.metrics.get::<LifecycleMetrics>();
     for s in State::ALL {
         m.state
             .with_label_values(&[s.as_str()])
@@ -265,36 +266,34 @@ fn record(deps: &LifecycleDeps, d: &Decision, last_snapshot: Option<DateTime<Utc
 
 /// Asks for the runs a decision calls for.
 async fn act(deps: &LifecycleDeps, d: &Decision) {
-    let Some(event) = d.event else {
+    let Some(event) = d.event.and_then(std::num::NonZeroU16::new) else {
         return;
     };
     let a = d.actions;
     if a.sync_picks {
-        ask(deps, ENTRIES, json!({ "stage": "picks", "event": event })).await;
+        let picks = EntriesParams {
+            stage: Stage::Picks,
+            event: Some(event),
+        };
+        ask(deps, ENTRIES, picks).await;
     }
     if a.snapshot {
-        ask(deps, LIVE, json!({ "event": event })).await;
+        ask(deps, LIVE, LiveParams { event: Some(event) }).await;
     }
     if a.refresh_meta {
-        ask(deps, BOOTSTRAP, json!({})).await;
+        ask(deps, BOOTSTRAP, NoParams {}).await;
     }
     if a.finalize {
-        ask(deps, FINALIZE, json!({ "event": event })).await;
+        ask(deps, FINALIZE, FinalizeParams { event }).await;
     }
 }
 
-async fn ask(deps: &LifecycleDeps, kind: JobKind, params: serde_json::Value) {
+async fn ask<P: Serialize>(deps: &LifecycleDeps, kind: Kind<P>, params: P) {
     let wait = Duration::from_secs(1);
-    match request_run(
-        &deps.directory,
-        &deps.metrics,
-        kind,
-        params,
-        Trigger::Lifecycle,
-        Delivery::WaitUpTo(wait),
-        wait,
-    )
-    .await
+    match deps
+        .directory
+        .request(kind, &params, Trigger::Lifecycle, wait)
+        .await
     {
         Ok(e) => tracing::debug!(%kind, run = %e.run_id, coalesced = e.coalesced, "lifecycle run"),
         Err(e) => tracing::warn!(%kind, error = %e, "lifecycle run not requested"),
@@ -333,7 +332,10 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
         .find(|(_, deadline, _)| *deadline > now)
         .map(|(_, d, _)| *d);
     let tracked = managers::tracked(db, &deps.settings.tracked_entries).await?;
-    deps.metrics.live.tracked_managers.set(tracked.len() as i64);
+    deps.metrics
+        .get::<LifecycleMetrics>()
+        .tracked_managers
+        .set(tracked.len() as i64);
     deps.board.update(|s| s.tracked_managers = tracked.len());
     let mut obs = Observation {
         now,
@@ -419,7 +421,7 @@ impl Handler<Control> for Lifecycle {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Control, _: &mut Context<Self>) -> Self::Result {
-        self.paused = msg == Control::Pause;
+        self.paused = msg != Control::Resume;
         let paused = self.paused;
         self.deps.board.update(|s| s.paused = paused);
         self.deps
