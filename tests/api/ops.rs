@@ -719,3 +719,42 @@ async fn start_up_recovery_reruns_a_crashed_run_once_but_not_a_crashed_rerun_and
         "{again:?}"
     );
 }
+
+#[actix_rt::test]
+async fn a_paused_job_kind_stays_paused_across_a_restart_of_the_process_until_resumed() {
+    let sim = start_sim(0, &[]).await;
+    let id = unique_id();
+    let first = Instance::start(&id, &sim.base_url(), &[]).await;
+    let (status, body) = first.post("/actors/job:prune/pause", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    first.sigterm();
+    let mut first = first;
+    assert_eq!(first.exit_code(Duration::from_secs(30)).await, Some(0));
+
+    let second = Instance::start(&id, &sim.base_url(), &[]).await;
+    // The new incarnation reads the pause when it loads its queue.
+    let actor = eventually(
+        "job:prune reports its status",
+        Duration::from_secs(10),
+        || async {
+            let (_, actor) = second.get("/actors/job:prune").await;
+            (!actor["status"].is_null()).then_some(actor)
+        },
+    )
+    .await;
+    assert_eq!(actor["state"], "paused", "{actor}");
+    assert_eq!(actor["status"]["paused"], true, "{actor}");
+    let (status, body) = second.post("/jobs/prune/trigger", json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let run = body["run_id"].as_i64().unwrap();
+    let (_, queued) = second.get(&format!("/jobs/{run}")).await;
+    assert_eq!(
+        queued["status"], "queued",
+        "a paused kind starts nothing: {queued}"
+    );
+
+    let (status, _) = second.post("/actors/job:prune/resume", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let db = store(&id).await;
+    assert_eq!(final_status(&db, run).await, "succeeded");
+}
