@@ -10,3 +10,6 @@ CREATE TABLE job_kinds (
 ALTER TABLE job_runs
     ADD COLUMN progress_done  BIGINT CHECK (progress_done >= 0),
     ADD COLUMN progress_total BIGINT CHECK (progress_total >= 0);
+
+-- When a run that counts units expects to be done, at the pace it has kept so far.
+ALTER TABLE job_runs ADD COLUMN progress_eta TIMESTAMPTZ;

@@ -60,6 +60,7 @@ pub fn builtin_catalog() -> JobCatalog {
         .with(crate::live::snapshot::spec())
         .with(crate::entries::spec())
         .with(crate::tournament::job::spec())
+        .with(crate::tournament::roster::spec())
         .with(crate::finalize::spec())
 }
 
@@ -106,6 +107,10 @@ pub struct Application {
     leadership_task: tokio::task::JoinHandle<Option<sqlx::PgConnection>>,
     /// Flushed at shutdown, before the pool closes.
     recorder: Recorder,
+    /// Records the FPL requests spent per gameweek; told to stop (after a last record) at
+    /// shutdown.
+    spend_stop: watch::Sender<bool>,
+    spend_task: tokio::task::JoinHandle<()>,
 }
 
 /// Options that differ between the binary and tests.
@@ -283,7 +288,6 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
-            fpl,
             lifecycle,
             audit: crate::store::audit::AuditWriter::spawn(db.clone()),
             leadership: leadership.clone(),
@@ -337,6 +341,9 @@ impl Application {
             stop_rx,
         ));
 
+        let (spend_stop, spend_rx) = watch::channel(false);
+        let spend_task = tokio::spawn(record_fpl_spend(fpl.clone(), state.db.clone(), spend_rx));
+
         let server = server.run();
         if options.handle_signals {
             actix_rt::spawn(stop_on_signals(server.handle()));
@@ -350,6 +357,8 @@ impl Application {
             leadership_stop,
             leadership_task,
             recorder,
+            spend_stop,
+            spend_task,
         })
     }
 
@@ -406,6 +415,8 @@ impl Application {
             // Closing the session frees the advisory lock; a follower takes over.
             let _ = sqlx::Connection::close(session).await;
         }
+        let _ = self.spend_stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.spend_task).await;
         if !self.recorder.flush(Duration::from_secs(5)).await {
             tracing::warn!("shutdown: some supervision events were not written in time");
         }
@@ -420,6 +431,41 @@ impl Application {
         state.db.close().await;
         tracing::info!("stopped");
         served
+    }
+}
+
+/// How often the FPL requests spent are added to their gameweek's count.
+const SPEND_RECORD_EVERY: Duration = Duration::from_secs(5);
+
+/// Adds the FPL client's requests to the count of the gameweek current on FPL's clock, every
+/// few seconds and once more when told to stop. On every instance: each spends its own FPL
+/// budget. A count that cannot be written is kept for the next time.
+async fn record_fpl_spend(fpl: FplClient, db: sqlx::PgPool, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(SPEND_RECORD_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = every.tick() => false,
+            _ = stop.changed() => true,
+        };
+        let taken = fpl.take_spend();
+        if !taken.is_empty() {
+            let rows: Vec<_> = taken
+                .iter()
+                .map(|(e, p, n)| (e.as_str(), p.as_str(), *n))
+                .collect();
+            match store::budget::record_spend(&db, fpl.server_now(), &rows).await {
+                // Before a season's first deadline the requests belong to no gameweek.
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "FPL requests not yet added to their gameweek");
+                    fpl.unspend(&taken);
+                }
+            }
+        }
+        if stopping {
+            return;
+        }
     }
 }
 

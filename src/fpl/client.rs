@@ -5,7 +5,9 @@
 //!
 //! One call (`get_raw` and every typed method built on it) is:
 //! 1. fail fast if the breaker is open;
-//! 2. wait for admission (priority order, token bucket, in-flight cap) within the call's deadline;
+//! 2. wait for admission (priority order, token bucket, in-flight cap): time queued behind the
+//!    service's own traffic is not the API's doing, so it does not count against the call's
+//!    deadline (a job's heartbeat is held meanwhile, see [`crate::heartbeat`]);
 //! 3. one attempt under the attempt timeout (send, read the whole body), classified by status
 //!    and content type *before* any decoding, so the "game is being updated" HTML page becomes
 //!    [`FplError::Updating`] rather than a parse error;
@@ -33,6 +35,7 @@ use tokio::time::Instant;
 
 use super::admission::{Admission, AdmissionConfig, Priority};
 use super::breaker::{Breaker, BreakerConfig, BreakerState, Outcome};
+use super::budget::Spend;
 use super::metrics::FplMetrics;
 use super::model::{
     BootstrapStatic, ClassicStandingRow, ClassicStandings, ElementId, ElementSummary, Entry,
@@ -77,7 +80,8 @@ pub enum FplError {
     /// The circuit breaker is open: no request was sent.
     #[error("FPL circuit breaker open (next probe in {retry_in:?})")]
     CircuitOpen { retry_in: Duration },
-    /// The call's deadline (`fpl.deadline_ms`) passed while waiting for admission or an answer.
+    /// The call's deadline (`fpl.deadline_ms`: attempts and the waits between them, not time
+    /// queued for admission) passed before FPL answered.
     #[error("FPL call exceeded its deadline")]
     Deadline,
     /// A paged list still claimed `has_next` after `fpl.max_pages` pages.
@@ -112,6 +116,24 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Every endpoint, in declaration order (`endpoint as usize` indexes it).
+    pub const ALL: [Endpoint; 14] = [
+        Endpoint::BootstrapStatic,
+        Endpoint::Fixtures,
+        Endpoint::EventLive,
+        Endpoint::EventStatus,
+        Endpoint::Entry,
+        Endpoint::EntryHistory,
+        Endpoint::EntryPicks,
+        Endpoint::EntryTransfers,
+        Endpoint::EntryCup,
+        Endpoint::LeaguesClassicStandings,
+        Endpoint::LeaguesH2hStandings,
+        Endpoint::LeaguesH2hMatches,
+        Endpoint::ElementSummary,
+        Endpoint::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::BootstrapStatic => "bootstrap-static",
@@ -194,6 +216,8 @@ struct Inner {
     admission: Admission,
     breaker: Breaker,
     metrics: FplMetrics,
+    /// Requests sent and not yet recorded per gameweek.
+    spend: Spend,
     /// FPL's clock: its `Date` header less ours, in milliseconds. The game's timeline
     /// (deadlines, kick-offs) is judged on the source's clock, not the host's.
     clock_offset_ms: AtomicI64,
@@ -343,6 +367,7 @@ impl FplClient {
                 admission: Admission::new(AdmissionConfig::from_settings(settings)),
                 breaker: Breaker::new(BreakerConfig::from_settings(settings)),
                 metrics,
+                spend: Spend::default(),
                 clock_offset_ms: AtomicI64::new(0),
                 updating_since: std::sync::Mutex::new(None),
             }),
@@ -368,6 +393,16 @@ impl FplClient {
     /// Marks a deliberate wait (admission, a retry's backoff) of the run this clone serves.
     fn waiting(&self) -> Option<Waiting> {
         self.heart.as_ref().map(Heartbeat::waiting)
+    }
+
+    /// Requests sent since the last call, by endpoint and priority (for the per-gameweek
+    /// budget); what cannot be recorded goes back with [`FplClient::unspend`].
+    pub fn take_spend(&self) -> Vec<(Endpoint, Priority, u64)> {
+        self.inner.spend.take()
+    }
+
+    pub fn unspend(&self, taken: &[(Endpoint, Priority, u64)]) {
+        self.inner.spend.restore(taken);
     }
 
     /// The admission controller every call goes through.
@@ -545,6 +580,35 @@ impl FplClient {
         })
     }
 
+    /// One page (from 1) of a classic league's table: what a roster read that checkpoints page
+    /// by page fetches.
+    pub async fn classic_standings_page(
+        &self,
+        league: LeagueId,
+        page: u32,
+        priority: Priority,
+    ) -> Result<ClassicStandings, FplError> {
+        self.get_json(
+            &format!("leagues-classic/{league}/standings/?page_standings={page}"),
+            priority,
+        )
+        .await
+    }
+
+    /// One page (from 1) of an H2H league's table.
+    pub async fn h2h_standings_page(
+        &self,
+        league: LeagueId,
+        page: u32,
+        priority: Priority,
+    ) -> Result<H2hStandings, FplError> {
+        self.get_json(
+            &format!("leagues-h2h/{league}/standings/?page_standings={page}"),
+            priority,
+        )
+        .await
+    }
+
     /// `leagues-h2h/{id}/standings/`: the whole H2H table, every page (`?page_standings=N`).
     pub async fn h2h_standings(
         &self,
@@ -637,7 +701,9 @@ impl FplClient {
             .base
             .join(path.trim_start_matches('/'))
             .map_err(|e| FplError::Network(format!("bad path {path}: {e}")))?;
-        let deadline = Instant::now() + policy.deadline;
+        // Time spent on FPL's account: attempts and the waits between them. Admission waits are
+        // the service's own queue and do not count.
+        let mut spent = Duration::ZERO;
         let mut retry = 0;
         loop {
             // Fail fast rather than queue for admission only to be refused afterwards.
@@ -647,9 +713,7 @@ impl FplClient {
             }
             let queued = Instant::now();
             let waiting = self.waiting();
-            let permit = tokio::time::timeout_at(deadline, inner.admission.acquire(priority))
-                .await
-                .map_err(|_| FplError::Deadline)?;
+            let permit = inner.admission.acquire(priority).await;
             drop(waiting);
             metrics
                 .admission_wait
@@ -666,18 +730,20 @@ impl FplClient {
 
             let budget = policy
                 .attempt_timeout
-                .min(deadline.saturating_duration_since(Instant::now()));
+                .min(policy.deadline.saturating_sub(spent));
             let sent = Instant::now();
+            inner.spend.count(endpoint, priority);
             let attempt = tokio::time::timeout(budget, self.attempt(&url, path)).await;
             drop(permit);
             let elapsed = sent.elapsed();
+            spent += elapsed;
             let attempt = match attempt {
                 Ok(attempt) => attempt,
                 // Cut short by the call's deadline, not by a slow answer: not the API's fault,
                 // so the breaker hears nothing (dropping the ticket frees a probe slot).
                 Err(_) if budget < policy.attempt_timeout => {
                     drop(ticket);
-                    self.observe(endpoint, None, elapsed);
+                    self.observe(endpoint, priority, None, elapsed);
                     return Err(FplError::Deadline);
                 }
                 Err(_) => Attempt {
@@ -687,7 +753,7 @@ impl FplClient {
                     result: Err(FplError::Timeout),
                 },
             };
-            self.observe(endpoint, attempt.status, elapsed);
+            self.observe(endpoint, priority, attempt.status, elapsed);
             self.note_answer(&attempt.result, attempt.date);
             self.beat();
             tracing::debug!(
@@ -717,7 +783,7 @@ impl FplClient {
                 return Err(error);
             }
             let delay = attempt.retry_after.unwrap_or_else(|| self.backoff(retry));
-            if Instant::now() + delay >= deadline {
+            if spent + delay >= policy.deadline {
                 // Waiting would outlast the call: report what the API said, which tells the
                 // caller more than "deadline" (a RateLimited carries its Retry-After).
                 tracing::warn!(
@@ -746,6 +812,7 @@ impl FplClient {
             let waiting = self.waiting();
             tokio::time::sleep(delay).await;
             drop(waiting);
+            spent += delay;
         }
     }
 
@@ -824,7 +891,13 @@ impl FplClient {
         rand::rng().random_range(Duration::ZERO..=ceiling)
     }
 
-    fn observe(&self, endpoint: Endpoint, status: Option<StatusCode>, elapsed: Duration) {
+    fn observe(
+        &self,
+        endpoint: Endpoint,
+        priority: Priority,
+        status: Option<StatusCode>,
+        elapsed: Duration,
+    ) {
         let class = match status.map(|s| s.as_u16() / 100) {
             Some(2) => "2xx",
             Some(3) => "3xx",
@@ -834,7 +907,7 @@ impl FplClient {
         };
         let m = &self.inner.metrics;
         m.requests
-            .with_label_values(&[endpoint.as_str(), class])
+            .with_label_values(&[endpoint.as_str(), priority.as_str(), class])
             .inc();
         m.request_duration
             .with_label_values(&[endpoint.as_str()])

@@ -21,9 +21,9 @@ impl Family for FplMetrics {
         FplMetrics {
             requests: m.counter_vec(
                 "fplsync_fpl_requests_total",
-                "Requests sent to the FPL API (each attempt), by endpoint and status class \
-                 (2xx, 3xx, 4xx, 5xx, or error for timeouts and network errors).",
-                &["endpoint", "class"],
+                "Requests sent to the FPL API (each attempt), by endpoint, priority class and \
+                 status class (2xx, 3xx, 4xx, 5xx, or error for timeouts and network errors).",
+                &["endpoint", "priority", "class"],
             ),
             request_duration: m.histogram_vec(
                 "fplsync_fpl_request_duration_seconds",

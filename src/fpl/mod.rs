@@ -10,6 +10,7 @@
 
 pub mod admission;
 pub mod breaker;
+mod budget;
 pub mod client;
 mod metrics;
 pub mod model;

@@ -53,6 +53,7 @@ pub const CODES: &[&str] = &[
     "invalid_state",
     "not_a_league",
     "unknown_action",
+    "roster_not_ready",
 ];
 
 /// Refuses the query parameter `name` with `code` unless it is absent or one of `allowed`.

@@ -30,7 +30,6 @@ pub use error::{ApiError, CODES as ERROR_CODES};
 
 use crate::cache::Cache;
 use crate::config::Settings;
-use crate::fpl::FplClient;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
 use crate::leader::Leadership;
@@ -48,8 +47,6 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
-    /// For the roster reads of `/tournaments`.
-    pub fpl: FplClient,
     /// The gameweek lifecycle's status.
     pub lifecycle: crate::lifecycle::LifecycleBoard,
     /// Writes the audit log in the background.

@@ -174,11 +174,16 @@ impl JobContext {
         Ok(())
     }
 
-    /// Reports progress as units done out of a total (the percentage follows); counts as a
-    /// sign of life.
-    pub async fn progress_units(&self, done: u64, total: u64) -> Result<(), JobError> {
+    /// Reports progress as units done out of a total (the percentage follows), and how long
+    /// the rest should take at the pace kept so far; counts as a sign of life.
+    pub async fn progress_units(
+        &self,
+        done: u64,
+        total: u64,
+        remaining: Option<std::time::Duration>,
+    ) -> Result<(), JobError> {
         self.beat();
-        store::runs::set_progress_units(&self.deps.db, self.run, done, total).await?;
+        store::runs::set_progress_units(&self.deps.db, self.run, done, total, remaining).await?;
         Ok(())
     }
 

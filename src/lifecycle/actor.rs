@@ -28,11 +28,13 @@ use crate::fpl::{FplClient, Priority};
 use crate::jobs::{JobDirectory, Kind, NoParams};
 use crate::live::{LIVE, LiveParams};
 use crate::managers;
+use crate::meta::SeasonId;
 use crate::meta::jobs::BOOTSTRAP;
 use crate::meta::sync::current_season;
 use crate::metrics::Metrics;
 use crate::run::Trigger;
 use crate::store::StoreError;
+use crate::store::budget::{self, GameweekBudget};
 use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};
 
 /// Transitions kept for `GET /lifecycle`.
@@ -51,6 +53,8 @@ pub struct Transition {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LifecycleStatus {
     pub state: Option<State>,
+    /// The season (fplsync's id) of `event`.
+    pub season_id: Option<i32>,
     pub event: Option<u16>,
     /// FPL's clock at the last tick.
     pub fpl_time: Option<DateTime<Utc>>,
@@ -68,6 +72,9 @@ pub struct LifecycleStatus {
     pub disabled: bool,
     pub last_error: Option<String>,
     pub transitions: VecDeque<Transition>,
+    /// What the current gameweek has cost in FPL requests so far, against its target (as of
+    /// the last tick; `GET /lifecycle` reads it afresh).
+    pub budget: Option<GameweekBudget>,
 }
 
 /// The lifecycle's status, shared with the control endpoint. Cheap to clone.
@@ -198,7 +205,7 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
             return fallback;
         }
     };
-    let Some((obs, last_snapshot)) = observed else {
+    let Some((season, obs, last_snapshot)) = observed else {
         // Nothing known of the season yet: metadata first.
         if !updating {
             ask(deps, BOOTSTRAP, NoParams {}).await;
@@ -210,7 +217,41 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
     if !updating {
         act(deps, &decision).await;
     }
+    if let Some(event) = decision.event {
+        account(deps, season, event).await;
+    }
     decision.next_poll
+}
+
+/// Counts the tick against its gameweek and shows what the gameweek has cost so far.
+async fn account(deps: &LifecycleDeps, season: SeasonId, event: u16) {
+    let db = &deps.db;
+    let managers = deps.board.get().tracked_managers as u64;
+    let spent = match budget::count_tick(db, season.0, event).await {
+        Ok(()) => budget::gameweek(db, season.0, event, managers).await,
+        Err(e) => Err(e),
+    };
+    match spent {
+        Ok(spent) => {
+            let m = deps.metrics.get::<LifecycleMetrics>();
+            m.gameweek_target.set(spent.target as i64);
+            for priority in Priority::ALL {
+                let n: u64 = spent
+                    .requests
+                    .values()
+                    .filter_map(|by| by.get(priority.as_str()))
+                    .sum();
+                m.gameweek_requests
+                    .with_label_values(&[priority.as_str()])
+                    .set(n as i64);
+            }
+            deps.board.update(|s| {
+                s.season_id = Some(season.0);
+                s.budget = Some(spent);
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "the gameweek's FPL budget could not be read"),
+    }
 }
 
 /// Publishes a decision on the board and in the metrics; alerts on stale live data.
@@ -304,7 +345,7 @@ async fn ask<P: Serialize>(deps: &LifecycleDeps, kind: Kind<P>, params: P) {
 type FixtureRow = (Option<DateTime<Utc>>, Option<bool>, bool, bool);
 
 /// The observation and when the live data was last confirmed; `None` before any season.
-type Observed = Option<(Observation, Option<DateTime<Utc>>)>;
+type Observed = Option<(SeasonId, Observation, Option<DateTime<Utc>>)>;
 
 /// What PostgreSQL knows of the current gameweek, judged at `now` (FPL's clock).
 async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, StoreError> {
@@ -348,7 +389,7 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
         unchanged_snapshots: 0,
     };
     let Some(event) = current else {
-        return Ok(Some((obs, None)));
+        return Ok(Some((season, obs, None)));
     };
     let e = i32::from(event.id);
     let fixtures: Vec<FixtureRow> = sqlx::query_as(
@@ -388,7 +429,7 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
     obs.followed = snapshot.is_some() || has_picks;
     obs.finalized = is_finalized(db, season, event.id).await?;
     obs.unchanged_snapshots = snapshot.map_or(0, |(_, n)| n.max(0) as u32);
-    Ok(Some((obs, snapshot.map(|(t, _)| t))))
+    Ok(Some((season, obs, snapshot.map(|(t, _)| t))))
 }
 
 impl Actor for Lifecycle {

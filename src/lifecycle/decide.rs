@@ -237,9 +237,15 @@ pub fn decide(obs: &Observation, timing: &Timing) -> Decision {
         return decision(State::LiveActive, snapshot);
     }
     if !obs.fixtures.is_empty() && obs.fixtures.iter().all(|f| f.finished) {
+        // Waiting for `data_checked`, possibly overnight: the metadata refresh (which shows it)
+        // every tick, a snapshot only until the data has been identical `stable_after` times —
+        // bonus revisions are caught then, and the final snapshot of finalization catches any
+        // later. Once stable, a tick costs FPL two requests (the probe and the metadata).
         let actions = Actions {
             refresh_meta: true,
-            ..snapshot
+            snapshot: obs.unchanged_snapshots < timing.stable_after,
+            sync_picks,
+            ..Actions::default()
         };
         return decision(State::GwReview, actions);
     }
@@ -351,9 +357,14 @@ mod tests {
 
     #[test]
     fn every_fixture_finished_means_review_with_a_metadata_refresh() {
-        let d = decide(&at(420, vec![fixture(true, true, true); 2]), &timing());
+        let mut obs = at(420, vec![fixture(true, true, true); 2]);
+        let d = decide(&obs, &timing());
         assert_eq!(d.state, State::GwReview);
         assert!(d.actions.refresh_meta && d.actions.snapshot && !d.actions.finalize);
+        // Once the snapshots are stable, only the metadata: three requests a tick at most.
+        obs.unchanged_snapshots = 3;
+        let d = decide(&obs, &timing());
+        assert!(d.actions.refresh_meta && !d.actions.snapshot);
     }
 
     #[test]

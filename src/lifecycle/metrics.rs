@@ -13,6 +13,10 @@ pub struct LifecycleMetrics {
     pub next_poll: Gauge,
     pub tracked_managers: IntGauge,
     pub fpl_updating: IntGauge,
+    /// FPL requests of the current gameweek so far, by priority.
+    pub gameweek_requests: IntGaugeVec,
+    /// The current gameweek's request target: 2E + 3 × ticks + 50.
+    pub gameweek_target: IntGauge,
 }
 
 impl Family for LifecycleMetrics {
@@ -38,6 +42,17 @@ impl Family for LifecycleMetrics {
             fpl_updating: m.gauge(
                 "fplsync_fpl_updating",
                 "1 while FPL answers \"the game is being updated\".",
+            ),
+            gameweek_requests: m.gauge_vec(
+                "fplsync_fpl_gameweek_requests",
+                "FPL requests (attempts) spent on the current gameweek so far, by priority \
+                 class, as of the lifecycle's last tick.",
+                &["priority"],
+            ),
+            gameweek_target: m.gauge(
+                "fplsync_fpl_gameweek_request_target",
+                "The current gameweek's FPL request target: 2 per tracked manager, 3 per \
+                 lifecycle tick, and 50.",
             ),
         };
         // Every state from the start (0 until the lifecycle is in it), so the family is there

@@ -7,6 +7,7 @@
 //! database or offline query data.
 
 pub mod audit;
+pub mod budget;
 pub mod runs;
 
 use std::str::FromStr;

@@ -24,6 +24,8 @@ pub struct RunRecord {
     /// Units handled, of `progress_total`, for a run that counts units (`entries`, …).
     pub progress_done: Option<i64>,
     pub progress_total: Option<i64>,
+    /// When the run expects to be done, at the pace it has kept (runs that count units).
+    pub progress_eta: Option<DateTime<Utc>>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -55,6 +57,7 @@ struct RunRow {
     progress: i16,
     progress_done: Option<i64>,
     progress_total: Option<i64>,
+    progress_eta: Option<DateTime<Utc>>,
     error: Option<String>,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -79,6 +82,7 @@ impl TryFrom<RunRow> for RunRecord {
             progress: r.progress,
             progress_done: r.progress_done,
             progress_total: r.progress_total,
+            progress_eta: r.progress_eta,
             error: r.error,
             created_at: r.created_at,
             started_at: r.started_at,
@@ -90,7 +94,7 @@ impl TryFrom<RunRow> for RunRecord {
 }
 
 const COLUMNS: &str = "id, kind, params, trigger, status, attempt, max_attempts, stalls, progress, \
-                       progress_done, progress_total, error, created_at, started_at, \
+                       progress_done, progress_total, progress_eta, error, created_at, started_at, \
                        finished_at, rerun_of, scheduled_for";
 
 fn records(rows: Vec<RunRow>) -> Result<Vec<RunRecord>, StoreError> {
@@ -209,15 +213,21 @@ pub async fn set_progress_units(
     id: RunId,
     done: u64,
     total: u64,
+    remaining: Option<std::time::Duration>,
 ) -> Result<(), StoreError> {
     let percent = (done.min(total) * 100).checked_div(total).unwrap_or(100);
+    let eta = remaining
+        .and_then(|r| chrono::Duration::from_std(r).ok())
+        .map(|r| Utc::now() + r);
     sqlx::query(
-        "UPDATE job_runs SET progress = $2, progress_done = $3, progress_total = $4 WHERE id = $1",
+        "UPDATE job_runs SET progress = $2, progress_done = $3, progress_total = $4, \
+         progress_eta = $5 WHERE id = $1",
     )
     .bind(id.0)
     .bind(percent as i16)
     .bind(done.min(i64::MAX as u64) as i64)
     .bind(total.min(i64::MAX as u64) as i64)
+    .bind(eta)
     .execute(db)
     .await?;
     Ok(())

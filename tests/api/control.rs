@@ -367,10 +367,18 @@ fn the_demo_plays_gameweek_38_through_to_final() {
         "simulator: GW38 PRE_DEADLINE",
         "simulator: GW38 IN_PLAY",
         "simulator: GW38 FINAL",
-        // Matches live (the event's flags come from another job, synced on its own clock).
+        // The tournament from the classic league: 72 real and 100 synthetic managers.
+        "roster ready: 172 managers from 4 pages",
+        "activated: 172 tracked managers",
+        // Picks after the deadline, live scores during the matches.
+        "picks stored: 172 of 172 managers for GW38",
+        "live GW38: top managers",
         "fixtures 10 started, 0 finished",
         "service has stored: GW38 current, finished, data checked; fixtures 10 started, 10 finished",
-        "gameweek 38 is final and stored",
+        // Finalized against FPL's official points, and the standings from it.
+        "GW38 finalized: official results of 172 managers, 0 mismatches",
+        "standings after GW38: leader",
+        "gameweek 38 is final and stored, finalized, and the tournament's results are in",
     ] {
         assert!(
             narration.iter().any(|m| m.contains(expected)),

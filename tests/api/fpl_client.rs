@@ -206,7 +206,7 @@ async fn the_client_decodes_a_real_bootstrap_and_says_who_it_is() {
     let rendered = metrics.render();
     assert!(
         rendered
-            .contains(r#"fplsync_fpl_requests_total{class="2xx",endpoint="bootstrap-static"} 1"#),
+            .contains(r#"fplsync_fpl_requests_total{class="2xx",endpoint="bootstrap-static",priority="meta"} 1"#),
         "{rendered}"
     );
     assert!(rendered.contains(r#"fplsync_fpl_admission_wait_seconds_count{priority="meta"} 1"#));
@@ -267,11 +267,9 @@ async fn slow_answers_time_out_on_every_attempt_then_fail_cleanly() {
         started.elapsed()
     );
     assert_eq!(fake.hits("live"), 3);
-    assert!(
-        metrics
-            .render()
-            .contains(r#"fplsync_fpl_requests_total{class="error",endpoint="event-live"} 3"#)
-    );
+    assert!(metrics.render().contains(
+        r#"fplsync_fpl_requests_total{class="error",endpoint="event-live",priority="live"} 3"#
+    ));
 }
 
 #[actix_rt::test]

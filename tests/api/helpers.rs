@@ -279,6 +279,22 @@ impl TestApp {
         .await
     }
 
+    /// Creates a tournament from a league: 202 at once with the `tournament-roster` run, which
+    /// must succeed; returns the tournament as it then stands (roster ready).
+    pub async fn create_league_tournament(&self, body: Value) -> Value {
+        let r = self.post("/tournaments", Some(body)).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        assert_eq!(r.body["roster"]["state"], "pending", "{}", r.body);
+        let run = self
+            .finished_run(r.body["run_id"].as_i64().expect("a roster run"))
+            .await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        let id = r.body["id"].as_i64().unwrap();
+        let t = self.get(&format!("/tournaments/{id}")).await.body;
+        assert_eq!(t["roster"]["state"], "ready", "{t}");
+        t
+    }
+
     /// Waits until run `id` reaches a final status and returns it with its logs.
     pub async fn finished_run(&self, id: i64) -> Value {
         self.eventually(&format!("run {id} finishes"), || async {

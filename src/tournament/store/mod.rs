@@ -22,7 +22,10 @@ mod structure;
 
 pub use cache::{publish, register_loader};
 pub use results::{CupRow, Processed, process_event};
-pub use roster::{RosterEntry, create, fetch_roster, sync_roster};
+pub use roster::{
+    League, PageStored, RosterEntry, RosterRead, begin_read, create, fail_read, request_read,
+    set_read_run, store_page,
+};
 pub use standings::load;
 pub use structure::{activate, archive};
 

@@ -32,6 +32,19 @@ pub async fn activate(
             ),
         ));
     }
+    if row.roster_state != "ready" {
+        return Err(state_error(
+            "roster_not_ready",
+            format!(
+                "tournament {id}'s roster is {}{}: activate it once it is ready",
+                row.roster_state,
+                row.roster_error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
     // The overall rank fplsync knows best: the entry's, else its latest official result's.
     let seeds: Vec<(i64, Option<i64>)> = sqlx::query_as(
         "SELECT te.entry_id, COALESCE(e.overall_rank, \
