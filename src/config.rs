@@ -386,6 +386,14 @@ pub enum LogFormat {
 }
 
 impl Settings {
+    /// The built-in defaults alone: no file, no environment (for tests and tools that must not
+    /// depend on the process's environment).
+    pub fn defaults() -> Self {
+        Figment::from(Toml::string(DEFAULT_TOML))
+            .extract()
+            .expect("the built-in defaults load")
+    }
+
     /// Loads defaults, then `file`, then the environment, and validates the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
@@ -1038,6 +1046,7 @@ mod tests {
 
     #[test]
     fn the_built_in_defaults_are_valid() {
+        assert!(Settings::defaults().validate().is_ok());
         let s = load_with(&[]).expect("defaults load");
         assert_eq!(s.http.bind, "127.0.0.1:8080");
         assert_eq!(s.redis.prefix, "fplsync:");

@@ -512,7 +512,7 @@ mod tests {
 
     #[test]
     fn the_demo_paces_the_lifecycle_and_fpl_to_the_simulated_clock() {
-        let s = crate::Settings::load(None).unwrap();
+        let s = crate::Settings::defaults();
         let d = demo_settings(s, "http://127.0.0.1:1/api/".into(), 600.0, "00".repeat(32));
         // 30 s of live polling is 30 simulated seconds: 50 ms at 600, held at the floor.
         assert_eq!(d.live.interval_secs.live_active, 0.25);

@@ -998,7 +998,7 @@ mod tests {
 
     #[test]
     fn full_jitter_backoff_stays_under_its_exponential_ceiling() {
-        let mut s = crate::Settings::load(None).unwrap().fpl;
+        let mut s = crate::Settings::defaults().fpl;
         s.backoff_base_ms = 100;
         s.backoff_cap_ms = 1000;
         let client = FplClient::new(&s, &Metrics::new()).unwrap();

@@ -29,7 +29,7 @@ use crate::jobs::{JobDirectory, Kind, NoParams};
 use crate::live::{LIVE, LiveParams};
 use crate::managers;
 use crate::meta::SeasonId;
-use crate::meta::jobs::BOOTSTRAP;
+use crate::meta::jobs::{BOOTSTRAP, FIXTURES, FixturesParams};
 use crate::meta::sync::current_season;
 use crate::metrics::Metrics;
 use crate::run::Trigger;
@@ -323,6 +323,12 @@ async fn act(deps: &LifecycleDeps, d: &Decision) {
     }
     if a.refresh_meta {
         ask(deps, BOOTSTRAP, NoParams {}).await;
+    }
+    if a.sync_fixtures {
+        let fixtures = FixturesParams {
+            event: Some(event.get()),
+        };
+        ask(deps, FIXTURES, fixtures).await;
     }
     if a.finalize {
         ask(deps, FINALIZE, FinalizeParams { event }).await;

@@ -121,6 +121,9 @@ pub struct Actions {
     pub snapshot: bool,
     /// Refresh the metadata, to see `data_checked`.
     pub refresh_meta: bool,
+    /// Fetch the gameweek's fixtures: none is stored, so no kick-off (and no match window) is
+    /// known yet. One request, once.
+    pub sync_fixtures: bool,
     /// Record the official results and compare them with ours, once.
     pub finalize: bool,
 }
@@ -196,6 +199,17 @@ impl Timing {
 
 /// Decides the state and the tick's actions.
 pub fn decide(obs: &Observation, timing: &Timing) -> Decision {
+    let mut d = decide_state(obs, timing);
+    // The match windows come from the stored fixtures: a gameweek under way whose fixtures are
+    // unknown (the fixtures job has not run since they were published) gets them fetched, or a
+    // long picks sync would run past kick-off without a live tick.
+    if obs.fixtures.is_empty() && !matches!(d.state, State::PreDeadline | State::Finalized) {
+        d.actions.sync_fixtures = true;
+    }
+    d
+}
+
+fn decide_state(obs: &Observation, timing: &Timing) -> Decision {
     let decision = |state, actions| Decision {
         state,
         event: obs.current.map(|e| e.id),
@@ -268,7 +282,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn timing() -> Timing {
-        let settings = crate::config::Settings::load(None).expect("default settings");
+        let settings = crate::config::Settings::defaults();
         Timing::from_settings(&settings.live)
     }
 
@@ -312,6 +326,18 @@ mod tests {
         assert_eq!(d.state, State::PicksWait);
         assert_eq!(d.actions, Actions::default());
         assert_eq!(d.next_poll, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn a_gameweek_under_way_without_stored_fixtures_gets_them_fetched() {
+        let mut obs = at(61, Vec::new());
+        obs.picks_missing = true;
+        let d = decide(&obs, &timing());
+        assert_eq!(d.state, State::PicksSync);
+        assert!(d.actions.sync_picks && d.actions.sync_fixtures);
+        // Once stored, the kick-offs are known: no more fetching.
+        obs.fixtures = vec![fixture(false, false, false)];
+        assert!(!decide(&obs, &timing()).actions.sync_fixtures);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod malformed;
 mod meta;
 mod metrics;
 mod ops;
+mod pace;
 mod season;
 mod sim;
 mod supervision;
