@@ -271,14 +271,27 @@ fn api_key() -> String {
     std::env::var("FPLSYNC_BENCH_API_KEY").unwrap_or_else(|_| "fplsync-bench-admin".into())
 }
 
-/// The service's configuration: admission limits lifted (or `rate` req/s with the default
-/// burst), no schedules, no lifecycle (the harness triggers every run), long timeouts for the bulk
-/// runs. Lifted means a burst as large as the rate too: paced one at a time, a request finding
-/// the bucket empty would wait for the timer's next millisecond tick, far below 100,000 req/s.
-fn write_config(dir: &Path, sim: &RunningSim, rate: Option<u32>) -> PathBuf {
-    let (rate, burst, in_flight) = match rate {
-        Some(r) => (r, String::new(), 8),
-        None => (100_000, "burst = 100000".to_owned(), 64),
+/// How the service's FPL admission is set up.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// Limits lifted: a burst as large as the rate too (paced one at a time, a request finding
+    /// the bucket empty would wait for the timer's next millisecond tick, far below 100,000
+    /// req/s).
+    Lifted,
+    /// This rate, the default burst, 8 in flight.
+    Rate(u32),
+    /// This rate and every other admission setting at its default (burst 1, 5 in flight, 4 of
+    /// them bulk): the real API's settings, the clock scaled by rate / 4.
+    Paced(u32),
+}
+
+/// The service's configuration: admission per `pace`, no schedules, no lifecycle (the harness
+/// triggers every run).
+fn write_config(dir: &Path, sim: &RunningSim, pace: Pace) -> PathBuf {
+    let (rate, burst, in_flight) = match pace {
+        Pace::Rate(r) => (r, String::new(), 8),
+        Pace::Lifted => (100_000, "burst = 100000".to_owned(), 64),
+        Pace::Paced(r) => (r, String::new(), 5),
     };
     let text = format!(
         r#"
@@ -303,10 +316,7 @@ enabled = false
 [mailbox.jobs]
 prune = 16
 [jobs.kinds.entries]
-timeout_secs = 900
 max_attempts = 1
-[jobs.kinds.live]
-timeout_secs = 120
 [scheduler.jobs]
 bootstrap = "0 0 0 1 1 *"
 fixtures = "0 0 0 1 1 *"
@@ -864,6 +874,11 @@ fn main() {
             .map(|v| format!("{v}/s"))
             .or_else(|| o.figures.get("mb").map(|v| format!("{v} MB")))
             .or_else(|| o.figures.get("floor_p50_ms").map(|v| format!("floor {v}")))
+            .or_else(|| {
+                o.figures
+                    .get("ratio_to_ideal")
+                    .map(|v| format!("ratio {v}"))
+            })
             .unwrap_or_default();
         let cell = |k: &str| o.figures.get(k).map(|v| v.to_string()).unwrap_or_default();
         let met = match o.met {
@@ -939,7 +954,7 @@ async fn run(out: &Path, only: &[String]) -> BTreeMap<String, Outcome> {
     assert!(sim.state().jump(Phase::InPlay, Some(38)));
 
     let step = |name: &str| eprintln!("e2e: {name}…");
-    let svc = Service::start(&write_config(out, &sim, None)).await;
+    let svc = Service::start(&write_config(out, &sim, Pace::Lifted)).await;
     // First, on the fresh service and the empty database: one bootstrap, then idle.
     step("rss_idle");
     results.insert("rss_idle".into(), rss_idle(&svc).await);
@@ -1002,7 +1017,7 @@ async fn run(out: &Path, only: &[String]) -> BTreeMap<String, Outcome> {
 
     if wanted(&["entries_rate_limited"]) {
         step("entries_rate_limited");
-        let svc = Service::start(&write_config(out, &sim, Some(20))).await;
+        let svc = Service::start(&write_config(out, &sim, Pace::Rate(20))).await;
         results.insert(
             "entries_rate_limited".into(),
             entries_rate_limited(&svc, &db, &sim).await,
@@ -1010,6 +1025,156 @@ async fn run(out: &Path, only: &[String]) -> BTreeMap<String, Outcome> {
         svc.stop().await;
     }
     sim.stop().await;
+    if wanted(&["tournament_roster_10k", "picks_sync_paced"]) {
+        step("tournament_roster_10k, picks_sync_paced");
+        results.extend(paced(out, &db).await);
+    }
     reset_store(&db).await;
     results
+}
+
+/// The paced scenarios, on a fresh store against a simulator of 10,000 managers, the service
+/// at 20 req/s with every other admission setting at its default: the real API's pace scaled by
+/// five. Their figure is the ratio of the time taken to the time the rate allows.
+async fn paced(out: &Path, db: &PgPool) -> Vec<(String, Outcome)> {
+    const RATE: u32 = 20;
+    reset_store(db).await;
+    let sim = Simulator::start(SimConfig {
+        bind: "127.0.0.1:0".into(),
+        speed: 0.0,
+        // 72 real managers and the synthetic ones: a classic league of 10,000.
+        entries: 10_000 - 72,
+        workers: 1,
+        handle_signals: false,
+        ..Default::default()
+    })
+    .await
+    .expect("the simulator starts");
+    assert!(sim.state().jump(Phase::InPlay, Some(38)));
+    let svc = Service::start(&write_config(out, &sim, Pace::Paced(RATE))).await;
+    svc.run("bootstrap", json!({})).await;
+    let mut results = Vec::new();
+    let (roster, tournament) = tournament_roster_10k(&svc, &sim, RATE).await;
+    results.push(("tournament_roster_10k".to_string(), roster));
+    results.push((
+        "picks_sync_paced".to_string(),
+        picks_sync_paced(&svc, db, &sim, RATE, tournament).await,
+    ));
+    svc.stop().await;
+    sim.stop().await;
+    results
+}
+
+/// A 10,000-manager league's roster read by the `tournament-roster` job, page by page at
+/// tournament priority: its time against pages / rate. Answers the tournament's id too.
+async fn tournament_roster_10k(svc: &Service, sim: &RunningSim, rate: u32) -> (Outcome, i64) {
+    sim.state().stats.reset();
+    let (status, body) = svc
+        .post(
+            "/tournaments",
+            json!({
+                "name": "bench roster 10k",
+                "source": {"classic_league": fplsync::sim::leagues::CLASSIC_LEAGUE},
+                "knockout": {"mode": "single", "first_event": 38},
+            }),
+        )
+        .await;
+    assert_eq!(status, 202, "tournament created: {body}");
+    let id = body["id"].as_i64().unwrap();
+    let run = svc.finished(body["run_id"].as_i64().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let t = svc.get(&format!("/tournaments/{id}")).await.unwrap();
+    let pages = t["roster"]["pages_read"].as_u64().unwrap();
+    let requests = sim.state().stats.snapshot()["total"].as_u64().unwrap_or(0);
+    let secs = run_ms(&run) / 1000.0;
+    let ideal = pages as f64 / f64::from(rate);
+    let ratio = secs / ideal;
+    (
+        Outcome::new("≤ 1.05 × pages / rate")
+            .set("p50_ms", round2(secs * 1000.0))
+            .set("ratio_to_ideal", round3(ratio))
+            .set("pages", pages)
+            .set("entries", t["entries"].clone())
+            .set("fpl_requests", requests)
+            .met(ratio <= 1.05 && t["entries"] == 10_000)
+            .note(format!(
+                "{} entries from {pages} pages in {secs:.2} s; ideal {ideal:.1} s at {rate} req/s",
+                t["entries"]
+            )),
+        id,
+    )
+}
+
+/// The picks of 2,000 managers at 20 req/s with every other setting at its default, live
+/// ticks meanwhile as the lifecycle would tick at this pace (every 30 s / 5): the run's time
+/// against E / rate, and the live tick's p99 while it runs against its p99 idle.
+async fn picks_sync_paced(
+    svc: &Service,
+    db: &PgPool,
+    sim: &RunningSim,
+    rate: u32,
+    tournament: i64,
+) -> Outcome {
+    const MANAGERS: u64 = 2_000;
+    // Track 2,000 managers: the roster's tournament lets its 10,000 go.
+    let (status, body) = svc
+        .post(&format!("/tournaments/{tournament}/archive"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    track(db, (1..=MANAGERS).map(|i| SYNTHETIC_BASE + i)).await;
+    // One snapshot to start from, then the live tick idle.
+    svc.run("live", json!({"event": 38})).await;
+    let idle = live_ticks(svc, db, 10).await;
+    let idle_p99 = percentile(&idle, 99.0);
+
+    sim.state().stats.reset();
+    let id = svc
+        .trigger("entries", json!({"stage": "picks", "event": 38}))
+        .await
+        .expect("entries picks");
+    let tick_every = Duration::from_secs_f64(30.0 * 4.0 / f64::from(rate));
+    let mut during = Vec::new();
+    let run = loop {
+        let next = Instant::now() + tick_every;
+        let run = svc.get(&format!("/jobs/{id}")).await.expect("run read");
+        if !matches!(run["status"].as_str(), Some("queued" | "running")) {
+            break run;
+        }
+        during.extend(live_ticks(svc, db, 1).await);
+        tokio::time::sleep(next.saturating_duration_since(Instant::now())).await;
+    };
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let picks = sim.state().stats.snapshot()["endpoints"]["entry-picks"]["total"]
+        .as_u64()
+        .unwrap_or(0);
+    let failed: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {SCHEMA}.entry_unit_failures"
+    ))
+    .fetch_one(db)
+    .await
+    .unwrap();
+    let secs = run_ms(&run) / 1000.0;
+    let ideal = MANAGERS as f64 / f64::from(rate);
+    let ratio = secs / ideal;
+    let during_p99 = percentile(&during, 99.0);
+    Outcome::new("≤ 1.05 × E / rate; live p99 ≤ 2 × idle")
+        .set("p50_ms", round2(secs * 1000.0))
+        .set("ratio_to_ideal", round3(ratio))
+        .set("live_tick_idle_p99_ms", round2(idle_p99))
+        .set("live_tick_during_p99_ms", round2(during_p99))
+        .set("live_ticks_during", during.len())
+        .set("picks_requests", picks)
+        .set("failed_units", failed)
+        .set("stalls", run["stalls"].clone())
+        .met(
+            ratio <= 1.05
+                && during_p99 <= 2.0 * idle_p99
+                && picks == MANAGERS
+                && failed == 0
+                && run["stalls"] == 0,
+        )
+        .note(format!(
+            "{MANAGERS} managers in {secs:.1} s, ideal {ideal:.0} s; {} live ticks meanwhile",
+            during.len()
+        ))
 }

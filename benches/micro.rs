@@ -11,7 +11,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use fplsync::fpl::model::{BootstrapStatic, EntryId, EventLive, Fixture, PicksResponse};
 use fplsync::fpl::samples::{self, gw38};
 
-use fplsync::live::managers::{ManagerPicks, Scoreboard};
+use fplsync::managers::{ManagerPicks, Scoreboard};
 use fplsync::scoring::{Formation, bonus, live_rows, player_table, players_of};
 use fplsync::tournament::rules::{
     self, LegScore, PickRow, PlayerGameweek, Qualifier, Seed, battle_table, points_race,

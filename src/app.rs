@@ -1,5 +1,8 @@
-//! The application: builds every part from [`Settings`] — PostgreSQL (created and migrated),
-//! Redis, metrics, the supervised actor tree and the HTTP server — and runs it until stopped.
+//! The application, and the composition root: builds every part from [`Settings`] —
+//! PostgreSQL (created and migrated), Redis, metrics, the catalog of job kinds, the supervised
+//! actor tree and the HTTP server — wires the parts that must not know each other (supervision
+//! events into alerting, the lifecycle's board into the bot, the kinds into the job runtime),
+//! and runs it until stopped.
 //!
 //! The tree (see actors.md):
 //! ```text
@@ -26,22 +29,54 @@ use actix_web::{App, HttpServer};
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::alerts::{AlertActor, AlertActorDeps, AlertSink, BotActor, BotDeps, GameweekStatus};
-use crate::cache::{Cache, CacheActor, Loaders};
+use crate::alerts::{AlertActor, AlertActorDeps, AlertMetrics, AlertSink};
+use crate::bot::{BotActor, BotDeps, BotMetrics, GameweekStatus};
+use crate::cache::{Cache, CacheActor, CacheKey, CacheMetrics, Loaders};
 use crate::config::{ConfigError, Settings, redact_url};
-use crate::fpl::FplClient;
+use crate::fpl::{FplClient, FplMetrics};
 use crate::http::{self, ApiState};
-use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory};
+use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory, JobMetrics, JobSpec, Shared};
 use crate::kv::{Kv, KvError};
-use crate::leader::Leadership;
-use crate::live::{Lifecycle, LifecycleBoard, LifecycleDeps};
+use crate::leader::{LeaderMetrics, Leadership};
+use crate::lifecycle::{Lifecycle, LifecycleBoard, LifecycleDeps, LifecycleMetrics};
+use crate::live::LiveMetrics;
+use crate::managers::PicksCache;
 use crate::metrics::Metrics;
 use crate::scheduler::{ScheduleEntry, Scheduler, SchedulerDeps};
 use crate::store::{self, StoreError};
 use crate::supervisor::{
     ActorRegistry, ActorRole, Backoff, ChildLink, ChildSpec, Control, Intensity, Recorder,
-    RestartType, StopChild, Strategy, Supervisor, SupervisorSpec,
+    RestartType, StopChild, Strategy, SupervisionMetrics, Supervisor, SupervisorSpec,
 };
+
+/// The job kinds fplsync ships with. The job runtime knows none of them: they are put together
+/// here, the one place that sees every layer.
+pub fn builtin_catalog() -> JobCatalog {
+    let [bootstrap, fixtures] = crate::meta::jobs::specs();
+    JobCatalog::default()
+        .with(crate::prune::spec())
+        .with(bootstrap)
+        .with(fixtures)
+        .with(crate::live::snapshot::spec())
+        .with(crate::entries::spec())
+        .with(crate::tournament::job::spec())
+        .with(crate::tournament::roster::spec())
+        .with(crate::finalize::spec())
+}
+
+/// Every metric family, registered at start-up so `/metrics` shows each from the first scrape
+/// (at zero), before the subsystem that owns it first counts anything.
+fn register_families(metrics: &Metrics) {
+    metrics.get::<SupervisionMetrics>();
+    metrics.get::<JobMetrics>();
+    metrics.get::<AlertMetrics>();
+    metrics.get::<BotMetrics>();
+    metrics.get::<FplMetrics>();
+    metrics.get::<CacheMetrics>();
+    metrics.get::<LifecycleMetrics>();
+    metrics.get::<LiveMetrics>();
+    metrics.get::<LeaderMetrics>();
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -72,6 +107,10 @@ pub struct Application {
     leadership_task: tokio::task::JoinHandle<Option<sqlx::PgConnection>>,
     /// Flushed at shutdown, before the pool closes.
     recorder: Recorder,
+    /// Records the FPL requests spent per gameweek; told to stop (after a last record) at
+    /// shutdown.
+    spend_stop: watch::Sender<bool>,
+    spend_task: tokio::task::JoinHandle<()>,
 }
 
 /// Options that differ between the binary and tests.
@@ -90,16 +129,17 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            catalog: JobCatalog::builtin(),
+            catalog: builtin_catalog(),
             handle_signals: true,
             loaders: Loaders::new(),
         }
     }
 }
 
-/// Checks the settings that name job kinds against the catalog.
+/// Checks the settings that name job kinds or cache keys against the catalog and the cache's
+/// key families (which configuration, below them all, cannot know).
 fn check_kinds(settings: &Settings, catalog: &JobCatalog) -> Result<(), ConfigError> {
-    let problems: Vec<String> = settings
+    let mut problems: Vec<String> = settings
         .scheduler
         .jobs
         .keys()
@@ -129,6 +169,24 @@ fn check_kinds(settings: &Settings, catalog: &JobCatalog) -> Result<(), ConfigEr
             )
         })
         .collect();
+    // A scheduled tick asks for its kind's defaults: the kind must take `{}`.
+    for (kind, spec) in settings
+        .scheduler
+        .jobs
+        .keys()
+        .filter_map(|k| Some((k, catalog.get(k)?)))
+    {
+        if let Err(e) = spec.parse_params(serde_json::json!({})) {
+            problems.push(format!(
+                "scheduler.jobs.{kind}: `{kind}` cannot run without parameters: {e}"
+            ));
+        }
+    }
+    for (i, key) in settings.cache.warm.iter().enumerate() {
+        if let Err(e) = key.parse::<CacheKey>() {
+            problems.push(format!("cache.warm[{i}]: {e}"));
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -156,11 +214,20 @@ impl Application {
             tracing::warn!(error = %e, "Redis is not reachable at start-up");
         }
         let metrics = Metrics::new();
+        register_families(&metrics);
         let registry = ActorRegistry::default();
-        let directory = JobDirectory::default();
-        let alerts = AlertSink::new(metrics.clone(), settings.mailbox.alerts);
-        let recorder = Recorder::spawn(db.clone(), metrics.clone(), alerts.clone());
-        let fpl = FplClient::new(&settings.fpl, metrics.clone())?;
+        let directory = JobDirectory::new(&metrics);
+        let alerts = AlertSink::new(&metrics, settings.mailbox.alerts);
+        // Supervision events reach alerting through this listener: the supervisor knows
+        // nothing of alerts.
+        let listener = {
+            let alerts = alerts.clone();
+            Arc::new(move |event: &crate::supervisor::SupervisionEvent| {
+                alerts.notify(event.clone())
+            })
+        };
+        let recorder = Recorder::spawn(db.clone(), metrics.clone(), Some(listener));
+        let fpl = FplClient::new(&settings.fpl, &metrics)?;
         // Filled by the gameweek lifecycle; `/status` of the bot shows it.
         let gameweek = GameweekStatus::default();
         let cache = Cache::new(
@@ -175,7 +242,7 @@ impl Application {
             crate::meta::datasets::register_loader(cache.loaders(), db.clone());
         }
         if !cache.loaders().has(crate::cache::Family::Live) {
-            crate::live::snapshot::register_loader(
+            crate::live::register_loader(
                 cache.loaders(),
                 db.clone(),
                 settings.live.tracked_entries.clone(),
@@ -192,7 +259,8 @@ impl Application {
             fpl: fpl.clone(),
             jobs: directory.clone(),
             cache: cache.clone(),
-            picks_cache: Default::default(),
+            // Decoded picks kept between live ticks, shared by `live`, `entries` and `finalize`.
+            shared: Shared::default().with(PicksCache::default()),
         };
 
         let lifecycle = LifecycleBoard::default();
@@ -220,8 +288,6 @@ impl Application {
             directory,
             catalog: options.catalog,
             cache,
-            fpl,
-            gameweek,
             lifecycle,
             audit: crate::store::audit::AuditWriter::spawn(db.clone()),
             leadership: leadership.clone(),
@@ -275,6 +341,9 @@ impl Application {
             stop_rx,
         ));
 
+        let (spend_stop, spend_rx) = watch::channel(false);
+        let spend_task = tokio::spawn(record_fpl_spend(fpl.clone(), state.db.clone(), spend_rx));
+
         let server = server.run();
         if options.handle_signals {
             actix_rt::spawn(stop_on_signals(server.handle()));
@@ -288,6 +357,8 @@ impl Application {
             leadership_stop,
             leadership_task,
             recorder,
+            spend_stop,
+            spend_task,
         })
     }
 
@@ -344,6 +415,8 @@ impl Application {
             // Closing the session frees the advisory lock; a follower takes over.
             let _ = sqlx::Connection::close(session).await;
         }
+        let _ = self.spend_stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.spend_task).await;
         if !self.recorder.flush(Duration::from_secs(5)).await {
             tracing::warn!("shutdown: some supervision events were not written in time");
         }
@@ -358,6 +431,41 @@ impl Application {
         state.db.close().await;
         tracing::info!("stopped");
         served
+    }
+}
+
+/// How often the FPL requests spent are added to their gameweek's count.
+const SPEND_RECORD_EVERY: Duration = Duration::from_secs(5);
+
+/// Adds the FPL client's requests to the count of the gameweek current on FPL's clock, every
+/// few seconds and once more when told to stop. On every instance: each spends its own FPL
+/// budget. A count that cannot be written is kept for the next time.
+async fn record_fpl_spend(fpl: FplClient, db: sqlx::PgPool, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(SPEND_RECORD_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = every.tick() => false,
+            _ = stop.changed() => true,
+        };
+        let taken = fpl.take_spend();
+        if !taken.is_empty() {
+            let rows: Vec<_> = taken
+                .iter()
+                .map(|(e, p, n)| (e.as_str(), p.as_str(), *n))
+                .collect();
+            match store::budget::record_spend(&db, fpl.server_now(), &rows).await {
+                // Before a season's first deadline the requests belong to no gameweek.
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "FPL requests not yet added to their gameweek");
+                    fpl.unspend(&taken);
+                }
+            }
+        }
+        if stopping {
+            return;
+        }
     }
 }
 
@@ -390,7 +498,7 @@ async fn drain_runs(registry: &ActorRegistry, timeout: Duration) {
             || actor.name.starts_with("job:");
         if let Some(control) = registry.control(&actor.name).filter(|_| drains) {
             let _ = control
-                .send(Control::Pause)
+                .send(Control::Drain)
                 .timeout(Duration::from_secs(1))
                 .await;
         }
@@ -488,26 +596,15 @@ fn tree_spec(
     let job_children = catalog
         .specs()
         .map(|job| {
-            let (job, deps, registry, directory) = (
-                job.clone(),
-                deps.clone(),
-                registry.clone(),
-                directory.clone(),
-            );
+            let (job, deps, registry) = (job.clone(), deps.clone(), registry.clone());
             ChildSpec {
                 name: job.kind.actor_name(),
                 role: ActorRole::Worker,
                 restart: RestartType::Permanent,
                 start: Rc::new(move |link: ChildLink| {
-                    JobActor::new(
-                        link,
-                        job.clone(),
-                        deps.clone(),
-                        registry.clone(),
-                        directory.clone(),
-                    )
-                    .start()
-                    .recipient()
+                    JobActor::new(link, job.clone(), deps.clone(), registry.clone())
+                        .start()
+                        .recipient()
                 }),
             }
         })
@@ -525,9 +622,12 @@ fn tree_spec(
             .jobs
             .iter()
             .filter_map(|(kind, expr)| {
+                let spec: std::sync::Arc<JobSpec> = catalog.get(kind)?;
                 Some(ScheduleEntry {
-                    kind: catalog.get(kind)?.kind,
+                    kind: spec.kind,
                     schedule: expr.parse().ok()?,
+                    // Checked at start-up (check_kinds).
+                    params: spec.parse_params(serde_json::json!({})).ok()?,
                 })
             })
             .collect();
@@ -535,7 +635,6 @@ fn tree_spec(
             entries,
             timezone: settings.timezone(),
             directory: directory.clone(),
-            metrics: deps.metrics.clone(),
             registry: registry.clone(),
             capacity: settings.mailbox.scheduler,
             send_timeout: Duration::from_secs(1),
@@ -602,7 +701,7 @@ fn tree_spec(
 }
 
 /// One line for the bot's `/status`: the lifecycle's state, gameweek, snapshot age, managers.
-fn describe_gameweek(s: &crate::live::LifecycleStatus) -> String {
+fn describe_gameweek(s: &crate::lifecycle::LifecycleStatus) -> String {
     let Some(state) = s.state else {
         return if s.disabled {
             "lifecycle disabled (live.enabled = false)".into()

@@ -33,6 +33,20 @@ impl Role {
     }
 }
 
+/// One API key: only its SHA-256 is configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySettings {
+    /// Who holds it, as the audit log shows it.
+    pub name: String,
+    pub role: Role,
+    /// For an operator: the job kinds it may trigger, cancel, pause and resume.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// SHA-256 of the key, 64 hex digits (`fplsync hash-key`).
+    pub sha256: String,
+}
+
 /// The SHA-256 of `key`, in lower-case hex: what configuration stores.
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
@@ -74,7 +88,7 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Builds from `auth.keys`; the hashes were validated at load (64 hex digits).
-    pub fn new(keys: &[crate::config::ApiKeySettings]) -> Self {
+    pub fn new(keys: &[ApiKeySettings]) -> Self {
         let entries = keys
             .iter()
             .filter_map(|k| {
@@ -114,7 +128,6 @@ impl KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ApiKeySettings;
 
     fn ring() -> KeyRing {
         KeyRing::new(&[

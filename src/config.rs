@@ -8,12 +8,13 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::auth::{ApiKeySettings, Role};
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -72,20 +73,6 @@ pub struct AuthSettings {
     pub trigger_period_secs: u64,
     /// Days of audit entries kept by the `prune` job.
     pub audit_retention_days: u32,
-}
-
-/// One API key: only its SHA-256 is configured.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiKeySettings {
-    /// Who holds it, as the audit log shows it.
-    pub name: String,
-    pub role: crate::auth::Role,
-    /// For an operator: the job kinds it may trigger, cancel, pause and resume.
-    #[serde(default)]
-    pub kinds: Vec<String>,
-    /// SHA-256 of the key, 64 hex digits (`fplsync hash-key`).
-    pub sha256: String,
 }
 
 /// Routes that `auth.open` may open.
@@ -290,8 +277,14 @@ pub struct MailboxSettings {
 pub struct JobSettings {
     pub max_attempts: u32,
     pub backoff_base_ms: u64,
-    pub timeout_secs: u64,
+    /// An attempt that shows no sign of life for this long is stalled.
+    pub stall_secs: u64,
     pub max_stalls: u32,
+    /// A run still going after this long (all attempts and waits) fails.
+    pub max_run_secs: u64,
+    /// Replaced by `stall_secs` and `max_run_secs`: refused with a message saying so.
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
     pub retention_days: u32,
     /// Kinds of which one run at most is queued or running: a manual trigger meanwhile is
     /// refused (409) with that run's id.
@@ -307,8 +300,11 @@ pub struct JobSettings {
 pub struct JobKindSettings {
     pub max_attempts: Option<u32>,
     pub backoff_base_ms: Option<u64>,
-    pub timeout_secs: Option<u64>,
+    pub stall_secs: Option<u64>,
     pub max_stalls: Option<u32>,
+    pub max_run_secs: Option<u64>,
+    /// Replaced by `stall_secs` and `max_run_secs`: refused with a message saying so.
+    pub timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -389,16 +385,15 @@ pub enum LogFormat {
     Json,
 }
 
-/// The retry and timeout policy of one job kind, after overrides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunPolicy {
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub timeout: Duration,
-    pub max_stalls: u32,
-}
-
 impl Settings {
+    /// The built-in defaults alone: no file, no environment (for tests and tools that must not
+    /// depend on the process's environment).
+    pub fn defaults() -> Self {
+        Figment::from(Toml::string(DEFAULT_TOML))
+            .extract()
+            .expect("the built-in defaults load")
+    }
+
     /// Loads defaults, then `file`, then the environment, and validates the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
@@ -522,30 +517,56 @@ impl Settings {
             "must be at least 1".into(),
         );
         check(
-            self.jobs.timeout_secs >= 1,
-            "jobs.timeout_secs",
-            "must be at least 1".into(),
-        );
-        check(
             self.jobs.max_stalls >= 1,
             "jobs.max_stalls",
             "must be at least 1".into(),
         );
-        for (kind, o) in &self.jobs.kinds {
+        let replaced = "was replaced by stall_secs (a run with no sign of life for this long is \
+                        stalled) and max_run_secs (a run's wall-clock limit)";
+        check(
+            self.jobs.timeout_secs.is_none(),
+            "jobs.timeout_secs",
+            replaced.into(),
+        );
+        let jobs = &self.jobs;
+        let kinds = std::iter::once(("jobs".to_string(), JobKindSettings::default())).chain(
+            jobs.kinds
+                .iter()
+                .map(|(k, o)| (format!("jobs.kinds.{k}"), o.clone())),
+        );
+        for (key, o) in kinds {
             check(
-                o.max_attempts != Some(0),
-                &format!("jobs.kinds.{kind}.max_attempts"),
+                o.max_attempts.unwrap_or(jobs.max_attempts) >= 1,
+                &format!("{key}.max_attempts"),
                 "must be at least 1".into(),
             );
             check(
-                o.timeout_secs != Some(0),
-                &format!("jobs.kinds.{kind}.timeout_secs"),
+                o.max_stalls.unwrap_or(jobs.max_stalls) >= 1,
+                &format!("{key}.max_stalls"),
                 "must be at least 1".into(),
             );
             check(
-                o.max_stalls != Some(0),
-                &format!("jobs.kinds.{kind}.max_stalls"),
-                "must be at least 1".into(),
+                o.timeout_secs.is_none(),
+                &format!("{key}.timeout_secs"),
+                replaced.into(),
+            );
+            let stall = o.stall_secs.unwrap_or(jobs.stall_secs);
+            let max_run = o.max_run_secs.unwrap_or(jobs.max_run_secs);
+            // One FPL attempt is the only wait of a job that renews no heartbeat (admission
+            // and retry waits are deliberate, see crate::heartbeat): it must fit in the window.
+            check(
+                stall * 1000 > self.fpl.attempt_timeout_ms,
+                &format!("{key}.stall_secs"),
+                format!(
+                    "must exceed fpl.attempt_timeout_ms ({} ms), or one FPL request could stall \
+                     a healthy run; got {stall} s",
+                    self.fpl.attempt_timeout_ms
+                ),
+            );
+            check(
+                max_run >= stall && max_run <= 7 * 24 * 3600,
+                &format!("{key}.max_run_secs"),
+                format!("must be stall_secs ({stall})..=604800 (a week), got {max_run}"),
             );
         }
         check(
@@ -691,7 +712,7 @@ impl Settings {
                 "must be 64 hex digits: the SHA-256 of the key (`fplsync hash-key`)".into(),
             );
             check(
-                k.kinds.is_empty() || k.role == crate::auth::Role::Operator,
+                k.kinds.is_empty() || k.role == Role::Operator,
                 &format!("{key}.kinds"),
                 "only an operator is given kinds (an admin steers every kind)".into(),
             );
@@ -895,19 +916,6 @@ impl Settings {
             .copied()
             .unwrap_or(self.mailbox.default_capacity)
     }
-
-    /// The run policy of `kind`: the `[jobs]` defaults with `[jobs.kinds.<kind>]` applied.
-    pub fn run_policy(&self, kind: &str) -> RunPolicy {
-        let o = self.jobs.kinds.get(kind).cloned().unwrap_or_default();
-        RunPolicy {
-            max_attempts: o.max_attempts.unwrap_or(self.jobs.max_attempts),
-            backoff_base: Duration::from_millis(
-                o.backoff_base_ms.unwrap_or(self.jobs.backoff_base_ms),
-            ),
-            timeout: Duration::from_secs(o.timeout_secs.unwrap_or(self.jobs.timeout_secs)),
-            max_stalls: o.max_stalls.unwrap_or(self.jobs.max_stalls),
-        }
-    }
 }
 
 /// A PostgreSQL identifier that needs no quoting.
@@ -975,11 +983,6 @@ impl CacheSettings {
             "cache.old_revision_grace_secs",
             "must be at least 1".into(),
         );
-        for (i, key) in self.warm.iter().enumerate() {
-            if let Err(e) = key.parse::<crate::cache::CacheKey>() {
-                check(false, &format!("cache.warm[{i}]"), e.to_string());
-            }
-        }
     }
 }
 
@@ -1043,10 +1046,13 @@ mod tests {
 
     #[test]
     fn the_built_in_defaults_are_valid() {
+        assert!(Settings::defaults().validate().is_ok());
         let s = load_with(&[]).expect("defaults load");
         assert_eq!(s.http.bind, "127.0.0.1:8080");
         assert_eq!(s.redis.prefix, "fplsync:");
-        assert_eq!(s.run_policy("prune").max_attempts, 3);
+        assert_eq!(s.jobs.max_attempts, 3);
+        assert_eq!((s.jobs.stall_secs, s.jobs.max_run_secs), (30, 3600));
+        assert_eq!(s.jobs.kinds["entries"].max_run_secs, Some(43200));
     }
 
     #[test]
@@ -1055,14 +1061,18 @@ mod tests {
             ("FPLSYNC__HTTP__BIND", "0.0.0.0:9000"),
             ("FPLSYNC__REDIS__PREFIX", "other:"),
             ("FPLSYNC__TELEGRAM__CHAT_IDS", "[1, -2]"),
-            ("FPLSYNC__JOBS__KINDS__PRUNE__TIMEOUT_SECS", "120"),
+            ("FPLSYNC__JOBS__KINDS__PRUNE__STALL_SECS", "120"),
         ])
         .unwrap();
         assert_eq!(s.http.bind, "0.0.0.0:9000");
         assert_eq!(s.redis.prefix, "other:");
         assert_eq!(s.telegram.chat_ids, vec![1, -2]);
-        assert_eq!(s.run_policy("prune").timeout, Duration::from_secs(120));
-        assert_eq!(s.run_policy("other").timeout, Duration::from_secs(30));
+        assert_eq!(s.jobs.kinds["prune"].stall_secs, Some(120));
+        assert_eq!(
+            s.jobs.kinds["prune"].max_run_secs,
+            Some(1800),
+            "the file's value stays"
+        );
     }
 
     #[test]
@@ -1200,7 +1210,6 @@ mod tests {
             ("FPLSYNC__CACHE__TTL_SECS__LIVE", "0"),
             ("FPLSYNC__CACHE__READ_TIMEOUT_MS", "100"),
             ("FPLSYNC__CACHE__LOCAL_MAX_ENTRIES", "0"),
-            ("FPLSYNC__CACHE__WARM", "[\"meta:teams\", \"meta:nope\"]"),
             ("FPLSYNC__MAILBOX__CACHE", "0"),
         ])
         .unwrap_err()
@@ -1209,7 +1218,6 @@ mod tests {
             "cache.ttl_secs.live",
             "cache.read_timeout_ms",
             "cache.local_max_entries",
-            "cache.warm[1]: `meta:nope` is not a cache key",
             "mailbox.cache",
         ] {
             assert!(err.contains(key), "{key} missing from: {err}");

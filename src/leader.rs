@@ -24,8 +24,27 @@ use tokio::sync::watch;
 
 use crate::alerts::{Alert, AlertSink, Severity};
 use crate::config::{DatabaseSettings, LeaderSettings};
+use crate::metrics::{Family, Metrics};
 use crate::store::{self, StoreError};
 use crate::supervisor::{SetLeading, Supervisor};
+
+/// The leadership family: whether this instance leads (set when `/metrics` is scraped).
+#[derive(Clone)]
+pub struct LeaderMetrics {
+    pub leader: prometheus::IntGauge,
+}
+
+impl Family for LeaderMetrics {
+    fn register(m: &Metrics) -> Self {
+        LeaderMetrics {
+            leader: m.gauge(
+                "fplsync_leader",
+                "1 while this instance leads (runs the scheduler and the job actors), 0 as a \
+                 follower.",
+            ),
+        }
+    }
+}
 
 /// First key of the advisory lock: "fpls" in ASCII. The second is the schema's hash.
 const LOCK_CLASS: i32 = 0x6670_6c73;

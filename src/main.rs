@@ -43,8 +43,9 @@ enum Command {
 
 #[derive(Args)]
 struct DemoArgs {
-    /// Simulated seconds per real second (1800 plays the gameweek in under a minute).
-    #[arg(long, default_value_t = DEMO_SPEED)]
+    /// Simulated seconds per real second (600 plays the gameweek, from three hours before its
+    /// deadline to final, in a little over two minutes).
+    #[arg(long, default_value_t = fplsync::demo::DEFAULT_SPEED)]
     speed: f64,
     /// Synthetic managers besides the 72 real ones.
     #[arg(long, default_value_t = 1000)]

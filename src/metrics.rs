@@ -1,307 +1,108 @@
-//! Prometheus metrics: one registry per application, families declared here and nowhere else.
+//! Prometheus: the one registry of an application, and the helpers its subsystems declare their
+//! families with. Each subsystem owns its families (a [`Family`]: `FplMetrics` in `fpl`,
+//! `JobMetrics` in `jobs`, …) and registers them here the first time it asks for them, so this
+//! module knows none of them and imports nothing of the crate.
 //!
 //! Labels take values from enums and configuration only (actor names, job kinds, outcomes),
 //! never ids of runs, players or entries, so cardinality stays fixed.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use prometheus::core::Collector;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-/// Every metric family of the service. Cheap to clone (the families are reference counted).
-#[derive(Clone)]
+/// A subsystem's metric families, registered together on first use.
+pub trait Family: Clone + Send + Sync + 'static {
+    fn register(metrics: &Metrics) -> Self;
+}
+
+/// The application's registry and the families registered on it. Cheap to clone (clones share
+/// both).
+#[derive(Clone, Default)]
 pub struct Metrics {
     registry: Registry,
-    pub supervision_events: IntCounterVec,
-    pub supervision_events_dropped: IntCounterVec,
-    pub actor_restarts: IntCounterVec,
-    pub actor_state: IntGaugeVec,
-    pub mailbox_depth: IntGaugeVec,
-    pub mailbox_capacity: IntGaugeVec,
-    pub job_requests: IntCounterVec,
-    pub job_runs: IntCounterVec,
-    pub job_run_duration: HistogramVec,
-    pub job_runs_in_progress: IntGaugeVec,
-    pub job_retries: IntCounterVec,
-    pub job_stalls: IntCounterVec,
-    pub alerts_emitted: IntCounterVec,
-    pub alerts_dropped: IntCounterVec,
-    pub alerts_sent: IntCounterVec,
-    pub alerts_suppressed: IntCounterVec,
-    pub alerts_undelivered: IntCounterVec,
-    pub bot_commands: IntCounterVec,
-    /// FPL API requests (attempts) by endpoint and status class (2xx … 5xx, error).
-    pub fpl_requests: IntCounterVec,
-    pub fpl_request_duration: HistogramVec,
-    pub fpl_admission_wait: HistogramVec,
-    /// 0 closed, 1 half-open, 2 open.
-    pub fpl_breaker_state: IntGauge,
-    pub fpl_retries: IntCounterVec,
-    pub cache_requests: IntCounterVec,
-    pub cache_writes: IntCounterVec,
-    pub cache_degraded: IntGauge,
-    /// The gameweek lifecycle and live scores.
-    pub live: crate::live::LiveMetrics,
-    /// 1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.
-    pub leader: IntGauge,
-}
-
-pub(crate) fn counter(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-) -> IntCounterVec {
-    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-    registry
-        .register(Box::new(c.clone()))
-        .expect("unique metric");
-    c
-}
-
-pub(crate) fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
-    registry
-        .register(Box::new(g.clone()))
-        .expect("unique metric");
-    g
-}
-
-pub(crate) fn histogram(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-    buckets: Vec<f64>,
-) -> HistogramVec {
-    let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
-        .expect("valid metric");
-    registry
-        .register(Box::new(h.clone()))
-        .expect("unique metric");
-    h
+    families: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
 }
 
 impl Metrics {
     pub fn new() -> Self {
-        let r = Registry::new();
-        let job_run_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "fplsync_job_run_duration_seconds",
-                "Wall time of finished job runs, from first attempt to final status.",
-            )
-            .buckets(vec![
-                0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0,
-            ]),
-            &["kind"],
+        Self::default()
+    }
+
+    /// The subsystem's families `F`, registered on the first call and shared by every later one.
+    pub fn get<F: Family>(&self) -> F {
+        if let Some(f) = self.lookup::<F>() {
+            return f;
+        }
+        // Registered outside the lock: `F::register` may ask for other families.
+        let fresh = F::register(self);
+        let mut families = self.families.lock().unwrap_or_else(|e| e.into_inner());
+        families
+            .entry(TypeId::of::<F>())
+            .or_insert_with(|| Box::new(fresh))
+            .downcast_ref::<F>()
+            .expect("families are keyed by their type")
+            .clone()
+    }
+
+    fn lookup<F: Family>(&self) -> Option<F> {
+        let families = self.families.lock().unwrap_or_else(|e| e.into_inner());
+        families
+            .get(&TypeId::of::<F>())
+            .and_then(|f| f.downcast_ref::<F>())
+            .cloned()
+    }
+
+    fn register<C: Collector + Clone + 'static>(&self, collector: C) -> C {
+        self.registry
+            .register(Box::new(collector.clone()))
+            .expect("each family is registered once");
+        collector
+    }
+
+    pub fn counter_vec(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        self.register(IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric"))
+    }
+
+    pub fn counter(&self, name: &str, help: &str) -> IntCounter {
+        self.register(IntCounter::new(name, help).expect("valid metric"))
+    }
+
+    pub fn gauge_vec(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+        self.register(IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric"))
+    }
+
+    pub fn gauge(&self, name: &str, help: &str) -> IntGauge {
+        self.register(IntGauge::new(name, help).expect("valid metric"))
+    }
+
+    pub fn float_gauge(&self, name: &str, help: &str) -> Gauge {
+        self.register(Gauge::new(name, help).expect("valid metric"))
+    }
+
+    pub fn histogram_vec(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+        buckets: Vec<f64>,
+    ) -> HistogramVec {
+        self.register(
+            HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+                .expect("valid metric"),
         )
-        .expect("valid metric");
-        r.register(Box::new(job_run_duration.clone()))
-            .expect("unique metric");
-        let cache_degraded = IntGauge::with_opts(Opts::new(
-            "fplsync_cache_degraded",
-            "1 while Redis is away and the cache serves from its in-process tier and PostgreSQL.",
-        ))
-        .expect("valid metric");
-        r.register(Box::new(cache_degraded.clone()))
-            .expect("unique metric");
-        let leader = IntGauge::with_opts(Opts::new(
-            "fplsync_leader",
-            "1 while this instance leads (runs the scheduler and the job actors), 0 as a follower.",
-        ))
-        .expect("valid metric");
-        r.register(Box::new(leader.clone())).expect("unique metric");
-        let m = Metrics {
-            supervision_events: counter(
-                &r,
-                "fplsync_supervision_events_total",
-                "Supervision events (started, stopped, failed, restarting, escalated) per actor.",
-                &["actor", "event"],
-            ),
-            supervision_events_dropped: counter(
-                &r,
-                "fplsync_supervision_events_dropped_total",
-                "Supervision events not written to PostgreSQL because the writer queue was full.",
-                &["actor"],
-            ),
-            actor_restarts: counter(
-                &r,
-                "fplsync_actor_restarts_total",
-                "Restarts of each actor by its supervisor.",
-                &["actor"],
-            ),
-            actor_state: gauge(
-                &r,
-                "fplsync_actor_state",
-                "1 for the state each actor is in (running, restarting, failed, paused, stopped).",
-                &["actor", "state"],
-            ),
-            mailbox_depth: gauge(
-                &r,
-                "fplsync_actor_mailbox_depth",
-                "Messages or queued runs waiting in each actor's mailbox.",
-                &["actor"],
-            ),
-            mailbox_capacity: gauge(
-                &r,
-                "fplsync_actor_mailbox_capacity",
-                "Configured mailbox capacity of each actor.",
-                &["actor"],
-            ),
-            job_requests: counter(
-                &r,
-                "fplsync_job_requests_total",
-                "Requests to run a job by kind, trigger and result (accepted, coalesced, \
-                 mailbox_full, unavailable).",
-                &["kind", "trigger", "result"],
-            ),
-            job_runs: counter(
-                &r,
-                "fplsync_job_runs_total",
-                "Finished job runs by kind and outcome.",
-                &["kind", "outcome"],
-            ),
-            job_run_duration,
-            job_runs_in_progress: gauge(
-                &r,
-                "fplsync_job_runs_in_progress",
-                "Job runs executing now, by kind.",
-                &["kind"],
-            ),
-            job_retries: counter(
-                &r,
-                "fplsync_job_retries_total",
-                "Failed attempts that were retried, by kind.",
-                &["kind"],
-            ),
-            job_stalls: counter(
-                &r,
-                "fplsync_job_stalls_total",
-                "Attempts cancelled for exceeding their kind's timeout, by kind.",
-                &["kind"],
-            ),
-            alerts_emitted: counter(
-                &r,
-                "fplsync_alerts_emitted_total",
-                "Alerts handed to the alerting actor, by severity.",
-                &["severity"],
-            ),
-            alerts_dropped: counter(
-                &r,
-                "fplsync_alerts_dropped_total",
-                "Alerts dropped because the alerting actor's mailbox was full, by severity.",
-                &["severity"],
-            ),
-            alerts_sent: counter(
-                &r,
-                "fplsync_alerts_sent_total",
-                "Alert messages delivered (to every Telegram chat, or to the log without a bot \
-                 token), by severity; count updates of a sent message are not counted.",
-                &["severity"],
-            ),
-            alerts_suppressed: counter(
-                &r,
-                "fplsync_alerts_suppressed_total",
-                "Alerts or messages not sent, by severity and reason (deduplicated: counted on \
-                 an existing message; silenced: acknowledged or muted; flapping: cleared within \
-                 the group wait).",
-                &["severity", "reason"],
-            ),
-            alerts_undelivered: counter(
-                &r,
-                "fplsync_alerts_undelivered_total",
-                "Alert messages given up on after retries (or dropped by a full delivery \
-                 queue), by severity.",
-                &["severity"],
-            ),
-            bot_commands: counter(
-                &r,
-                "fplsync_bot_commands_total",
-                "Telegram bot commands by command and result (ok, invalid, failed, \
-                 unauthorized: from a chat not in telegram.chat_ids, ignored).",
-                &["command", "result"],
-            ),
-            fpl_requests: counter(
-                &r,
-                "fplsync_fpl_requests_total",
-                "Requests sent to the FPL API (each attempt), by endpoint and status class \
-                 (2xx, 3xx, 4xx, 5xx, or error for timeouts and network errors).",
-                &["endpoint", "class"],
-            ),
-            fpl_request_duration: histogram(
-                &r,
-                "fplsync_fpl_request_duration_seconds",
-                "Time of each FPL API request attempt, from sending to the whole body read.",
-                &["endpoint"],
-                vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
-            ),
-            fpl_admission_wait: histogram(
-                &r,
-                "fplsync_fpl_admission_wait_seconds",
-                "Time FPL API requests waited for admission (rate limit, in-flight cap), by \
-                 priority class.",
-                &["priority"],
-                vec![
-                    0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
-                ],
-            ),
-            fpl_breaker_state: {
-                let g = IntGauge::new(
-                    "fplsync_fpl_breaker_state",
-                    "State of the FPL API circuit breaker: 0 closed, 1 half-open, 2 open.",
-                )
-                .expect("valid metric");
-                r.register(Box::new(g.clone())).expect("unique metric");
-                g
-            },
-            fpl_retries: counter(
-                &r,
-                "fplsync_fpl_retries_total",
-                "FPL API attempts retried, by endpoint and reason (rate_limited, server_error, \
-                 updating, timeout, network).",
-                &["endpoint", "reason"],
-            ),
-            cache_requests: counter(
-                &r,
-                "fplsync_cache_requests_total",
-                "Cache lookups by data class, tier (local, redis, postgres) and result (hit, miss, \
-                 error).",
-                &["class", "tier", "result"],
-            ),
-            cache_writes: counter(
-                &r,
-                "fplsync_cache_writes_total",
-                "Keys written to the cache by data class and result (ok: both tiers; local_only: \
-                 Redis away, so the in-process tier now and Redis when it returns).",
-                &["class", "result"],
-            ),
-            cache_degraded,
-            live: crate::live::LiveMetrics::register(&r),
-            leader,
-            registry: r,
-        };
-        // The alerting families exist from the start (at zero), so dashboards and alert rules
-        // see them before the first alert. Their labels are small fixed enums.
-        for severity in ["info", "warning", "critical"] {
-            for family in [
-                &m.alerts_emitted,
-                &m.alerts_dropped,
-                &m.alerts_sent,
-                &m.alerts_undelivered,
-            ] {
-                family.with_label_values(&[severity]);
-            }
-            for reason in ["deduplicated", "silenced", "flapping"] {
-                m.alerts_suppressed.with_label_values(&[severity, reason]);
-            }
-        }
-        for command in crate::alerts::bot::Command::ALL {
-            for result in crate::alerts::bot::RESULTS {
-                m.bot_commands
-                    .with_label_values(&[command.as_str(), result]);
-            }
-        }
-        m
+    }
+
+    pub fn histogram(&self, name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
+        self.register(
+            Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+                .expect("valid metric"),
+        )
     }
 
     /// The Prometheus text exposition of every family.
@@ -314,8 +115,24 @@ impl Metrics {
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone)]
+    struct Probe(IntCounter);
+
+    impl Family for Probe {
+        fn register(m: &Metrics) -> Self {
+            Probe(m.counter("test_probe_total", "A test family."))
+        }
+    }
+
+    #[test]
+    fn a_family_is_registered_once_and_shared_by_every_clone() {
+        let m = Metrics::new();
+        m.get::<Probe>().0.inc();
+        m.clone().get::<Probe>().0.inc();
+        assert!(m.render().contains("test_probe_total 2"), "{}", m.render());
     }
 }

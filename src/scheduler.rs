@@ -2,7 +2,9 @@
 //! field first), evaluated in the configured time zone so daylight-saving changes move runs with
 //! the local clock.
 //!
-//! A tick asks for its run through [`request_run`] with a bounded wait: if the kind's mailbox is
+//! A tick asks for its run through [`JobDirectory::request_raw`] with a bounded wait, with the
+//! parameters the kind takes when given none (checked by its spec at start-up): if the kind's
+//! mailbox is
 //! still full when the wait ends, the tick is skipped and counted
 //! (`fplsync_job_requests_total{trigger="schedule",result="mailbox_full"}`) rather than piling up.
 //!
@@ -14,10 +16,10 @@ use std::time::Duration;
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, WrapFuture};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
+use serde_json::Value;
 
-use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run_from};
-use crate::metrics::Metrics;
+use crate::jobs::{Delivery, JobDirectory};
+use crate::run::{JobKind, Trigger};
 use crate::store::runs::RunOrigin;
 use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};
 
@@ -26,6 +28,8 @@ use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason
 pub struct ScheduleEntry {
     pub kind: JobKind,
     pub schedule: cron::Schedule,
+    /// The kind's parameters when given none, in normal form (from its spec).
+    pub params: Value,
 }
 
 /// What the scheduler needs, cloned into each incarnation.
@@ -34,7 +38,6 @@ pub struct SchedulerDeps {
     pub entries: Vec<ScheduleEntry>,
     pub timezone: Tz,
     pub directory: JobDirectory,
-    pub metrics: Metrics,
     pub registry: ActorRegistry,
     pub capacity: usize,
     /// How long a tick waits for room in a full mailbox before it is skipped.
@@ -77,16 +80,15 @@ impl Scheduler {
     fn fire(&mut self, idx: usize, at: DateTime<Utc>, ctx: &mut Context<Self>) {
         // Plan from the time this tick was due, not from now: a late timer never fires twice.
         self.plan(idx, at, ctx);
-        let kind = self.deps.entries[idx].kind;
+        let (kind, params) = {
+            let entry = &self.deps.entries[idx];
+            (entry.kind, entry.params.clone())
+        };
         if self.paused {
             tracing::info!(%kind, "scheduled tick skipped: scheduler paused");
             return;
         }
-        let (directory, metrics, wait) = (
-            self.deps.directory.clone(),
-            self.deps.metrics.clone(),
-            self.deps.send_timeout,
-        );
+        let (directory, wait) = (self.deps.directory.clone(), self.deps.send_timeout);
         ctx.spawn(
             async move {
                 let delivery = Delivery::WaitUpTo(wait);
@@ -94,7 +96,8 @@ impl Scheduler {
                 // tick, so no tick runs twice, whichever instance fires it.
                 let origin = RunOrigin { scheduled_for: Some(at), rerun_of: None };
                 let trigger = (Trigger::Schedule, origin);
-                match request_run_from(&directory, &metrics, kind, json!({}), trigger, delivery, wait)
+                match directory
+                    .request_raw(kind, params, trigger, delivery, wait)
                     .await
                 {
                     Ok(e) => tracing::debug!(%kind, run = %e.run_id, coalesced = e.coalesced, "scheduled run requested"),
@@ -127,7 +130,7 @@ impl Handler<Control> for Scheduler {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Control, _: &mut Context<Self>) -> Self::Result {
-        self.paused = msg == Control::Pause;
+        self.paused = msg != Control::Resume;
         self.deps
             .registry
             .set_paused(self.guard.name(), self.paused);

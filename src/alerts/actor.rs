@@ -77,14 +77,12 @@ impl AlertActor {
                         .as_ref()
                         .is_some_and(|d| d.try_send(Outgoing { notice }).is_ok());
                     if !queued {
-                        m.alerts_undelivered
-                            .with_label_values(&[severity.as_str()])
-                            .inc();
+                        m.undelivered.with_label_values(&[severity.as_str()]).inc();
                         tracing::warn!("alert delivery queue full: message dropped");
                     }
                 }
                 Effect::Suppressed(severity, reason) => m
-                    .alerts_suppressed
+                    .suppressed
                     .with_label_values(&[severity.as_str(), reason.as_str()])
                     .inc(),
                 Effect::History(op) => {

@@ -1,15 +1,16 @@
 //! Alerting: the typed [`Alert`] every component raises (one constructor per alert source), the
 //! [`AlertSink`] they raise it through, and the alerting actor that groups, deduplicates,
 //! repeats, resolves and silences alerts ([`rules`]), delivers them to Telegram or the log
-//! ([`telegram`]) and keeps their history in PostgreSQL ([`history`]). The bot's commands are
-//! in [`bot`].
+//! ([`telegram`]) and keeps their history in PostgreSQL ([`history`]). The Telegram bot that
+//! takes operators' commands is a control surface beside HTTP (`crate::bot`), not part of
+//! alerting.
 //!
 //! Raising an alert never blocks or slows the caller: the sink uses `try_send`, and an alert that
 //! finds the mailbox full (or the actor restarting) is dropped and counted.
 
 mod actor;
-pub mod bot;
 pub mod history;
+mod metrics;
 pub mod rules;
 pub mod telegram;
 
@@ -20,10 +21,10 @@ use actix::{Addr, Message};
 use serde::Serialize;
 
 pub use actor::{AlertActor, AlertActorDeps};
-pub use bot::{BotActor, BotDeps, GameweekStatus};
+pub use metrics::AlertMetrics;
 
-use crate::jobs::RunId;
 use crate::metrics::Metrics;
+use crate::run::RunId;
 use crate::supervisor::{EventKind, MailboxGauge, SupervisionEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -396,16 +397,16 @@ pub struct Mute(pub Duration);
 #[derive(Clone)]
 pub struct AlertSink {
     target: Arc<RwLock<Option<Addr<AlertActor>>>>,
-    metrics: Metrics,
+    metrics: AlertMetrics,
     /// The alerting actor's mailbox fill: counted here on send and by the actor on receipt.
     mailbox: Arc<MailboxGauge>,
 }
 
 impl AlertSink {
-    pub fn new(metrics: Metrics, capacity: usize) -> Self {
+    pub fn new(metrics: &Metrics, capacity: usize) -> Self {
         AlertSink {
             target: Arc::default(),
-            metrics,
+            metrics: metrics.get(),
             mailbox: MailboxGauge::new(capacity),
         }
     }
@@ -436,7 +437,7 @@ impl AlertSink {
                 Severity::Info
             };
             self.metrics
-                .alerts_dropped
+                .dropped
                 .with_label_values(&[severity.as_str()])
                 .inc();
         }
@@ -452,16 +453,10 @@ impl AlertSink {
         match delivered {
             Ok(()) => {
                 self.mailbox.push();
-                self.metrics
-                    .alerts_emitted
-                    .with_label_values(&[severity])
-                    .inc()
+                self.metrics.emitted.with_label_values(&[severity]).inc()
             }
             Err(alert) => {
-                self.metrics
-                    .alerts_dropped
-                    .with_label_values(&[severity])
-                    .inc();
+                self.metrics.dropped.with_label_values(&[severity]).inc();
                 tracing::warn!(key = %alert.key, summary = %alert.summary, "alert dropped: alerting mailbox full or restarting");
             }
         }
@@ -497,24 +492,16 @@ mod tests {
     #[test]
     fn an_alert_that_finds_no_actor_is_dropped_and_counted_without_waiting() {
         let metrics = Metrics::new();
-        let sink = AlertSink::new(metrics.clone(), 4);
+        let sink = AlertSink::new(&metrics, 4);
+        let families = metrics.get::<AlertMetrics>();
         let started = std::time::Instant::now();
         for run in 0..1000 {
             sink.emit(Alert::job_failed("x", RunId(run), None));
         }
         assert!(started.elapsed() < Duration::from_secs(1));
-        let dropped = metrics
-            .alerts_dropped
-            .with_label_values(&["critical"])
-            .get();
+        let dropped = families.dropped.with_label_values(&["critical"]).get();
         assert_eq!(dropped, 1000);
-        assert_eq!(
-            metrics
-                .alerts_emitted
-                .with_label_values(&["critical"])
-                .get(),
-            0
-        );
+        assert_eq!(families.emitted.with_label_values(&["critical"]).get(), 0);
     }
 
     #[test]

@@ -338,7 +338,7 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::RunId;
+    use crate::run::RunId;
 
     const SEC: Duration = Duration::from_secs(1);
 

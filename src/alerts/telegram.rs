@@ -16,10 +16,10 @@ use teloxide::types::{LinkPreviewOptions, MessageId, ParseMode};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::mpsc;
 
+use super::AlertMetrics;
 use super::Severity;
 use super::rules::{GroupId, HistoryOp, Notice, NoticeKind};
 use crate::config::TelegramSettings;
-use crate::metrics::Metrics;
 
 /// Telegram's limit on a message's text.
 pub const MAX_MESSAGE_CHARS: usize = 4096;
@@ -118,7 +118,7 @@ pub struct Deliverer {
     bot: Option<Bot>,
     chats: Vec<ChatId>,
     settings: TelegramSettings,
-    metrics: Metrics,
+    metrics: AlertMetrics,
     history: mpsc::Sender<HistoryOp>,
     /// The last message of each group per chat, for count updates.
     messages: HashMap<GroupId, Vec<(ChatId, MessageId)>>,
@@ -144,7 +144,7 @@ pub fn bot(settings: &TelegramSettings) -> Option<Bot> {
 impl Deliverer {
     pub fn new(
         settings: &TelegramSettings,
-        metrics: Metrics,
+        metrics: AlertMetrics,
         history: mpsc::Sender<HistoryOp>,
     ) -> Self {
         Deliverer {
@@ -175,10 +175,7 @@ impl Deliverer {
         let Some(bot) = self.bot.clone() else {
             log(&n);
             if !n.update {
-                self.metrics
-                    .alerts_sent
-                    .with_label_values(&[severity])
-                    .inc();
+                self.metrics.sent.with_label_values(&[severity]).inc();
             }
             let _ = self.history.try_send(HistoryOp::Delivery {
                 group: n.group,
@@ -220,13 +217,10 @@ impl Deliverer {
             }
         }
         if all {
-            self.metrics
-                .alerts_sent
-                .with_label_values(&[severity])
-                .inc();
+            self.metrics.sent.with_label_values(&[severity]).inc();
         } else {
             self.metrics
-                .alerts_undelivered
+                .undelivered
                 .with_label_values(&[severity])
                 .inc();
         }

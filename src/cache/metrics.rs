@@ -1,11 +1,42 @@
-//! The cache's counters, resolved once per label set so that counting a local hit is one atomic
-//! add, not a label lookup (the families themselves are declared in [`crate::metrics`]).
+//! The cache's families, and its counters resolved once per label set so that counting a local
+//! hit is one atomic add, not a label lookup.
 
-use prometheus::{IntCounter, IntGauge};
+use prometheus::{IntCounter, IntCounterVec, IntGauge};
 
 use super::handle::Tier;
 use super::key::{CacheKey, DataClass};
-use crate::metrics::Metrics;
+use crate::metrics::{Family, Metrics};
+
+#[derive(Clone)]
+pub struct CacheMetrics {
+    pub requests: IntCounterVec,
+    pub writes: IntCounterVec,
+    pub degraded: IntGauge,
+}
+
+impl Family for CacheMetrics {
+    fn register(m: &Metrics) -> Self {
+        CacheMetrics {
+            requests: m.counter_vec(
+                "fplsync_cache_requests_total",
+                "Cache lookups by data class, tier (local, redis, postgres) and result (hit, miss, \
+                 error).",
+                &["class", "tier", "result"],
+            ),
+            writes: m.counter_vec(
+                "fplsync_cache_writes_total",
+                "Keys written to the cache by data class and result (ok: both tiers; local_only: \
+                 Redis away, so the in-process tier now and Redis when it returns).",
+                &["class", "result"],
+            ),
+            degraded: m.gauge(
+                "fplsync_cache_degraded",
+                "1 while Redis is away and the cache serves from its in-process tier and \
+                 PostgreSQL.",
+            ),
+        }
+    }
+}
 
 /// What a lookup in one tier found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +88,13 @@ pub struct Meter {
 
 impl Meter {
     pub fn new(metrics: &Metrics) -> Self {
+        let families = metrics.get::<CacheMetrics>();
         let mut requests = Vec::new();
         let mut writes = Vec::new();
         for class in DataClass::ALL {
             for tier in Tier::ALL {
                 for lookup in Lookup::ALL {
-                    requests.push(metrics.cache_requests.with_label_values(&[
+                    requests.push(families.requests.with_label_values(&[
                         class.as_str(),
                         tier.as_str(),
                         lookup.as_str(),
@@ -71,8 +103,8 @@ impl Meter {
             }
             for result in WriteResult::ALL {
                 writes.push(
-                    metrics
-                        .cache_writes
+                    families
+                        .writes
                         .with_label_values(&[class.as_str(), result.as_str()]),
                 );
             }
@@ -80,7 +112,7 @@ impl Meter {
         Meter {
             requests,
             writes,
-            degraded: metrics.cache_degraded.clone(),
+            degraded: families.degraded,
         }
     }
 
@@ -121,11 +153,12 @@ mod tests {
             Lookup::Error,
         );
         meter.wrote(&[live], WriteResult::LocalOnly);
-        let count = |labels: &[&str]| metrics.cache_requests.with_label_values(labels).get();
+        let families = metrics.get::<CacheMetrics>();
+        let count = |labels: &[&str]| families.requests.with_label_values(labels).get();
         assert_eq!(count(&["live", "redis", "miss"]), 1);
         assert_eq!(count(&["historical", "postgres", "error"]), 1);
         assert_eq!(count(&["live", "redis", "hit"]), 0);
-        let writes = |labels: &[&str]| metrics.cache_writes.with_label_values(labels).get();
+        let writes = |labels: &[&str]| families.writes.with_label_values(labels).get();
         assert_eq!(writes(&["live", "local_only"]), 1);
         assert_eq!(writes(&["live", "ok"]), 0);
     }

@@ -71,3 +71,4 @@ pub use key::{
     TournamentDataset,
 };
 pub use loader::{LoadError, LoadResult, Loader, Loaders};
+pub use metrics::CacheMetrics;

@@ -24,15 +24,18 @@ use sqlx::PgPool;
 
 use crate::fpl::Priority;
 use crate::fpl::model::{Entry, EntryHistory, EntryId, EventId};
-use crate::jobs::{JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, RunStatus};
-use crate::live::managers;
-use crate::live::snapshot::{manager_scores, season_or_bootstrap, stored_rows};
+use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
+use crate::live::scores::manager_scores;
+use crate::live::store::stored_rows;
+use crate::managers;
 use crate::meta::SeasonId;
 use crate::meta::jobs::run_bootstrap_first;
+use crate::meta::jobs::season_or_bootstrap;
+use crate::run::{LogLevel, RunStatus};
 use crate::store::StoreError;
 pub use units::UnitReport;
 
-pub const ENTRIES: JobKind = JobKind::new("entries");
+pub const ENTRIES: Kind<EntriesParams> = Kind::new("entries");
 
 /// What the run fetches for each tracked manager.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -309,7 +312,7 @@ pub async fn sync_results(
             event,
             &tracked,
             &rows,
-            Some(&ctx.deps.picks_cache),
+            ctx.deps.shared.get::<managers::PicksCache>(),
         )
         .await?
         .scores()
@@ -326,7 +329,7 @@ pub async fn sync_results(
         todo,
         |entry| fetch_picks(fpl.clone(), entry, event),
         |batch| async move {
-            crate::live::finalize::store_results(db, season, event, &batch, computed)
+            managers::store_results(db, season, event, &batch, computed)
                 .await
                 .map(drop)
         },

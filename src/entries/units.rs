@@ -2,14 +2,20 @@
 //! priority — the admission controller, not this code, sets the pace — and stored in batches.
 //!
 //! A unit that is done is never fetched again: what "done" means is the stage's own (its data is
-//! stored), so a run that crashed or was cancelled resumes where it stopped. A unit that fails
-//! is recorded in `entry_unit_failures` and not tried again before its backoff has passed.
+//! stored), so a run that crashed, stalled or was cancelled resumes where it stopped. A unit
+//! that fails is recorded in `entry_unit_failures` and not tried again before its backoff has
+//! passed.
+//!
+//! The run shows its life through the FPL client (every request admitted or answered renews
+//! the attempt's heartbeat) and through every batch it stores; its progress is units handled
+//! of the stage's total.
 
 use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use sqlx::PgPool;
+use tokio::time::Instant;
 
 use super::Stage;
 use crate::fpl::client::FplError;
@@ -80,11 +86,10 @@ where
     };
     let due = not_deferred(db, stage, event, &todo).await?;
     report.deferred = todo.len() - due.len();
+    let fetch = &fetch;
+    let started = Instant::now();
     let mut fetches = futures_util::stream::iter(due)
-        .map(|entry| {
-            let got = fetch(entry);
-            async move { (entry, got.await) }
-        })
+        .map(|entry| async move { (entry, fetch_through_open_circuit(ctx, fetch, entry).await) })
         .buffer_unordered(CONCURRENCY);
     let mut batch: Vec<(u64, T)> = Vec::with_capacity(BATCH);
     let mut failures: Vec<(u64, String)> = Vec::new();
@@ -104,19 +109,50 @@ where
             report.stored += batch.len();
             store(std::mem::take(&mut batch)).await?;
             clear_failures(db, stage, event, &ids).await?;
+            ctx.beat();
         }
         if failures.len() >= BATCH || (end && !failures.is_empty()) {
             report.failed += failures.len();
             record_failures(db, stage, event, &std::mem::take(&mut failures)).await?;
         }
+        // Written when the percentage moves (at most ~100 statements a run), not per unit.
         let done = report.already_done + report.deferred + report.attempted();
-        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100) as u8;
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
         if percent != last_percent || end {
-            ctx.progress(percent).await?;
+            // At the pace of this pass: what FPL and the admission control let through.
+            let attempted = report.attempted() as u32;
+            let remaining = (attempted > 0 && !end)
+                .then(|| started.elapsed() / attempted * (total - done) as u32);
+            ctx.progress_units(done as u64, total as u64, remaining)
+                .await?;
             last_percent = percent;
         }
         if end {
             return Ok(report);
+        }
+    }
+}
+
+/// A unit's fetch. An open circuit breaker is waited out rather than counted against the unit:
+/// FPL gave no answer to judge it by, and the breaker's probe, not a flood of failed units,
+/// decides when FPL is tried again. The wait is a deliberate one (the run stays alive); the
+/// run's time limit bounds it.
+async fn fetch_through_open_circuit<T, F, Fut>(
+    ctx: &JobContext,
+    fetch: &F,
+    entry: u64,
+) -> Result<T, FplError>
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = Result<T, FplError>>,
+{
+    loop {
+        match fetch(entry).await {
+            Err(FplError::CircuitOpen { retry_in }) => {
+                let _waiting = ctx.heart.waiting();
+                tokio::time::sleep(retry_in.max(Duration::from_millis(100))).await;
+            }
+            other => return other,
         }
     }
 }

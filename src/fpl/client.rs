@@ -5,7 +5,9 @@
 //!
 //! One call (`get_raw` and every typed method built on it) is:
 //! 1. fail fast if the breaker is open;
-//! 2. wait for admission (priority order, token bucket, in-flight cap) within the call's deadline;
+//! 2. wait for admission (priority order, token bucket, in-flight cap): time queued behind the
+//!    service's own traffic is not the API's doing, so it does not count against the call's
+//!    deadline (a job's heartbeat is held meanwhile, see [`crate::heartbeat`]);
 //! 3. one attempt under the attempt timeout (send, read the whole body), classified by status
 //!    and content type *before* any decoding, so the "game is being updated" HTML page becomes
 //!    [`FplError::Updating`] rather than a parse error;
@@ -33,13 +35,15 @@ use tokio::time::Instant;
 
 use super::admission::{Admission, AdmissionConfig, Permit, Priority};
 use super::breaker::{Breaker, BreakerConfig, BreakerState, Outcome, Refusal, Ticket};
+use super::budget::Spend;
+use super::metrics::FplMetrics;
 use super::model::{
     BootstrapStatic, ClassicStandingRow, ClassicStandings, ElementId, ElementSummary, Entry,
     EntryCup, EntryHistory, EntryId, EventId, EventLive, EventStatus, Fixtures, H2hMatch,
     H2hMatches, H2hStandingRow, H2hStandings, LeagueId, LeagueInfo, Page, PicksResponse, Transfers,
 };
 use crate::config::FplSettings;
-use crate::jobs::JobError;
+use crate::heartbeat::{Heartbeat, Waiting};
 use crate::metrics::Metrics;
 
 /// The text of FPL's maintenance page ("The game is being updated.").
@@ -83,7 +87,8 @@ pub enum FplError {
     /// The circuit breaker is open: no request was sent.
     #[error("FPL circuit breaker open (next probe in {})", human_duration(*.retry_in))]
     CircuitOpen { retry_in: Duration },
-    /// The call's deadline (`fpl.deadline_ms`) passed while waiting for admission or an answer.
+    /// The call's deadline (`fpl.deadline_ms`: attempts and the waits between them, not time
+    /// queued for admission) passed before FPL answered.
     #[error("FPL call exceeded its deadline")]
     Deadline,
     /// A paged list still claimed `has_next` after `fpl.max_pages` pages.
@@ -130,46 +135,6 @@ fn retry_hint(after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
-/// How a job treats an FPL failure:
-/// - `Updating`, `Timeout`, `Network`, `Truncated`, `Deadline` and 5xx are passing conditions:
-///   `Transient`,
-///   retried with the kind's backoff (a job reports "FPL updating" from the message).
-/// - `RateLimited` and `CircuitOpen` say when to come back: `RetryAfter` that long (a 429 without
-///   `Retry-After` falls back to `Transient`).
-/// - `NotFound` reaching a job means the job did not expect "none" there; other 4xx mean our
-///   request is wrong; `Decode` means the schema drifted (the same bytes will not decode on
-///   retry); `TooManyPages` means a list we cannot read whole. All `Permanent`.
-/// - `Blocked` is `Permanent` too: the bot protection does not lift because we retry, and an
-///   operator should hear about it (the run fails and alerts; the next scheduled run tries again).
-impl From<FplError> for JobError {
-    fn from(e: FplError) -> Self {
-        match e {
-            FplError::RateLimited {
-                retry_after: Some(after),
-            } => JobError::RetryAfter {
-                after,
-                source: e.into(),
-            },
-            FplError::CircuitOpen { retry_in } => JobError::RetryAfter {
-                after: retry_in,
-                source: e.into(),
-            },
-            FplError::Updating
-            | FplError::RateLimited { retry_after: None }
-            | FplError::Timeout
-            | FplError::Network(_)
-            | FplError::Truncated { .. }
-            | FplError::Deadline => JobError::Transient(e.into()),
-            FplError::Status { status, .. } if status >= 500 => JobError::Transient(e.into()),
-            FplError::NotFound { .. }
-            | FplError::Blocked
-            | FplError::Status { .. }
-            | FplError::Decode { .. }
-            | FplError::TooManyPages { .. } => JobError::Permanent(e.into()),
-        }
-    }
-}
-
 /// The endpoints, as metric labels: a fixed set, never ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -191,6 +156,24 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Every endpoint, in declaration order (`endpoint as usize` indexes it).
+    pub const ALL: [Endpoint; 14] = [
+        Endpoint::BootstrapStatic,
+        Endpoint::Fixtures,
+        Endpoint::EventLive,
+        Endpoint::EventStatus,
+        Endpoint::Entry,
+        Endpoint::EntryHistory,
+        Endpoint::EntryPicks,
+        Endpoint::EntryTransfers,
+        Endpoint::EntryCup,
+        Endpoint::LeaguesClassicStandings,
+        Endpoint::LeaguesH2hStandings,
+        Endpoint::LeaguesH2hMatches,
+        Endpoint::ElementSummary,
+        Endpoint::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::BootstrapStatic => "bootstrap-static",
@@ -272,7 +255,9 @@ struct Inner {
     policy: Policy,
     admission: Admission,
     breaker: Breaker,
-    metrics: Metrics,
+    metrics: FplMetrics,
+    /// Requests sent and not yet recorded per gameweek.
+    spend: Spend,
     /// FPL's clock: its `Date` header less ours, in milliseconds. The game's timeline
     /// (deadlines, kick-offs) is judged on the source's clock, not the host's.
     clock_offset_ms: AtomicI64,
@@ -284,6 +269,10 @@ struct Inner {
 #[derive(Clone)]
 pub struct FplClient {
     inner: Arc<Inner>,
+    /// The run this clone fetches for, renewed with every request admitted or answered and
+    /// held alive while a request waits for admission or for its next attempt (see
+    /// [`crate::heartbeat`]).
+    heart: Option<Heartbeat>,
 }
 
 impl std::fmt::Debug for FplClient {
@@ -397,8 +386,9 @@ pub fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, FplErro
 }
 
 impl FplClient {
-    /// Builds the client from `[fpl]` settings; metrics go to `metrics`.
-    pub fn new(settings: &FplSettings, metrics: Metrics) -> Result<Self, BuildError> {
+    /// Builds the client from `[fpl]` settings; its families are registered on `metrics`.
+    pub fn new(settings: &FplSettings, metrics: &Metrics) -> Result<Self, BuildError> {
+        let metrics = metrics.get::<FplMetrics>();
         let mut base = settings.base_url.clone();
         if !base.ends_with('/') {
             // `Url::join` replaces the last segment of a base without a trailing slash.
@@ -428,7 +418,7 @@ impl FplClient {
             .connect_timeout(policy.attempt_timeout)
             .build()?;
         metrics
-            .fpl_breaker_state
+            .breaker_state
             .set(BreakerState::Closed.gauge_value());
         Ok(FplClient {
             inner: Arc::new(Inner {
@@ -438,10 +428,42 @@ impl FplClient {
                 admission: Admission::new(AdmissionConfig::from_settings(settings)),
                 breaker: Breaker::new(BreakerConfig::from_settings(settings)),
                 metrics,
+                spend: Spend::default(),
                 clock_offset_ms: AtomicI64::new(0),
                 updating_since: std::sync::Mutex::new(None),
             }),
+            heart: None,
         })
+    }
+
+    /// A clone whose calls renew `heart`: what a job's work fetches through, so the runtime
+    /// sees the run alive while it reads FPL, however long that takes at the admitted rate.
+    pub fn with_heartbeat(&self, heart: Heartbeat) -> Self {
+        FplClient {
+            inner: self.inner.clone(),
+            heart: Some(heart),
+        }
+    }
+
+    fn beat(&self) {
+        if let Some(heart) = &self.heart {
+            heart.beat();
+        }
+    }
+
+    /// Marks a deliberate wait (admission, a retry's backoff) of the run this clone serves.
+    fn waiting(&self) -> Option<Waiting> {
+        self.heart.as_ref().map(Heartbeat::waiting)
+    }
+
+    /// Requests sent since the last call, by endpoint and priority (for the per-gameweek
+    /// budget); what cannot be recorded goes back with [`FplClient::unspend`].
+    pub fn take_spend(&self) -> Vec<(Endpoint, Priority, u64)> {
+        self.inner.spend.take()
+    }
+
+    pub fn unspend(&self, taken: &[(Endpoint, Priority, u64)]) {
+        self.inner.spend.restore(taken);
     }
 
     /// The admission controller every call goes through.
@@ -622,6 +644,35 @@ impl FplClient {
         })
     }
 
+    /// One page (from 1) of a classic league's table: what a roster read that checkpoints page
+    /// by page fetches.
+    pub async fn classic_standings_page(
+        &self,
+        league: LeagueId,
+        page: u32,
+        priority: Priority,
+    ) -> Result<ClassicStandings, FplError> {
+        self.get_json(
+            &format!("leagues-classic/{league}/standings/?page_standings={page}"),
+            priority,
+        )
+        .await
+    }
+
+    /// One page (from 1) of an H2H league's table.
+    pub async fn h2h_standings_page(
+        &self,
+        league: LeagueId,
+        page: u32,
+        priority: Priority,
+    ) -> Result<H2hStandings, FplError> {
+        self.get_json(
+            &format!("leagues-h2h/{league}/standings/?page_standings={page}"),
+            priority,
+        )
+        .await
+    }
+
     /// `leagues-h2h/{id}/standings/`: the whole H2H table, every page (`?page_standings=N`).
     pub async fn h2h_standings(
         &self,
@@ -716,7 +767,9 @@ impl FplClient {
             .base
             .join(path.trim_start_matches('/'))
             .map_err(|e| FplError::Network(format!("bad path {path}: {e}")))?;
-        let deadline = Instant::now() + policy.deadline;
+        // Time spent on FPL's account: attempts and the waits between them. Admission waits are
+        // the service's own queue and do not count.
+        let mut spent = Duration::ZERO;
         let mut retry = 0;
         loop {
             // Fail fast rather than queue for admission only to be refused afterwards.
@@ -725,25 +778,31 @@ impl FplClient {
                 return Err(FplError::CircuitOpen { retry_in });
             }
             let queued = Instant::now();
-            let permit = tokio::time::timeout_at(deadline, inner.admission.acquire(priority))
-                .await
-                .map_err(|_| FplError::Deadline)?;
+            let waiting = self.waiting();
+            let permit = inner.admission.acquire(priority).await;
+            drop(waiting);
             metrics
-                .fpl_admission_wait
+                .admission_wait
                 .with_label_values(&[priority.as_str()])
                 .observe(queued.elapsed().as_secs_f64());
+            // What is left of the call's time on FPL's account, from now.
+            let deadline = Instant::now() + policy.deadline.saturating_sub(spent);
             let mut settled = inner.breaker.settled();
             let ticket = match inner.breaker.try_admit() {
                 Ok(ticket) => ticket,
                 // Another caller's probe is out. It always completes (see below), within an
-                // attempt timeout: wait for it, then ask again.
+                // attempt timeout: wait for it (a deliberate wait), then ask again.
                 Err(Refusal::ProbeOut) => {
                     drop(permit);
                     self.set_breaker_gauge();
+                    let waited = Instant::now();
+                    let waiting = self.waiting();
                     tokio::time::timeout_at(deadline, settled.changed())
                         .await
                         .map_err(|_| FplError::Deadline)?
                         .expect("the breaker outlives its callers");
+                    drop(waiting);
+                    spent += waited.elapsed();
                     continue;
                 }
                 Err(refusal) => {
@@ -754,11 +813,13 @@ impl FplClient {
             self.set_breaker_gauge();
 
             let sent = Instant::now();
+            inner.spend.count(endpoint, priority);
             let (attempt, ticket) = if ticket.is_probe() {
                 // The probe is a task of its own, so it is sent and recorded even when this
                 // call is dropped (a `try_join!` whose other half failed) or runs out of time.
                 let probe = tokio::spawn(self.clone().probe(
                     endpoint,
+                    priority,
                     url.clone(),
                     path.to_string(),
                     ticket,
@@ -783,17 +844,19 @@ impl FplClient {
                     // fault, so the breaker hears nothing.
                     Err(_) if budget < policy.attempt_timeout => {
                         drop(ticket);
-                        self.observe(endpoint, None, elapsed);
+                        self.observe(endpoint, priority, None, elapsed);
                         return Err(FplError::Deadline);
                     }
                     Err(_) => Attempt::timed_out(),
                 };
-                self.observe(endpoint, attempt.status, elapsed);
+                self.observe(endpoint, priority, attempt.status, elapsed);
                 (attempt, Some(ticket))
             };
             let elapsed = sent.elapsed();
+            spent += elapsed;
             let result = attempt.result.and_then(&decode);
             self.note_answer(&result, attempt.date);
+            self.beat();
             tracing::debug!(
                 endpoint = endpoint.as_str(),
                 path,
@@ -823,7 +886,7 @@ impl FplClient {
                 return Err(error);
             }
             let delay = attempt.retry_after.unwrap_or_else(|| self.backoff(retry));
-            if Instant::now() + delay >= deadline {
+            if spent + delay >= policy.deadline {
                 // Waiting would outlast the call: report what the API said, which tells the
                 // caller more than "deadline" (a RateLimited carries its Retry-After).
                 tracing::warn!(
@@ -837,7 +900,7 @@ impl FplClient {
             }
             retry += 1;
             metrics
-                .fpl_retries
+                .retries
                 .with_label_values(&[endpoint.as_str(), reason])
                 .inc();
             tracing::warn!(
@@ -849,7 +912,10 @@ impl FplClient {
                 %error,
                 "retrying FPL request"
             );
+            let waiting = self.waiting();
             tokio::time::sleep(delay).await;
+            drop(waiting);
+            spent += delay;
         }
     }
 
@@ -858,6 +924,7 @@ impl FplClient {
     async fn probe(
         self,
         endpoint: Endpoint,
+        priority: Priority,
         url: Url,
         path: String,
         ticket: Ticket,
@@ -869,7 +936,7 @@ impl FplClient {
                 .await
                 .unwrap_or_else(|_| Attempt::timed_out());
         drop(permit);
-        self.observe(endpoint, attempt.status, sent.elapsed());
+        self.observe(endpoint, priority, attempt.status, sent.elapsed());
         // The caller decodes the body later, if it is still there: judge here whether it came
         // whole, as its decoding would.
         let outcome = match &attempt.result {
@@ -976,7 +1043,13 @@ impl FplClient {
         rand::rng().random_range(Duration::ZERO..=ceiling)
     }
 
-    fn observe(&self, endpoint: Endpoint, status: Option<StatusCode>, elapsed: Duration) {
+    fn observe(
+        &self,
+        endpoint: Endpoint,
+        priority: Priority,
+        status: Option<StatusCode>,
+        elapsed: Duration,
+    ) {
         let class = match status.map(|s| s.as_u16() / 100) {
             Some(2) => "2xx",
             Some(3) => "3xx",
@@ -985,10 +1058,10 @@ impl FplClient {
             _ => "error",
         };
         let m = &self.inner.metrics;
-        m.fpl_requests
-            .with_label_values(&[endpoint.as_str(), class])
+        m.requests
+            .with_label_values(&[endpoint.as_str(), priority.as_str(), class])
             .inc();
-        m.fpl_request_duration
+        m.request_duration
             .with_label_values(&[endpoint.as_str()])
             .observe(elapsed.as_secs_f64());
     }
@@ -996,7 +1069,7 @@ impl FplClient {
     fn set_breaker_gauge(&self) {
         self.inner
             .metrics
-            .fpl_breaker_state
+            .breaker_state
             .set(self.inner.breaker.state().gauge_value());
     }
 }
@@ -1076,65 +1149,6 @@ mod tests {
     }
 
     #[test]
-    fn each_failure_tells_a_job_what_to_do_next() {
-        let after = Duration::from_secs(7);
-        let cases = [
-            (FplError::Updating, "transient"),
-            (FplError::Timeout, "transient"),
-            (FplError::Deadline, "transient"),
-            (FplError::Network("reset".into()), "transient"),
-            (
-                FplError::Truncated {
-                    path: "x".into(),
-                    message: "m".into(),
-                },
-                "transient",
-            ),
-            (
-                FplError::Status {
-                    status: 502,
-                    path: "x".into(),
-                },
-                "transient",
-            ),
-            (
-                FplError::RateLimited {
-                    retry_after: Some(after),
-                },
-                "retry-after",
-            ),
-            (FplError::CircuitOpen { retry_in: after }, "retry-after"),
-            (FplError::Blocked, "permanent"),
-            (FplError::NotFound { path: "x".into() }, "permanent"),
-            (
-                FplError::Status {
-                    status: 400,
-                    path: "x".into(),
-                },
-                "permanent",
-            ),
-            (
-                FplError::Decode {
-                    path: "x".into(),
-                    message: "m".into(),
-                },
-                "permanent",
-            ),
-        ];
-        for (error, expected) in cases {
-            let what = match JobError::from(error.clone()) {
-                JobError::Transient(_) => "transient",
-                JobError::RetryAfter { after: a, .. } => {
-                    assert_eq!(a, after, "{error:?}");
-                    "retry-after"
-                }
-                JobError::Permanent(_) => "permanent",
-            };
-            assert_eq!(what, expected, "{error:?}");
-        }
-    }
-
-    #[test]
     fn durations_in_error_texts_read_as_people_write_them() {
         for (d, text) in [
             (Duration::from_millis(350), "350 ms"),
@@ -1186,10 +1200,10 @@ mod tests {
 
     #[test]
     fn full_jitter_backoff_stays_under_its_exponential_ceiling() {
-        let mut s = crate::Settings::load(None).unwrap().fpl;
+        let mut s = crate::Settings::defaults().fpl;
         s.backoff_base_ms = 100;
         s.backoff_cap_ms = 1000;
-        let client = FplClient::new(&s, Metrics::new()).unwrap();
+        let client = FplClient::new(&s, &Metrics::new()).unwrap();
         for retry in 0..10 {
             let ceiling = Duration::from_millis((100u64 << retry).min(1000));
             for _ in 0..50 {

@@ -6,13 +6,17 @@
 //! - [`client`]: [`FplClient`], the one shared client (URLs, retries, errors, pagination, metrics).
 //! - [`admission`]: rate limit, in-flight caps and priority order shared by all callers.
 //! - [`breaker`]: the circuit breaker that fails calls fast while the API is down.
+//! - [`FplMetrics`]: the client's Prometheus families.
 
 pub mod admission;
 pub mod breaker;
+mod budget;
 pub mod client;
+mod metrics;
 pub mod model;
 pub mod samples;
 
 pub use admission::{Admission, AdmissionConfig, Permit, Priority};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
 pub use client::{BuildError, Endpoint, FplClient, FplError, LeagueTable};
+pub use metrics::FplMetrics;

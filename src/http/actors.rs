@@ -11,7 +11,6 @@ use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::jobs::{GetStatus, JobStatus};
 use crate::leader::LeaderStatus;
-use crate::store;
 use crate::supervisor::{ActorView, Control, RestartChild};
 
 /// How long an operator's request waits for the actor or supervisor to answer.
@@ -61,7 +60,12 @@ pub async fn get(
         .and_then(|kind| state.catalog.get(kind))
         .and_then(|spec| state.directory.get(spec.kind));
     let status = match addr {
-        Some((addr, _)) => addr.send(GetStatus).timeout(CONTROL_TIMEOUT).await.ok(),
+        Some(handle) => handle
+            .status
+            .send(GetStatus)
+            .timeout(CONTROL_TIMEOUT)
+            .await
+            .ok(),
         None => None,
     };
     Ok(ok(&ActorDetail { view, status }))
@@ -218,7 +222,7 @@ pub struct SupervisionQuery {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Events {
-    events: Vec<store::supervision::EventRecord>,
+    events: Vec<crate::supervisor::log::EventRecord>,
 }
 
 /// The supervision log, newest first.
@@ -239,6 +243,7 @@ pub async fn supervision(
             "limit must be 1..=1000",
         ));
     }
-    let events = store::supervision::list(&state.db, q.actor.as_deref(), q.since, limit).await?;
+    let events =
+        crate::supervisor::log::list(&state.db, q.actor.as_deref(), q.since, limit).await?;
     Ok(ok(&Events { events }))
 }

@@ -6,7 +6,7 @@ use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::jobs::RunId;
+use crate::run::RunId;
 use crate::store::StoreError;
 
 /// Every stable error code the endpoint answers with. The OpenAPI document lists them (schema
@@ -55,6 +55,7 @@ pub const CODES: &[&str] = &[
     "unknown_action",
     "invalid_input",
     "unsupported_media_type",
+    "roster_not_ready",
 ];
 
 /// Refuses the query parameter `name` with `code` unless it is absent or one of `allowed`.

@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::access::Authorized;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
-use crate::jobs::{Cancel, Delivery, RequestError, RunId, RunStatus, Trigger, request_run};
+use crate::jobs::{Cancel, Delivery, RequestError};
+use crate::run::{RunId, RunStatus, Trigger};
+use crate::store::runs::RunOrigin;
 use crate::store::{self, runs::RunLogLine, runs::RunRecord};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -178,16 +180,16 @@ pub async fn trigger(
         .retry_after(wait.as_secs_f64().ceil() as u64));
     }
     let http = &state.settings.http;
-    let result = request_run(
-        &state.directory,
-        &state.metrics,
-        spec.kind,
-        params,
-        Trigger::Manual,
-        Delivery::Immediate,
-        Duration::from_millis(http.enqueue_timeout_ms),
-    )
-    .await;
+    let result = state
+        .directory
+        .request_raw(
+            spec.kind,
+            params,
+            (Trigger::Manual, RunOrigin::default()),
+            Delivery::Immediate,
+            Duration::from_millis(http.enqueue_timeout_ms),
+        )
+        .await;
     match result {
         Ok(e) => Ok(HttpResponse::Accepted().json(Accepted {
             run_id: e.run_id,
@@ -242,7 +244,8 @@ pub async fn cancel(
         .get(&run.kind)
         .and_then(|spec| state.directory.get(spec.kind));
     match actor {
-        Some((addr, _)) => addr
+        Some(handle) => handle
+            .cancel
             .send(Cancel { run: id })
             .timeout(Duration::from_secs(5))
             .await

@@ -11,18 +11,29 @@ use serde::Deserialize;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::{CacheKey, LiveDataset};
-use crate::live::managers::EntryScore;
+use crate::managers::EntryScore;
 
 /// Most entries one bulk request names or returns.
 const MAX_BULK: usize = 1000;
 
-/// The gameweek lifecycle's status.
+/// The gameweek lifecycle's status, with what the current gameweek has cost in FPL requests.
 #[utoipa::path(get, path = "/lifecycle", tag = "live", responses(
-    (status = 200, description = "`state`, `event`, `fpl_time`, `fpl_updating`, \
+    (status = 200, description = "`state`, `season_id`, `event`, `fpl_time`, `fpl_updating`, \
         `updating_since`, `last_tick_at`, `last_snapshot_at`, `next_poll_at`, \
-        `tracked_managers`, `actions`, `paused`, `disabled`, `transitions`", body = Object)))]
+        `tracked_managers`, `actions`, `paused`, `disabled`, `transitions`, and `budget`: the \
+        gameweek's FPL requests by endpoint and priority, their `total`, the `managers` and \
+        lifecycle `ticks`, the `target` 2E + 3 × ticks + 50 and `within_target`", body = Object)))]
 pub async fn lifecycle(state: web::Data<ApiState>) -> HttpResponse {
-    ok(&state.lifecycle.get())
+    let mut status = state.lifecycle.get();
+    // Afresh: a picks sync spends between ticks. The tick's figure stands if this read fails.
+    if let (Some(season), Some(event)) = (status.season_id, status.event)
+        && let Ok(budget) =
+            crate::store::budget::gameweek(&state.db, season, event, status.tracked_managers as u64)
+                .await
+    {
+        status.budget = Some(budget);
+    }
+    ok(&status)
 }
 
 fn event_of(raw: u32) -> Result<u16, ApiError> {

@@ -30,7 +30,6 @@ pub use error::{ApiError, CODES as ERROR_CODES};
 
 use crate::cache::Cache;
 use crate::config::Settings;
-use crate::fpl::FplClient;
 use crate::jobs::{JobCatalog, JobDirectory};
 use crate::kv::Kv;
 use crate::leader::Leadership;
@@ -48,12 +47,8 @@ pub struct ApiState {
     pub directory: JobDirectory,
     pub catalog: JobCatalog,
     pub cache: Cache,
-    /// For the roster reads of `/tournaments`.
-    pub fpl: FplClient,
-    /// What `/status` of the bot says about the gameweek (filled by the gameweek lifecycle).
-    pub gameweek: crate::alerts::GameweekStatus,
     /// The gameweek lifecycle's status.
-    pub lifecycle: crate::live::LifecycleBoard,
+    pub lifecycle: crate::lifecycle::LifecycleBoard,
     /// Writes the audit log in the background.
     pub audit: crate::store::audit::AuditWriter,
     /// Whether this instance leads, and who does.

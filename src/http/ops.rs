@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::{ApiState, ok};
-use crate::leader::LeaderStatus;
-use crate::supervisor::ActorState;
+use crate::leader::{LeaderMetrics, LeaderStatus};
+use crate::supervisor::{ActorState, SupervisionMetrics};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -82,8 +82,12 @@ pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
     (status = 200, description = "Prometheus text format", body = String,
         content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
-    let m = &state.metrics;
-    m.leader.set(i64::from(state.leadership.is_leader()));
+    let m = state.metrics.get::<SupervisionMetrics>();
+    state
+        .metrics
+        .get::<LeaderMetrics>()
+        .leader
+        .set(i64::from(state.leadership.is_leader()));
     for actor in state.registry.snapshot() {
         for s in ActorState::ALL {
             m.actor_state
@@ -101,5 +105,5 @@ pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(m.render())
+        .body(state.metrics.render())
 }

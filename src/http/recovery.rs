@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::consistency;
-use crate::jobs::{Delivery, RequestError, RunId, Trigger, request_run_from};
+use crate::jobs::{Delivery, RequestError};
+use crate::run::{RunId, Trigger};
 use crate::store;
 use crate::store::runs::RunOrigin;
 
@@ -145,16 +146,16 @@ pub async fn failed_jobs(
                         scheduled_for: None,
                         rerun_of: Some(run.id),
                     };
-                    let requested = request_run_from(
-                        &state.directory,
-                        &state.metrics,
-                        spec.kind,
-                        run.params,
-                        (Trigger::Recovery, origin),
-                        Delivery::WaitUpTo(wait),
-                        wait,
-                    )
-                    .await;
+                    let requested = state
+                        .directory
+                        .request_raw(
+                            spec.kind,
+                            run.params,
+                            (Trigger::Recovery, origin),
+                            Delivery::WaitUpTo(wait),
+                            wait,
+                        )
+                        .await;
                     match requested {
                         Ok(e) => {
                             report.outcome = if e.coalesced {

@@ -331,8 +331,8 @@ pub fn openapi(open: &[String]) -> OpenApi {
     // `ErrorBody` refers to `RunId`, which no operation may list itself.
     if let Some(c) = document.components.as_mut() {
         c.schemas
-            .entry(<crate::jobs::RunId as ToSchema>::name().into_owned())
-            .or_insert_with(crate::jobs::RunId::schema);
+            .entry(<crate::run::RunId as ToSchema>::name().into_owned())
+            .or_insert_with(crate::run::RunId::schema);
     }
     document
 }

@@ -1,5 +1,6 @@
-//! `/tournaments`: create (roster read from FPL, or an explicit list), list, show, standings
-//! (through the cache), and state changes (`activate`, `archive`, `sync-roster`).
+//! `/tournaments`: create (an explicit list is the roster at once; a league's is read by the
+//! `tournament-roster` job, asked for here and answered with its run id at once), list, show,
+//! standings (through the cache), and state changes (`activate`, `archive`, `sync-roster`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,9 +13,11 @@ use std::collections::HashMap;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
 use crate::cache::{CacheKey, TournamentDataset};
-use crate::tournament::TournamentId;
-use crate::tournament::model::NewTournament;
+use crate::jobs::RequestError;
+use crate::run::{RunId, Trigger};
+use crate::tournament::model::{NewTournament, Source};
 use crate::tournament::store::{self, TournamentError};
+use crate::tournament::{RosterParams, TOURNAMENT_ROSTER, TournamentId};
 
 impl From<TournamentError> for ApiError {
     fn from(e: TournamentError) -> Self {
@@ -47,13 +50,16 @@ impl From<TournamentError> for ApiError {
         \"last_event\"}, \"knockout\": {\"mode\": \"none\" | \"single\" | \"two_legs\", \
         \"first_event\"}, \"cup\": bool}`"),
     responses(
-        (status = 201, description = "The draft tournament", body = Object),
+        (status = 201, description = "The draft tournament, its roster the given list", body = Object),
+        (status = 202, description = "The draft tournament; its league's roster is read by the \
+            `tournament-roster` run `run_id` (`roster.state`: pending → reading → ready or failed)", body = Object),
         (status = 400, description = "`invalid_json`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: a body not sent as \
             `application/json`", body = ErrorBody),
-        (status = 422, description = "`invalid_tournament`, `unknown_league`", body = ErrorBody),
-        (status = 502, description = "`fpl_unavailable`: the league's roster could not be read", body = ErrorBody),
-        (status = 503, description = "`database_unavailable`", body = ErrorBody)))]
+        (status = 422, description = "`invalid_tournament`", body = ErrorBody),
+        (status = 429, description = "`mailbox_full`: the roster job's queue is full (the tournament \
+            is created; `sync-roster` asks again)", body = ErrorBody),
+        (status = 503, description = "`database_unavailable`, `not_leader`, `actor_unavailable`", body = ErrorBody)))]
 pub async fn create(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -63,11 +69,54 @@ pub async fn create(
     let def: NewTournament = super::json_body(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("tournament: {e}")))?;
     def.validate().map_err(TournamentError::from)?;
-    let row = store::create(&state.db, &state.fpl, &def).await?;
+    let league = !matches!(def.source, Source::Entries(_));
+    if league {
+        // Only the leader runs the roster job.
+        super::require_leader(&state)?;
+    }
+    let row = store::create(&state.db, &def).await?;
+    let run = if league {
+        Some(read_roster(&state, row.id()).await?)
+    } else {
+        None
+    };
     let (row, n) = store::get(&state.db, row.id())
         .await?
         .ok_or(TournamentError::NotFound(row.id()))?;
-    Ok(HttpResponse::Created().json(row.view(n)))
+    let mut view = row.view(n);
+    view["run_id"] = json!(run);
+    Ok(match run {
+        Some(_) => HttpResponse::Accepted().json(view),
+        None => HttpResponse::Created().json(view),
+    })
+}
+
+/// Asks for a `tournament-roster` run of `id` and records it on the tournament.
+async fn read_roster(state: &ApiState, id: TournamentId) -> Result<RunId, ApiError> {
+    let wait = std::time::Duration::from_millis(state.settings.http.enqueue_timeout_ms);
+    let params = RosterParams { tournament: id };
+    match state
+        .directory
+        .request(TOURNAMENT_ROSTER, &params, Trigger::Manual, wait)
+        .await
+    {
+        Ok(e) => {
+            store::set_read_run(&state.db, id, e.run_id.0).await?;
+            Ok(e.run_id)
+        }
+        Err(e @ RequestError::MailboxFull { .. }) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "mailbox_full",
+            format!("tournament {id} is created but its roster read was not queued: {e}"),
+        )
+        .retry_after(state.settings.http.retry_after_secs)),
+        Err(e) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "actor_unavailable",
+            format!("tournament {id} is created but its roster read was not queued: {e}"),
+        )
+        .retry_after(2)),
+    }
 }
 
 /// A tournament's state, as the `state` filter names it.
@@ -298,12 +347,15 @@ async fn published(
             pattern = "^(activate|archive|sync-roster)$")),
     responses(
         (status = 200, description = "The tournament after the change", body = Object),
+        (status = 202, description = "`sync-roster`: the tournament, its roster being read by the \
+            `tournament-roster` run `run_id`", body = Object),
         (status = 400, description = "`invalid_path`", body = ErrorBody),
         (status = 404, description = "`tournament_not_found`, `unknown_action`", body = ErrorBody),
-        (status = 409, description = "`invalid_state`, `not_a_league`", body = ErrorBody),
+        (status = 409, description = "`invalid_state`, `not_a_league`, `roster_not_ready`", body = ErrorBody),
         (status = 422, description = "`invalid_tournament`: the roster does not fit", body = ErrorBody),
-        (status = 502, description = "`fpl_unavailable`", body = ErrorBody),
-        (status = 503, description = "`cache_unavailable`, `database_unavailable`", body = ErrorBody)))]
+        (status = 429, description = "`mailbox_full`", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`, `database_unavailable`, `not_leader`, \
+            `actor_unavailable`", body = ErrorBody)))]
 pub async fn change(
     state: web::Data<ApiState>,
     path: web::Path<(i64, String)>,
@@ -313,7 +365,17 @@ pub async fn change(
     let row = match action.as_str() {
         "activate" => store::activate(&state.db, &state.cache, id).await?,
         "archive" => store::archive(&state.db, id).await?,
-        "sync-roster" => store::sync_roster(&state.db, &state.fpl, id).await?,
+        "sync-roster" => {
+            super::require_leader(&state)?;
+            let row = store::request_read(&state.db, id).await?;
+            let run = read_roster(&state, id).await?;
+            let (row, n) = store::get(&state.db, row.id())
+                .await?
+                .ok_or(TournamentError::NotFound(id))?;
+            let mut view = row.view(n);
+            view["run_id"] = json!(run);
+            return Ok(HttpResponse::Accepted().json(view));
+        }
         other => {
             return Err(ApiError::not_found(
                 "unknown_action",

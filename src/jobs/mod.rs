@@ -1,20 +1,35 @@
-//! Jobs: a job kind is a plain async function over its dependencies ([`JobContext`]) and typed
-//! parameters, declared once in the [`JobCatalog`] and run by a thin [`JobActor`] per kind.
+//! The job runtime: how a job kind is declared, what its work may use, and the thin actor that
+//! queues, runs, retries and records its runs. The kinds themselves live in their own modules
+//! (`meta`, `live`, `entries`, `finalize`, `tournament`, `prune`) and the catalog of the
+//! built-in ones is assembled in `app.rs`: this module knows none of them.
 //!
-//! - [`model`]: kinds, run ids, triggers, statuses.
-//! - [`JobActor`] (in `worker`): the actor that queues, runs, retries and records one kind.
-//! - [`request_run`]: the one path by which HTTP, the scheduler and other jobs ask for a run.
-//! - [`prune`]: the built-in retention job.
+//! - [`Kind`], [`JobSpec`], [`JobCatalog`]: a kind is a name tied to its parameter type, and a
+//!   plain async function over a [`JobContext`] and those parameters.
+//! - [`JobContext`]: one attempt's identity, its [`Heartbeat`] and its dependencies ([`Deps`]).
+//! - [`JobError`] (in `error`): how an attempt failed, and what the FPL client's and
+//!   PostgreSQL's errors mean for a run.
+//! - `queue`: the pure queue of a kind (order, coalescing, capacity, exclusivity).
+//! - `policy`: the pure policy (how an attempt ended → the next step; stall and time watch).
+//! - [`JobActor`] (in `actor`): the actor around them, one per kind.
+//! - [`JobDirectory`] (in `directory`): finding a kind's actor (its [`JobHandle`]), asking it
+//!   for a run (the one path of HTTP, the scheduler, the lifecycle and the kinds' own
+//!   dependencies) and waiting for a run's outcome.
+//! - `messages`: what a job actor is sent, and the handle that reaches it.
+//! - [`JobMetrics`]: the runtime's Prometheus families.
 
-mod model;
-pub mod prune;
-mod request;
-mod worker;
+mod actor;
+mod directory;
+mod error;
+mod messages;
+mod metrics;
+pub mod policy;
+pub mod queue;
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
@@ -22,16 +37,87 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::PgPool;
 
-pub use model::{JobKind, LogLevel, RunId, RunStatus, Trigger};
-pub use request::{Delivery, Enqueued, RequestError, request_run, request_run_from};
-pub use worker::{Cancel, CurrentStatus, Enqueue, GetStatus, JobActor, JobDirectory, JobStatus};
+pub use actor::JobActor;
+pub use directory::{Delivery, JobDirectory, RequestError};
+pub use error::JobError;
+pub use messages::{
+    Cancel, CurrentStatus, Enqueue, EnqueueError, Enqueued, GetStatus, JobHandle, JobStatus,
+};
+pub use metrics::JobMetrics;
+pub use policy::RunPolicy;
 
 use crate::alerts::AlertSink;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::fpl::FplClient;
+use crate::heartbeat::Heartbeat;
 use crate::metrics::Metrics;
-use crate::store::{self, StoreError};
+use crate::run::{JobKind, LogLevel, RunId, RunStatus, Trigger};
+use crate::store;
+
+/// A job kind tied to the type of its parameters, so a request from inside the service cannot
+/// send a kind parameters it does not take. Declared once, as a constant, by the kind's module.
+pub struct Kind<P> {
+    kind: JobKind,
+    params: PhantomData<fn(P)>,
+}
+
+impl<P> Kind<P> {
+    pub const fn new(name: &'static str) -> Self {
+        Kind {
+            kind: JobKind::new(name),
+            params: PhantomData,
+        }
+    }
+
+    pub const fn kind(&self) -> JobKind {
+        self.kind
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.kind.as_str()
+    }
+}
+
+impl<P> Clone for Kind<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for Kind<P> {}
+
+impl<P> std::fmt::Display for Kind<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl<P> std::fmt::Debug for Kind<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+/// Services the job kinds share among themselves that the runtime knows nothing of (the
+/// decoded picks kept between live ticks, say), found by their type. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Shared {
+    services: Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Shared {
+    /// Adds `service` (replacing one of the same type).
+    pub fn with<T: Any + Send + Sync>(mut self, service: T) -> Self {
+        Arc::make_mut(&mut self.services).insert(TypeId::of::<T>(), Arc::new(service));
+        self
+    }
+
+    /// The service of type `T`, if the composition root provided one.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.services.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+}
 
 /// What every job may use. Cheap to clone.
 #[derive(Clone)]
@@ -40,14 +126,14 @@ pub struct Deps {
     pub settings: Arc<Settings>,
     pub metrics: Metrics,
     pub alerts: AlertSink,
-    /// The one FPL client every job fetches through.
+    /// The one FPL client every job fetches through. In a [`JobContext`] it renews the
+    /// attempt's heartbeat with every request admitted or answered.
     pub fpl: FplClient,
     /// The job actors, for jobs that request other kinds as dependencies.
     pub jobs: JobDirectory,
     /// Where a job writes what it committed, for readers (`cache.put`).
     pub cache: Cache,
-    /// Decoded picks kept between live ticks (see [`crate::live::managers::PicksCache`]).
-    pub picks_cache: crate::live::managers::PicksCache,
+    pub shared: Shared,
 }
 
 /// The dependencies and identity of one attempt of one run.
@@ -57,13 +143,47 @@ pub struct JobContext {
     pub kind: JobKind,
     /// 1 for the first attempt.
     pub attempt: u32,
+    /// The attempt's sign of life (see [`crate::heartbeat`]).
+    pub heart: Heartbeat,
     pub deps: Deps,
 }
 
 impl JobContext {
-    /// Reports progress (0–100) on the run.
+    /// The context of an attempt: its dependencies, with the FPL client renewing `heart`.
+    pub fn new(run: RunId, kind: JobKind, attempt: u32, heart: Heartbeat, deps: &Deps) -> Self {
+        let mut deps = deps.clone();
+        deps.fpl = deps.fpl.with_heartbeat(heart.clone());
+        JobContext {
+            run,
+            kind,
+            attempt,
+            heart,
+            deps,
+        }
+    }
+
+    /// The work made progress (a unit done, a statement committed).
+    pub fn beat(&self) {
+        self.heart.beat();
+    }
+
+    /// Reports progress (0–100) on the run; counts as a sign of life.
     pub async fn progress(&self, percent: u8) -> Result<(), JobError> {
+        self.beat();
         store::runs::set_progress(&self.deps.db, self.run, percent).await?;
+        Ok(())
+    }
+
+    /// Reports progress as units done out of a total (the percentage follows), and how long
+    /// the rest should take at the pace kept so far; counts as a sign of life.
+    pub async fn progress_units(
+        &self,
+        done: u64,
+        total: u64,
+        remaining: Option<std::time::Duration>,
+    ) -> Result<(), JobError> {
+        self.beat();
+        store::runs::set_progress_units(&self.deps.db, self.run, done, total, remaining).await?;
         Ok(())
     }
 
@@ -71,6 +191,7 @@ impl JobContext {
     pub async fn log(&self, level: LogLevel, message: impl AsRef<str>) -> Result<(), JobError> {
         let message = message.as_ref();
         self.trace(level, message);
+        self.beat();
         store::runs::append_log(&self.deps.db, self.run, level, message).await?;
         Ok(())
     }
@@ -80,6 +201,7 @@ impl JobContext {
         for line in &lines {
             self.trace(level, line);
         }
+        self.beat();
         store::runs::append_logs(&self.deps.db, self.run, level, &lines).await?;
         Ok(())
     }
@@ -93,7 +215,33 @@ impl JobContext {
             LogLevel::Error => tracing::error!(run = %self.run, kind = %self.kind, "{message}"),
         }
     }
+
+    /// Runs `kind` first, as a dependency of this run: requests it (identical requests coalesce
+    /// into one run) and waits for its outcome, which the runtime announces when the run ends —
+    /// nothing polls. The wait is a deliberate one (the dependency has a heartbeat of its own),
+    /// so it is no silence of this run; this run's time limit still bounds it.
+    pub async fn run_first<P: Serialize>(&self, kind: Kind<P>, params: &P) -> Result<(), JobError> {
+        let _waiting = self.heart.waiting();
+        let requested = self
+            .deps
+            .jobs
+            .request(kind, params, Trigger::Dependency, DEPENDENCY_REQUEST_WAIT)
+            .await
+            .map_err(|e| JobError::transient(format!("could not request {kind}: {e}")))?;
+        let run = requested.run_id;
+        self.log(LogLevel::Info, format!("waiting for {kind} run {run}"))
+            .await?;
+        match self.deps.jobs.outcome(&self.deps.db, run).await? {
+            RunStatus::Succeeded => Ok(()),
+            status => Err(JobError::transient(format!(
+                "{kind} run {run} ended {status}"
+            ))),
+        }
+    }
 }
+
+/// How long a dependency request waits for room in the other kind's mailbox.
+const DEPENDENCY_REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How a run ended well.
 #[derive(Debug, Clone, Default)]
@@ -110,29 +258,6 @@ impl JobOutcome {
     }
 }
 
-/// How a run attempt failed, and so what happens next.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    /// Worth retrying after the kind's backoff (network, database, "FPL updating").
-    #[error("{0:#}")]
-    Transient(anyhow::Error),
-    /// Worth retrying, but not before `after` (rate limited).
-    #[error("{source:#} (retry after {after:?})")]
-    RetryAfter {
-        after: Duration,
-        source: anyhow::Error,
-    },
-    /// Retrying cannot help (bad data, bad parameters): the run fails now.
-    #[error("{0:#}")]
-    Permanent(anyhow::Error),
-}
-
-impl From<StoreError> for JobError {
-    fn from(e: StoreError) -> Self {
-        JobError::Transient(e.into())
-    }
-}
-
 type RunFn = Arc<
     dyn Fn(JobContext, Value) -> BoxFuture<'static, Result<JobOutcome, JobError>> + Send + Sync,
 >;
@@ -146,11 +271,10 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
-    /// Declares `kind`, run by `f` with parameters of type `P`. Parameters arriving as JSON are
-    /// decoded into `P` when the run is requested (so bad ones are refused before anything is
-    /// queued) and stored in the normal form `P` serialises to, which is also what identical
-    /// requests are coalesced on.
-    pub fn new<P, F, Fut>(kind: JobKind, f: F) -> Self
+    /// Declares `kind`, run by `f`. Parameters arriving as JSON are decoded into `P` when the
+    /// run is requested (so bad ones are refused before anything is queued) and stored in the
+    /// normal form `P` serialises to, which is also what identical requests are coalesced on.
+    pub fn new<P, F, Fut>(kind: Kind<P>, f: F) -> Self
     where
         P: DeserializeOwned + Serialize + Send + 'static,
         F: Fn(JobContext, P) -> Fut + Send + Sync + 'static,
@@ -160,17 +284,20 @@ impl JobSpec {
             let params: P = serde_json::from_value(raw).map_err(|e| e.to_string())?;
             serde_json::to_value(&params).map_err(|e| e.to_string())
         });
-        let run: RunFn = Arc::new(
-            move |ctx: JobContext, raw: Value| match serde_json::from_value::<P>(raw) {
-                Ok(params) => Box::pin(f(ctx, params)),
-                Err(e) => Box::pin(async move {
-                    Err(JobError::Permanent(anyhow::anyhow!(
-                        "stored parameters: {e}"
-                    )))
-                }),
-            },
-        );
-        JobSpec { kind, parse, run }
+        let run: RunFn =
+            Arc::new(
+                move |ctx: JobContext, raw: Value| match serde_json::from_value::<P>(raw) {
+                    Ok(params) => Box::pin(f(ctx, params)),
+                    Err(e) => Box::pin(async move {
+                        Err(JobError::permanent(format!("stored parameters: {e}")))
+                    }),
+                },
+            );
+        JobSpec {
+            kind: kind.kind(),
+            parse,
+            run,
+        }
     }
 
     /// Validates raw parameters and returns their normal form.
@@ -184,26 +311,14 @@ impl JobSpec {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-/// Every job kind the service runs.
+/// The job kinds an application runs. The built-in catalog is assembled in `app.rs`; tests add
+/// kinds of their own.
 #[derive(Clone, Default)]
 pub struct JobCatalog {
     specs: BTreeMap<&'static str, Arc<JobSpec>>,
 }
 
 impl JobCatalog {
-    /// The kinds fplsync ships with.
-    pub fn builtin() -> Self {
-        let [bootstrap, fixtures] = crate::meta::jobs::specs();
-        JobCatalog::default()
-            .with(prune::spec())
-            .with(bootstrap)
-            .with(fixtures)
-            .with(crate::live::snapshot::spec())
-            .with(crate::entries::spec())
-            .with(crate::tournament::job::spec())
-            .with(crate::live::finalize::spec())
-    }
-
     /// Adds (or replaces) a kind.
     pub fn with(mut self, spec: JobSpec) -> Self {
         self.specs.insert(spec.kind.as_str(), Arc::new(spec));

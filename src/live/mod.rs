@@ -1,19 +1,18 @@
-//! Live gameweeks: the time-based jobs and what drives them.
+//! The `live` job: one consistent snapshot of a gameweek (players' live points, the event's
+//! fixtures, every tracked manager's score), stored and published as one cache revision.
 //!
-//! - [`lifecycle`]: the gameweek state machine, a pure function of what is known.
-//! - [`actor`]: the `lifecycle` actor that ticks it and asks for the runs below.
-//! - [`snapshot`]: the `live` job (one consistent snapshot: players, fixtures, manager scores).
-//! - [`finalize`]: the `finalize` job (official results once `data_checked`, compared with ours).
-//! - [`managers`]: tracked managers, their stored picks and live scores.
+//! - [`snapshot`]: the job itself (fetch, fingerprint, bonus, store, score, publish).
+//! - [`store`]: the live data in PostgreSQL.
+//! - [`scores`]: every tracked manager scored against a snapshot.
+//! - [`publish`]: the live data in the cache, and the loader behind it.
+//! - [`LiveMetrics`]: its Prometheus families (and the points mismatches finalization counts).
 
-pub mod actor;
-pub mod finalize;
-pub mod lifecycle;
-pub mod managers;
 mod metrics;
+pub mod publish;
+pub mod scores;
 pub mod snapshot;
+pub mod store;
 
-pub use actor::{Lifecycle, LifecycleBoard, LifecycleDeps, LifecycleStatus};
-pub use lifecycle::State;
 pub use metrics::LiveMetrics;
+pub use publish::register_loader;
 pub use snapshot::{LIVE, LiveParams};

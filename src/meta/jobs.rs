@@ -3,27 +3,23 @@
 //! or one event's). Each fetches through the shared client at meta priority, validates, writes
 //! only what changed, and logs what it did per table.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
+use super::SeasonId;
 use super::datasets;
+use super::sync::current_season;
 use super::sync::{self, PriceChange, SyncReport, TableCounts};
 use super::validate;
 use crate::alerts::Alert;
 use crate::cache::MetaDataset;
 use crate::fpl::Priority;
 use crate::fpl::model::EventId;
-use crate::jobs::{
-    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, NoParams, RunStatus,
-    Trigger, request_run,
-};
-use crate::store;
+use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind, NoParams};
+use crate::run::LogLevel;
 
-pub const BOOTSTRAP: JobKind = JobKind::new("bootstrap");
-pub const FIXTURES: JobKind = JobKind::new("fixtures");
+pub const BOOTSTRAP: Kind<NoParams> = Kind::new("bootstrap");
+pub const FIXTURES: Kind<FixturesParams> = Kind::new("fixtures");
 
 pub fn specs() -> [JobSpec; 2] {
     [
@@ -155,43 +151,30 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
     )))
 }
 
-/// How long a job waits for a `bootstrap` it depends on.
-const DEPENDENCY_WAIT: Duration = Duration::from_secs(20);
-
-/// Requests a `bootstrap` run as a dependency (identical requests coalesce into one run) and
-/// waits for it to end; an error if it does not succeed in time.
+/// Runs a `bootstrap` first, as a dependency of the calling run, and waits for its outcome.
 pub async fn run_bootstrap_first(ctx: &JobContext) -> Result<(), JobError> {
-    let wait = Duration::from_secs(2);
-    let requested = request_run(
-        &ctx.deps.jobs,
-        &ctx.deps.metrics,
-        BOOTSTRAP,
-        json!({}),
-        Trigger::Dependency,
-        Delivery::WaitUpTo(wait),
-        wait,
-    )
-    .await
-    .map_err(|e| JobError::Transient(anyhow::anyhow!("could not request bootstrap: {e}")))?;
-    let run = requested.run_id;
-    ctx.log(LogLevel::Info, format!("waiting for bootstrap run {run}"))
-        .await?;
-    let deadline = tokio::time::Instant::now() + DEPENDENCY_WAIT;
-    loop {
-        let status = store::runs::get(&ctx.deps.db, run).await?.map(|r| r.status);
-        match status {
-            Some(RunStatus::Succeeded) => return Ok(()),
-            Some(s) if s.is_final() => {
-                return Err(JobError::Transient(anyhow::anyhow!(
-                    "bootstrap run {run} ended {s}"
-                )));
-            }
-            _ if tokio::time::Instant::now() >= deadline => {
-                return Err(JobError::Transient(anyhow::anyhow!(
-                    "bootstrap run {run} did not finish within {DEPENDENCY_WAIT:?}"
-                )));
-            }
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
+    ctx.run_first(BOOTSTRAP, &NoParams {}).await
+}
+
+/// The current season; a `bootstrap` is run first when none is known yet.
+pub async fn season_or_bootstrap(ctx: &JobContext) -> Result<SeasonId, JobError> {
+    Ok(season_refreshing(ctx).await?.0)
+}
+
+/// The current season, and whether a `bootstrap` had to be run first to know it.
+pub async fn season_refreshing(ctx: &JobContext) -> Result<(SeasonId, bool), JobError> {
+    if let Some((season, _)) = current_season(&ctx.deps.db).await? {
+        return Ok((season, false));
     }
+    ctx.log(
+        LogLevel::Info,
+        "no season is known yet: running bootstrap first",
+    )
+    .await?;
+    run_bootstrap_first(ctx).await?;
+    let season = current_season(&ctx.deps.db)
+        .await?
+        .ok_or_else(|| JobError::Transient(anyhow::anyhow!("no season after bootstrap")))?
+        .0;
+    Ok((season, true))
 }

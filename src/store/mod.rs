@@ -1,13 +1,14 @@
 //! PostgreSQL, the store of record: connecting (creating the database when it is missing),
-//! migrations, and the queries of the runtime (job runs, their logs, the supervision log, the
-//! audit log).
+//! migrations, and the queries of the runtime (job runs and their logs, the audit log). The
+//! supervision log is the supervisor's own (`supervisor::log`); the data of each job kind is in
+//! the kind's module.
 //!
 //! Queries are plain `sqlx::query` calls with runtime binding, so a fresh clone builds without a
 //! database or offline query data.
 
 pub mod audit;
+pub mod budget;
 pub mod runs;
-pub mod supervision;
 
 use std::str::FromStr;
 use std::time::Duration;

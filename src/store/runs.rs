@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::StoreError;
-use crate::jobs::{JobKind, LogLevel, RunId, RunStatus, Trigger};
+use crate::run::{JobKind, LogLevel, RunId, RunStatus, Trigger};
 
 /// One run as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -21,6 +21,11 @@ pub struct RunRecord {
     pub max_attempts: i32,
     pub stalls: i32,
     pub progress: i16,
+    /// Units handled, of `progress_total`, for a run that counts units (`entries`, …).
+    pub progress_done: Option<i64>,
+    pub progress_total: Option<i64>,
+    /// When the run expects to be done, at the pace it has kept (runs that count units).
+    pub progress_eta: Option<DateTime<Utc>>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -50,6 +55,9 @@ struct RunRow {
     max_attempts: i32,
     stalls: i32,
     progress: i16,
+    progress_done: Option<i64>,
+    progress_total: Option<i64>,
+    progress_eta: Option<DateTime<Utc>>,
     error: Option<String>,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -72,6 +80,9 @@ impl TryFrom<RunRow> for RunRecord {
             max_attempts: r.max_attempts,
             stalls: r.stalls,
             progress: r.progress,
+            progress_done: r.progress_done,
+            progress_total: r.progress_total,
+            progress_eta: r.progress_eta,
             error: r.error,
             created_at: r.created_at,
             started_at: r.started_at,
@@ -83,7 +94,8 @@ impl TryFrom<RunRow> for RunRecord {
 }
 
 const COLUMNS: &str = "id, kind, params, trigger, status, attempt, max_attempts, stalls, progress, \
-                       error, created_at, started_at, finished_at, rerun_of, scheduled_for";
+                       progress_done, progress_total, progress_eta, error, created_at, started_at, \
+                       finished_at, rerun_of, scheduled_for";
 
 fn records(rows: Vec<RunRow>) -> Result<Vec<RunRecord>, StoreError> {
     rows.into_iter().map(RunRecord::try_from).collect()
@@ -193,6 +205,56 @@ pub async fn note_retry(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Progress as units done of a total; the percentage follows from them.
+pub async fn set_progress_units(
+    db: &PgPool,
+    id: RunId,
+    done: u64,
+    total: u64,
+    remaining: Option<std::time::Duration>,
+) -> Result<(), StoreError> {
+    let percent = (done.min(total) * 100).checked_div(total).unwrap_or(100);
+    let eta = remaining
+        .and_then(|r| chrono::Duration::from_std(r).ok())
+        .map(|r| Utc::now() + r);
+    sqlx::query(
+        "UPDATE job_runs SET progress = $2, progress_done = $3, progress_total = $4, \
+         progress_eta = $5 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(percent as i16)
+    .bind(done.min(i64::MAX as u64) as i64)
+    .bind(total.min(i64::MAX as u64) as i64)
+    .bind(eta)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records whether an operator paused `kind` (it stays paused across restarts).
+pub async fn set_paused(db: &PgPool, kind: JobKind, paused: bool) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO job_kinds (kind, paused) VALUES ($1, $2) \
+         ON CONFLICT (kind) DO UPDATE SET paused = EXCLUDED.paused, updated_at = now()",
+    )
+    .bind(kind.as_str())
+    .bind(paused)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether an operator paused `kind`.
+pub async fn is_paused(db: &PgPool, kind: JobKind) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT paused FROM job_kinds WHERE kind = $1")
+            .bind(kind.as_str())
+            .fetch_optional(db)
+            .await?
+            .unwrap_or(false),
+    )
 }
 
 pub async fn set_progress(db: &PgPool, id: RunId, progress: u8) -> Result<(), StoreError> {

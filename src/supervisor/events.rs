@@ -1,6 +1,7 @@
 //! Supervision events and their recorder. Every event becomes a structured tracing event, a
 //! metric, a row in `supervision_events` (written in order by one background writer, so a slow
-//! database never stalls a supervisor), and, when an operator must act, an alert.
+//! database never stalls a supervisor), and a call to the recorder's [`Listener`] — through
+//! which the composition root raises alerts when an operator must act.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,9 +11,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
-use crate::alerts::AlertSink;
+use super::SupervisionMetrics;
 use crate::metrics::Metrics;
-use crate::store;
 
 /// What happened to an actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,9 @@ impl SupervisionEvent {
 /// Pending rows the writer may hold before new events are dropped (and counted).
 const WRITER_QUEUE: usize = 1024;
 
+/// Told of every event as it is recorded; must not block (it runs in the supervisor's turn).
+pub type Listener = Arc<dyn Fn(&SupervisionEvent) + Send + Sync>;
+
 /// Records supervision events; cheap to clone.
 #[derive(Clone)]
 pub struct Recorder {
@@ -75,18 +78,19 @@ pub struct Recorder {
     /// Rows handed to the writer and not yet written (for [`Recorder::flush`]).
     unwritten: Arc<AtomicUsize>,
     metrics: Metrics,
-    alerts: AlertSink,
+    families: SupervisionMetrics,
+    listener: Option<Listener>,
 }
 
 impl Recorder {
-    /// Starts the background writer on the current runtime.
-    pub fn spawn(db: PgPool, metrics: Metrics, alerts: AlertSink) -> Self {
+    /// Starts the background writer on the current runtime; `listener` hears every event.
+    pub fn spawn(db: PgPool, metrics: Metrics, listener: Option<Listener>) -> Self {
         let (rows, mut pending) = mpsc::channel::<SupervisionEvent>(WRITER_QUEUE);
         let unwritten = Arc::new(AtomicUsize::new(0));
         let written = unwritten.clone();
         tokio::spawn(async move {
             while let Some(event) = pending.recv().await {
-                if let Err(e) = store::supervision::insert(&db, &event).await {
+                if let Err(e) = super::log::insert(&db, &event).await {
                     tracing::warn!(error = %e, actor = %event.actor, "supervision event not stored");
                 }
                 written.fetch_sub(1, Ordering::AcqRel);
@@ -95,8 +99,9 @@ impl Recorder {
         Recorder {
             rows,
             unwritten,
+            families: metrics.get(),
             metrics,
-            alerts,
+            listener,
         }
     }
 
@@ -128,19 +133,21 @@ impl Recorder {
                 tracing::info!(actor = %event.actor, parent, event = event.kind.as_str(), "supervision")
             }
         }
-        self.metrics
-            .supervision_events
+        self.families
+            .events
             .with_label_values(&[&event.actor, event.kind.as_str()])
             .inc();
-        self.alerts.notify(event.clone());
+        if let Some(listener) = &self.listener {
+            listener(&event);
+        }
         self.unwritten.fetch_add(1, Ordering::AcqRel);
         if let Err(e) = self.rows.try_send(event) {
             self.unwritten.fetch_sub(1, Ordering::AcqRel);
             let event = match e {
                 mpsc::error::TrySendError::Full(ev) | mpsc::error::TrySendError::Closed(ev) => ev,
             };
-            self.metrics
-                .supervision_events_dropped
+            self.families
+                .events_dropped
                 .with_label_values(&[&event.actor])
                 .inc();
         }
@@ -150,5 +157,9 @@ impl Recorder {
 impl Recorder {
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    pub fn families(&self) -> &SupervisionMetrics {
+        &self.families
     }
 }

@@ -43,9 +43,12 @@ pub struct ChildEscalated {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message)]
 #[rtype(result = "Result<(), String>")]
 pub enum Control {
-    /// Finish the current work, then take no more until resumed.
+    /// Finish the current work, then take no more until resumed (an operator's pause; a job
+    /// actor remembers it across restarts of the process).
     Pause,
     Resume,
+    /// Pause for a shutdown's drain: like `Pause`, but not remembered.
+    Drain,
 }
 
 /// What a supervised actor is given at start: its name, its incarnation and its supervisor.
@@ -57,7 +60,7 @@ pub struct ChildLink {
     pub parent_name: String,
 }
 
-/// Leadership changed (from `crate::leader`): a supervisor with leader-only children starts them
+/// Leadership changed (from the leadership loop): a supervisor with leader-only children starts them
 /// (`leading`) or stops them in reverse order and holds them in standby. Answered once done.
 #[derive(Message, Debug, Clone, Copy)]
 #[rtype(result = "()")]

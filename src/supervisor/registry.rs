@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::messages::{Control, RestartChild};
-use crate::jobs::RunId;
+use crate::run::RunId;
 
 /// The state an actor is in, as operators see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -23,7 +23,7 @@ pub enum ActorState {
     Failed,
     Paused,
     Stopped,
-    /// Not started on this instance because another instance leads (see `crate::leader`).
+    /// Not started on this instance because another instance leads (see the README, *Running several instances*).
     Standby,
 }
 

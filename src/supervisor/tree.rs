@@ -229,8 +229,8 @@ impl Supervisor {
         self.registry.set_state(&name, ActorState::Restarting);
         self.registry.count_restart(&name);
         self.recorder
-            .metrics()
-            .actor_restarts
+            .families()
+            .restarts
             .with_label_values(&[&name])
             .inc();
         let mut event = self.event(idx, EventKind::Restarting);

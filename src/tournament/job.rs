@@ -1,11 +1,10 @@
-//! The `tournament-results` job: once a gameweek's official entry results are stored (a message
-//! from finalization or the `entries` job, through [`request_results`]; or on demand), it derives
+//! The `tournament-results` job: once a gameweek's official entry results are stored (a request
+//! from finalization, with trigger `dependency`; or on demand), it derives
 //! every tournament entry's statistics of that gameweek, reads FPL cup matches where a
 //! tournament follows the cup, and recomputes group tables, qualification and the bracket from
 //! the full history; then publishes the standings to the cache.
 
 use std::num::NonZeroU16;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -15,14 +14,11 @@ use super::rules;
 use super::store::{self, CupRow, Processed, TournamentError};
 use crate::fpl::model::{EntryId, EventId};
 use crate::fpl::{FplError, Priority};
-use crate::jobs::{
-    Delivery, Enqueued, JobContext, JobDirectory, JobError, JobKind, JobOutcome, JobSpec, LogLevel,
-    RequestError, Trigger, request_run,
-};
+use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::meta::sync::current_season;
-use crate::metrics::Metrics;
+use crate::run::LogLevel;
 
-pub const TOURNAMENT_RESULTS: JobKind = JobKind::new("tournament-results");
+pub const TOURNAMENT_RESULTS: Kind<ResultsParams> = Kind::new("tournament-results");
 
 /// Parameters of `tournament-results`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -37,32 +33,6 @@ pub struct ResultsParams {
 
 pub fn spec() -> JobSpec {
     JobSpec::new(TOURNAMENT_RESULTS, run)
-}
-
-/// Asks for a `tournament-results` run of `event` (every active tournament): what finalization
-/// and the `entries` job call once a gameweek's results are stored. Waits up to `wait` for room
-/// in the job's mailbox (internal producers never use `do_send`).
-pub async fn request_results(
-    directory: &JobDirectory,
-    metrics: &Metrics,
-    event: NonZeroU16,
-    wait: Duration,
-) -> Result<Enqueued, RequestError> {
-    let params = serde_json::to_value(ResultsParams {
-        tournament: None,
-        event,
-    })
-    .expect("parameters serialise");
-    request_run(
-        directory,
-        metrics,
-        TOURNAMENT_RESULTS,
-        params,
-        Trigger::Dependency,
-        Delivery::WaitUpTo(wait),
-        wait,
-    )
-    .await
 }
 
 impl From<TournamentError> for JobError {

@@ -1,13 +1,16 @@
 //! Tournaments built on FPL managers: the rules as pure functions ([`rules`]), a tournament's
 //! definition and its validation ([`model`]), storage with the standings derived from it and
-//! published to the cache ([`store`]), the `tournament-results` job ([`job`]) and standings
+//! published to the cache ([`store`]), the `tournament-roster` job that reads a league's
+//! roster page by page ([`roster`]), the `tournament-results` job ([`job`]) and standings
 //! during a live gameweek ([`live`]).
 
 pub mod job;
 pub mod live;
 pub mod model;
+pub mod roster;
 pub mod rules;
 pub mod store;
 
-pub use job::{TOURNAMENT_RESULTS, request_results};
+pub use job::{ResultsParams, TOURNAMENT_RESULTS};
 pub use model::TournamentId;
+pub use roster::{RosterParams, TOURNAMENT_ROSTER};

@@ -282,6 +282,12 @@ pub struct TournamentRow {
     pub knockout_first_event: Option<i32>,
     pub cup: bool,
     pub roster_synced_at: Option<DateTime<Utc>>,
+    /// `pending`, `reading`, `ready` or `failed` (see the `tournament-roster` job).
+    pub roster_state: String,
+    pub roster_generation: i32,
+    pub roster_pages_read: i32,
+    pub roster_run_id: Option<i64>,
+    pub roster_error: Option<String>,
     pub activated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -289,7 +295,8 @@ pub struct TournamentRow {
 
 pub const COLUMNS: &str = "id, name, state, source_kind, source_league, group_mode, group_count, \
      qualifiers_per_group, group_first_event, group_last_event, knockout_mode, \
-     knockout_first_event, cup, roster_synced_at, activated_at, created_at, updated_at";
+     knockout_first_event, cup, roster_synced_at, roster_state, roster_generation, \
+     roster_pages_read, roster_run_id, roster_error, activated_at, created_at, updated_at";
 
 impl TournamentRow {
     pub fn id(&self) -> TournamentId {
@@ -397,6 +404,12 @@ impl TournamentRow {
             "knockout": knockout,
             "cup": self.cup,
             "entries": entries,
+            "roster": {
+                "state": self.roster_state,
+                "pages_read": self.roster_pages_read,
+                "run_id": self.roster_run_id,
+                "error": self.roster_error,
+            },
             "roster_synced_at": self.roster_synced_at,
             "activated_at": self.activated_at,
             "created_at": self.created_at,
@@ -443,6 +456,11 @@ mod tests {
             knockout_first_event: Some(34),
             cup: false,
             roster_synced_at: None,
+            roster_state: "ready".into(),
+            roster_generation: 1,
+            roster_pages_read: 0,
+            roster_run_id: None,
+            roster_error: None,
             activated_at: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use fplsync::jobs::{Delivery, JobKind, Trigger, request_run};
+use fplsync::run::Trigger;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -268,17 +268,17 @@ async fn manual_runs_are_served_before_scheduled_ones() {
     let state = &app.state;
     let mut scheduled = Vec::new();
     for tag in [1, 2] {
-        let e = request_run(
-            &state.directory,
-            &state.metrics,
-            JobKind::new("test-sleep"),
-            json!({"ms": 0, "tag": tag}),
-            Trigger::Schedule,
-            Delivery::WaitUpTo(Duration::from_secs(5)),
-            Duration::from_secs(5),
-        )
-        .await
-        .expect("scheduled run queued");
+        let params = kinds::SleepParams { ms: 0, tag };
+        let e = state
+            .directory
+            .request(
+                kinds::SLEEP,
+                &params,
+                Trigger::Schedule,
+                Duration::from_secs(5),
+            )
+            .await
+            .expect("scheduled run queued");
         scheduled.push(e.run_id.0);
     }
     let manual = app.trigger("test-sleep", json!({"ms": 0, "tag": 3})).await;

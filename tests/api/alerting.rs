@@ -167,7 +167,8 @@ async fn telegrams_429_retry_after_is_waited_out() {
     let sent_metric = app
         .state
         .metrics
-        .alerts_sent
+        .get::<fplsync::alerts::AlertMetrics>()
+        .sent
         .with_label_values(&["critical"])
         .get();
     assert_eq!(sent_metric, 1);
@@ -216,13 +217,18 @@ async fn a_telegram_that_drops_every_connection_is_retried_with_backoff_then_rec
     let metrics = &app.state.metrics;
     assert_eq!(
         metrics
-            .alerts_undelivered
+            .get::<fplsync::alerts::AlertMetrics>()
+            .undelivered
             .with_label_values(&["critical"])
             .get(),
         1
     );
     assert_eq!(
-        metrics.alerts_sent.with_label_values(&["critical"]).get(),
+        metrics
+            .get::<fplsync::alerts::AlertMetrics>()
+            .sent
+            .with_label_values(&["critical"])
+            .get(),
         0
     );
 }
@@ -269,7 +275,8 @@ async fn a_command_from_an_allowed_chat_triggers_a_job_and_from_another_chat_doe
     let command = |result: &str| {
         app.state
             .metrics
-            .bot_commands
+            .get::<fplsync::bot::BotMetrics>()
+            .commands
             .with_label_values(&["trigger", result])
             .get()
     };
@@ -361,7 +368,8 @@ async fn an_acknowledged_alert_stays_silent_until_it_resolves() {
         let silenced = app
             .state
             .metrics
-            .alerts_suppressed
+            .get::<fplsync::alerts::AlertMetrics>()
+            .suppressed
             .with_label_values(&["critical", "silenced"])
             .get();
         (silenced >= 1).then_some(())
@@ -512,7 +520,8 @@ async fn a_mute_holds_new_alerts_back_until_it_is_lifted_and_jobs_lists_recent_r
         let silenced = app
             .state
             .metrics
-            .alerts_suppressed
+            .get::<fplsync::alerts::AlertMetrics>()
+            .suppressed
             .with_label_values(&["critical", "silenced"])
             .get();
         (silenced == 1).then_some(())
@@ -545,7 +554,8 @@ async fn a_mute_holds_new_alerts_back_until_it_is_lifted_and_jobs_lists_recent_r
     assert_eq!(
         app.state
             .metrics
-            .bot_commands
+            .get::<fplsync::bot::BotMetrics>()
+            .commands
             .with_label_values(&["mute", "invalid"])
             .get(),
         1

@@ -125,7 +125,8 @@ async fn redis_value(
 fn warning_alerts(app: &TestApp) -> u64 {
     app.state
         .metrics
-        .alerts_emitted
+        .get::<fplsync::alerts::AlertMetrics>()
+        .emitted
         .with_label_values(&["warning"])
         .get()
 }
@@ -133,7 +134,8 @@ fn warning_alerts(app: &TestApp) -> u64 {
 fn requests(app: &TestApp, class: &str, tier: &str, result: &str) -> u64 {
     app.state
         .metrics
-        .cache_requests
+        .get::<fplsync::cache::CacheMetrics>()
+        .requests
         .with_label_values(&[class, tier, result])
         .get()
 }
@@ -635,7 +637,14 @@ async fn with_redis_stopped_reads_answer_puts_succeed_one_alert_is_raised_and_re
         cache.status().degraded.then_some(())
     })
     .await;
-    assert_eq!(app.state.metrics.cache_degraded.get(), 1);
+    assert_eq!(
+        app.state
+            .metrics
+            .get::<fplsync::cache::CacheMetrics>()
+            .degraded
+            .get(),
+        1
+    );
     // More failures while degraded: still one alert.
     for i in 0..5 {
         cache
@@ -662,12 +671,20 @@ async fn with_redis_stopped_reads_answer_puts_succeed_one_alert_is_raised_and_re
         rewarmed,
         (json!(["players v2"]), json!(["teams"]), json!([4]))
     );
-    assert_eq!(app.state.metrics.cache_degraded.get(), 0);
+    assert_eq!(
+        app.state
+            .metrics
+            .get::<fplsync::cache::CacheMetrics>()
+            .degraded
+            .get(),
+        0
+    );
     assert_eq!(warnings(), 1);
     assert!(
         app.state
             .metrics
-            .alerts_emitted
+            .get::<fplsync::alerts::AlertMetrics>()
+            .emitted
             .with_label_values(&["info"])
             .get()
             >= 1

@@ -278,11 +278,14 @@ fn the_binary_refuses_bad_configuration_and_names_the_key() {
 }
 
 #[test]
-fn the_binary_refuses_a_schedule_for_an_unknown_job_kind() {
+fn the_binary_refuses_schedules_and_warm_keys_the_catalog_and_the_cache_do_not_know() {
     let out = Command::new(env!("CARGO_BIN_EXE_fplsync"))
         .arg("serve")
         .env("FPLSYNC__HTTP__BIND", "127.0.0.1:0")
         .env("FPLSYNC__SCHEDULER__JOBS__NOSUCHKIND", "0 0 * * * *")
+        // `finalize` needs its gameweek: a cron tick, which gives no parameters, cannot run it.
+        .env("FPLSYNC__SCHEDULER__JOBS__FINALIZE", "0 0 * * * *")
+        .env("FPLSYNC__CACHE__WARM", "[\"meta:teams\", \"meta:nope\"]")
         .env(
             "FPLSYNC__DATABASE__URL",
             "postgres://postgres@127.0.0.1:5432/fplsync_test_unused",
@@ -291,10 +294,13 @@ fn the_binary_refuses_a_schedule_for_an_unknown_job_kind() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("scheduler.jobs.nosuchkind: no job kind is named `nosuchkind`"),
-        "{stderr}"
-    );
+    for problem in [
+        "scheduler.jobs.nosuchkind: no job kind is named `nosuchkind`",
+        "scheduler.jobs.finalize: `finalize` cannot run without parameters",
+        "cache.warm[1]: `meta:nope` is not a cache key",
+    ] {
+        assert!(stderr.contains(problem), "{problem} missing from: {stderr}");
+    }
 }
 
 #[test]
@@ -361,10 +367,18 @@ fn the_demo_plays_gameweek_38_through_to_final() {
         "simulator: GW38 PRE_DEADLINE",
         "simulator: GW38 IN_PLAY",
         "simulator: GW38 FINAL",
-        // Matches live (the event's flags come from another job, synced on its own clock).
+        // The tournament from the classic league: 72 real and 100 synthetic managers.
+        "roster ready: 172 managers from 4 pages",
+        "activated: 172 tracked managers",
+        // Picks after the deadline, live scores during the matches.
+        "picks stored: 172 of 172 managers for GW38",
+        "live GW38: top managers",
         "fixtures 10 started, 0 finished",
         "service has stored: GW38 current, finished, data checked; fixtures 10 started, 10 finished",
-        "gameweek 38 is final and stored",
+        // Finalized against FPL's official points, and the standings from it.
+        "GW38 finalized: official results of 172 managers, 0 mismatches",
+        "standings after GW38: leader",
+        "gameweek 38 is final and stored, finalized, and the tournament's results are in",
     ] {
         assert!(
             narration.iter().any(|m| m.contains(expected)),

@@ -187,7 +187,7 @@ fn fpl_settings(base_url: &str) -> FplSettings {
 
 fn client(settings: &FplSettings) -> (FplClient, Metrics) {
     let metrics = Metrics::new();
-    let client = FplClient::new(settings, metrics.clone()).expect("client builds");
+    let client = FplClient::new(settings, &metrics).expect("client builds");
     (client, metrics)
 }
 
@@ -214,7 +214,7 @@ async fn the_client_decodes_a_real_bootstrap_and_says_who_it_is() {
     let rendered = metrics.render();
     assert!(
         rendered
-            .contains(r#"fplsync_fpl_requests_total{class="2xx",endpoint="bootstrap-static"} 1"#),
+            .contains(r#"fplsync_fpl_requests_total{class="2xx",endpoint="bootstrap-static",priority="meta"} 1"#),
         "{rendered}"
     );
     assert!(rendered.contains(r#"fplsync_fpl_admission_wait_seconds_count{priority="meta"} 1"#));
@@ -275,11 +275,9 @@ async fn slow_answers_time_out_on_every_attempt_then_fail_cleanly() {
         started.elapsed()
     );
     assert_eq!(fake.hits("live"), 3);
-    assert!(
-        metrics
-            .render()
-            .contains(r#"fplsync_fpl_requests_total{class="error",endpoint="event-live"} 3"#)
-    );
+    assert!(metrics.render().contains(
+        r#"fplsync_fpl_requests_total{class="error",endpoint="event-live",priority="live"} 3"#
+    ));
 }
 
 #[actix_rt::test]

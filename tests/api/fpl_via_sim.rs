@@ -25,7 +25,7 @@ fn client(
     settings.backoff_base_ms = 20;
     settings.backoff_cap_ms = 100;
     configure(&mut settings);
-    FplClient::new(&settings, Metrics::new()).unwrap()
+    FplClient::new(&settings, &Metrics::new()).unwrap()
 }
 
 #[actix_rt::test]

@@ -5,11 +5,10 @@ use std::future::Future;
 use std::sync::Once;
 use std::time::Duration;
 
+use fplsync::auth::ApiKeySettings;
 use fplsync::auth::Role;
 use fplsync::cache::Loaders;
-use fplsync::config::ApiKeySettings;
 use fplsync::http::ApiState;
-use fplsync::jobs::JobCatalog;
 use fplsync::{Application, Options, Settings};
 use rand::Rng;
 use reqwest::StatusCode;
@@ -140,7 +139,7 @@ pub async fn spawn_app_using(configure: impl FnOnce(&mut Settings), loaders: Loa
     let id = unique_id();
     let mut settings = test_settings(&id);
     configure(&mut settings);
-    let catalog = kinds::register(JobCatalog::builtin());
+    let catalog = kinds::register(fplsync::app::builtin_catalog());
     let app = Application::build_with(
         settings,
         Options {
@@ -278,6 +277,22 @@ impl TestApp {
             (r.status == StatusCode::ACCEPTED).then(|| r.body["run_id"].as_i64().unwrap())
         })
         .await
+    }
+
+    /// Creates a tournament from a league: 202 at once with the `tournament-roster` run, which
+    /// must succeed; returns the tournament as it then stands (roster ready).
+    pub async fn create_league_tournament(&self, body: Value) -> Value {
+        let r = self.post("/tournaments", Some(body)).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        assert_eq!(r.body["roster"]["state"], "pending", "{}", r.body);
+        let run = self
+            .finished_run(r.body["run_id"].as_i64().expect("a roster run"))
+            .await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        let id = r.body["id"].as_i64().unwrap();
+        let t = self.get(&format!("/tournaments/{id}")).await.body;
+        assert_eq!(t["roster"]["state"], "ready", "{t}");
+        t
     }
 
     /// Waits until run `id` reaches a final status and returns it with its logs.

@@ -161,12 +161,12 @@ async fn a_run_that_exhausts_its_attempts_fails_with_its_last_error() {
 }
 
 #[actix_rt::test]
-async fn a_run_over_its_timeout_is_cancelled_as_stalled_and_fails_after_three_stalls() {
+async fn a_run_that_shows_no_sign_of_life_is_stalled_and_fails_after_three_stalls() {
     let app = spawn_app_with(|s| {
         s.jobs.kinds.insert(
             "test-sleep".into(),
             fplsync::config::JobKindSettings {
-                timeout_secs: Some(1),
+                stall_secs: Some(1),
                 ..Default::default()
             },
         );
@@ -359,4 +359,44 @@ async fn queued_and_running_runs_can_be_cancelled_and_the_next_run_starts() {
     open_gate(&gate);
     assert_eq!(app.finished_run(last).await["status"], "succeeded");
     assert_eq!(app.finished_run(running).await["status"], "cancelled");
+}
+
+#[actix_rt::test]
+async fn a_violated_constraint_fails_a_run_for_good_but_a_lost_connection_is_retried() {
+    use fplsync::jobs::JobError;
+    use fplsync::store::StoreError;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let violated = sqlx::query("INSERT INTO job_runs (kind, trigger, status, max_attempts) VALUES ('x', 'manual', 'nonsense', 1)")
+        .execute(db)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        JobError::from(StoreError::from(violated)),
+        JobError::Permanent(_)
+    ));
+    // A connection whose backend PostgreSQL ends (an administrator, a failover) is trouble a
+    // retry cures.
+    let mut conn = db.acquire().await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert!(killed);
+    let lost = sqlx::query("SELECT 1")
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            JobError::from(StoreError::from(lost)),
+            JobError::Transient(_)
+        ),
+        "a terminated connection"
+    );
 }

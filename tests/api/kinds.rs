@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use fplsync::jobs::{JobCatalog, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
+use fplsync::jobs::{JobCatalog, JobContext, JobError, JobOutcome, JobSpec, Kind};
+use fplsync::run::LogLevel;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-pub const PANIC: JobKind = JobKind::new("test-panic");
-pub const SLEEP: JobKind = JobKind::new("test-sleep");
-pub const FLAKY: JobKind = JobKind::new("test-flaky");
-pub const GATE: JobKind = JobKind::new("test-gate");
-pub const FAIL: JobKind = JobKind::new("test-fail");
+pub const PANIC: Kind<Tagged> = Kind::new("test-panic");
+pub const SLEEP: Kind<SleepParams> = Kind::new("test-sleep");
+pub const FLAKY: Kind<FlakyParams> = Kind::new("test-flaky");
+pub const GATE: Kind<GateParams> = Kind::new("test-gate");
+pub const FAIL: Kind<FailParams> = Kind::new("test-fail");
+pub const CHECKPOINT: Kind<CheckpointParams> = Kind::new("test-checkpoint");
 
 pub fn register(catalog: JobCatalog) -> JobCatalog {
     catalog
@@ -22,6 +24,7 @@ pub fn register(catalog: JobCatalog) -> JobCatalog {
         .with(JobSpec::new(FLAKY, flaky))
         .with(JobSpec::new(GATE, gate))
         .with(JobSpec::new(FAIL, fail))
+        .with(JobSpec::new(CHECKPOINT, checkpoint))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -130,4 +133,49 @@ async fn fail(_: JobContext, p: FailParams) -> Result<JobOutcome, JobError> {
         "{}",
         p.error.repeat(p.repeat.max(1))
     )))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointParams {
+    pub units: u32,
+    /// The unit that never finishes, and shows no sign of life meanwhile.
+    pub hang_at: u32,
+}
+
+/// Works through `units` units, storing each in `test_checkpoints` as it is done (a checkpoint
+/// in PostgreSQL, and a sign of life); unit `hang_at` hangs. A unit stored before is skipped;
+/// storing one twice would violate the table's primary key, so an attempt that redid stored work
+/// would fail for that, not for a stall.
+async fn checkpoint(ctx: JobContext, p: CheckpointParams) -> Result<JobOutcome, JobError> {
+    let db = &ctx.deps.db;
+    let store = |e: sqlx::Error| JobError::from(fplsync::store::StoreError::from(e));
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS test_checkpoints (unit INT PRIMARY KEY, attempt INT NOT NULL)",
+    )
+    .execute(db)
+    .await
+    .map_err(store)?;
+    for unit in 0..p.units as i32 {
+        let done: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM test_checkpoints WHERE unit = $1)")
+                .bind(unit)
+                .fetch_one(db)
+                .await
+                .map_err(store)?;
+        if done {
+            continue;
+        }
+        if unit == p.hang_at as i32 {
+            std::future::pending::<()>().await;
+        }
+        sqlx::query("INSERT INTO test_checkpoints (unit, attempt) VALUES ($1, $2)")
+            .bind(unit)
+            .bind(ctx.attempt as i32)
+            .execute(db)
+            .await
+            .map_err(store)?;
+        ctx.beat();
+    }
+    Ok(JobOutcome::new(format!("{} units", p.units)))
 }

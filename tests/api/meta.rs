@@ -290,7 +290,8 @@ mod jobs {
         let local_hits = || {
             app.state
                 .metrics
-                .cache_requests
+                .get::<fplsync::cache::CacheMetrics>()
+                .requests
                 .with_label_values(&["player_values", "local", "hit"])
                 .get()
         };

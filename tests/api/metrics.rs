@@ -59,7 +59,7 @@ async fn metrics_after_a_demo_like_run_pass_promtool_and_contain_every_family() 
         point_fpl_at(s, url);
         s.jobs.kinds.insert(
             "test-sleep".into(),
-            serde_json::from_value(json!({"timeout_secs": 1, "max_stalls": 1})).unwrap(),
+            serde_json::from_value(json!({"stall_secs": 1, "max_stalls": 1})).unwrap(),
         );
     })
     .await;

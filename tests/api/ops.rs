@@ -53,7 +53,7 @@ impl Instance {
             .env("FPLSYNC__FPL__RATE_PER_SEC", "100")
             .env("FPLSYNC__FPL__ATTEMPT_TIMEOUT_MS", "120000")
             .env("FPLSYNC__FPL__DEADLINE_MS", "120000")
-            .env("FPLSYNC__JOBS__TIMEOUT_SECS", "120")
+            .env("FPLSYNC__JOBS__STALL_SECS", "121")
             .env("FPLSYNC__LEADER__RETRY_MS", "500")
             // The gameweek lifecycle would poll the simulator and ask for runs of its own.
             .env("FPLSYNC__LIVE__ENABLED", "false")
@@ -472,7 +472,8 @@ async fn of_two_instances_one_leads_and_the_other_takes_over_within_15_s_without
 
 #[actix_rt::test]
 async fn a_scheduled_tick_asked_for_twice_is_one_run() {
-    use fplsync::jobs::{Delivery, JobKind, Trigger, request_run_from};
+    use fplsync::jobs::Delivery;
+    use fplsync::run::{JobKind, Trigger};
     use fplsync::store::runs::RunOrigin;
     let app = spawn_app_with(|_| {}).await;
     let origin = RunOrigin {
@@ -480,9 +481,7 @@ async fn a_scheduled_tick_asked_for_twice_is_one_run() {
         rerun_of: None,
     };
     let ask = || {
-        request_run_from(
-            &app.state.directory,
-            &app.state.metrics,
+        app.state.directory.request_raw(
             JobKind::new("prune"),
             json!({}),
             (Trigger::Schedule, origin),
@@ -667,7 +666,8 @@ async fn a_leader_that_loses_its_lock_session_steps_down_and_leads_again_once_it
     let alerts = app
         .state
         .metrics
-        .alerts_emitted
+        .get::<fplsync::alerts::AlertMetrics>()
+        .emitted
         .with_label_values(&["critical"])
         .get();
     assert!(alerts >= 1, "leadership_lost is a critical alert");
@@ -675,7 +675,7 @@ async fn a_leader_that_loses_its_lock_session_steps_down_and_leads_again_once_it
 
 #[actix_rt::test]
 async fn start_up_recovery_reruns_a_crashed_run_once_but_not_a_crashed_rerun_and_repeats_nothing() {
-    use fplsync::jobs::RunId;
+    use fplsync::run::RunId;
     use fplsync::store::runs::recover_at_startup;
     let app = spawn_app_with(|_| {}).await;
     let db = &app.state.db;
@@ -718,4 +718,43 @@ async fn start_up_recovery_reruns_a_crashed_run_once_but_not_a_crashed_rerun_and
         again.interrupted.is_empty() && again.reruns.is_empty(),
         "{again:?}"
     );
+}
+
+#[actix_rt::test]
+async fn a_paused_job_kind_stays_paused_across_a_restart_of_the_process_until_resumed() {
+    let sim = start_sim(0, &[]).await;
+    let id = unique_id();
+    let first = Instance::start(&id, &sim.base_url(), &[]).await;
+    let (status, body) = first.post("/actors/job:prune/pause", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    first.sigterm();
+    let mut first = first;
+    assert_eq!(first.exit_code(Duration::from_secs(30)).await, Some(0));
+
+    let second = Instance::start(&id, &sim.base_url(), &[]).await;
+    // The new incarnation reads the pause when it loads its queue.
+    let actor = eventually(
+        "job:prune reports its status",
+        Duration::from_secs(10),
+        || async {
+            let (_, actor) = second.get("/actors/job:prune").await;
+            (!actor["status"].is_null()).then_some(actor)
+        },
+    )
+    .await;
+    assert_eq!(actor["state"], "paused", "{actor}");
+    assert_eq!(actor["status"]["paused"], true, "{actor}");
+    let (status, body) = second.post("/jobs/prune/trigger", json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let run = body["run_id"].as_i64().unwrap();
+    let (_, queued) = second.get(&format!("/jobs/{run}")).await;
+    assert_eq!(
+        queued["status"], "queued",
+        "a paused kind starts nothing: {queued}"
+    );
+
+    let (status, _) = second.post("/actors/job:prune/resume", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let db = store(&id).await;
+    assert_eq!(final_status(&db, run).await, "succeeded");
 }

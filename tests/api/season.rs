@@ -44,19 +44,15 @@ async fn a_season_of_picks_and_finalized_gameweeks_decides_a_500_manager_tournam
     run_ok(&app, "bootstrap", json!({})).await;
 
     let created = app
-        .post(
-            "/tournaments",
-            Some(json!({
-                "name": "Season cup",
-                "source": {"classic_league": 1},
-                "group_stage": {"mode": "points_race", "groups": 4, "qualifiers_per_group": 2,
-                                "first_event": 30, "last_event": 35},
-                "knockout": {"mode": "single", "first_event": 36},
-            })),
-        )
+        .create_league_tournament(json!({
+            "name": "Season cup",
+            "source": {"classic_league": 1},
+            "group_stage": {"mode": "points_race", "groups": 4, "qualifiers_per_group": 2,
+                            "first_event": 30, "last_event": 35},
+            "knockout": {"mode": "single", "first_event": 36},
+        }))
         .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let id = created.body["id"].as_i64().unwrap();
+    let id = created["id"].as_i64().unwrap();
     let tracked: i64 = sqlx::query_scalar("SELECT count(DISTINCT entry_id) FROM tracked_entries")
         .fetch_one(&app.state.db)
         .await

@@ -75,25 +75,22 @@ async fn a_tournament_from_the_classic_league_takes_its_roster_from_every_standi
     let sim = start_sim(200, &[]).await;
     let url = sim.base_url();
     let app = spawn_app_with(|s| point_fpl_at(s, url)).await;
-    let r = app
-        .post(
-            "/tournaments",
-            Some(json!({
-                "name": "Spring cup",
-                "source": {"classic_league": 1},
-                "group_stage": {"mode": "points_race", "groups": 4, "qualifiers_per_group": 2,
-                                "first_event": 30, "last_event": 35},
-                "knockout": {"mode": "single", "first_event": 36},
-            })),
-        )
+    let t = app
+        .create_league_tournament(json!({
+            "name": "Spring cup",
+            "source": {"classic_league": 1},
+            "group_stage": {"mode": "points_race", "groups": 4, "qualifiers_per_group": 2,
+                            "first_event": 30, "last_event": 35},
+            "knockout": {"mode": "single", "first_event": 36},
+        }))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    // 72 real and 200 synthetic managers: six pages of 50.
-    assert_eq!(r.body["entries"], 272);
-    assert_eq!(r.body["state"], "draft");
+    // 72 real and 200 synthetic managers: six pages of 50, read by the roster job.
+    assert_eq!(t["entries"], 272);
+    assert_eq!(t["roster"]["pages_read"], 6);
+    assert_eq!(t["state"], "draft");
     // 8 qualifiers: a bracket of 8, three single-leg rounds from GW36.
-    assert_eq!(r.body["knockout"]["events"], json!([[36], [37], [38]]));
-    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(t["knockout"]["events"], json!([[36], [37], [38]]));
+    let id = t["id"].as_i64().unwrap();
     let tracked: i64 = sqlx::query_scalar("SELECT count(*) FROM tracked_entries WHERE source = $1")
         .bind(format!("tournament:{id}"))
         .fetch_one(&app.state.db)
@@ -102,15 +99,11 @@ async fn a_tournament_from_the_classic_league_takes_its_roster_from_every_standi
     assert_eq!(tracked, 272);
     // The same managers from the H2H league's pages.
     let h2h = app
-        .post(
-            "/tournaments",
-            Some(json!({"name": "H2H", "source": {"h2h_league": 2},
-                        "knockout": {"mode": "two_legs", "first_event": 21}})),
-        )
+        .create_league_tournament(json!({"name": "H2H", "source": {"h2h_league": 2},
+                                         "knockout": {"mode": "two_legs", "first_event": 21}}))
         .await;
-    assert_eq!(h2h.status, StatusCode::CREATED, "{}", h2h.body);
-    assert_eq!(h2h.body["entries"], 272);
-    assert_eq!(h2h.body["knockout"]["rounds"], 9, "a bracket of 512");
+    assert_eq!(h2h["entries"], 272);
+    assert_eq!(h2h["knockout"]["rounds"], 9, "a bracket of 512");
     let listed = app.get("/tournaments?state=draft").await.body;
     assert_eq!(listed["tournaments"][1]["id"], id, "newest first");
 
@@ -119,7 +112,11 @@ async fn a_tournament_from_the_classic_league_takes_its_roster_from_every_standi
     let synced = app
         .post(&format!("/tournaments/{id}/sync-roster"), None)
         .await;
-    assert_eq!(synced.status, StatusCode::OK, "{}", synced.body);
+    assert_eq!(synced.status, StatusCode::ACCEPTED, "{}", synced.body);
+    let run = app
+        .finished_run(synced.body["run_id"].as_i64().unwrap())
+        .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
     let active = app.post(&format!("/tournaments/{id}/activate"), None).await;
     assert_eq!(active.status, StatusCode::OK, "{}", active.body);
     let doc = standings(&app, id).await;
@@ -177,12 +174,6 @@ async fn bad_tournament_requests_get_stable_error_codes() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_tournament",
         ),
-        (
-            json!({"name": "x", "source": {"classic_league": 99},
-                "knockout": {"mode": "single", "first_event": 36}}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_league",
-        ),
     ];
     for (body, status, code) in cases {
         let r = app.post("/tournaments", Some(body.clone())).await;
@@ -194,6 +185,38 @@ async fn bad_tournament_requests_get_stable_error_codes() {
         );
     }
     assert_eq!(app.get("/tournaments").await.body["tournaments"], json!([]));
+    // A league FPL does not know: the draft is created, its roster read fails for good and says
+    // why, and it cannot be activated.
+    let r = app
+        .post(
+            "/tournaments",
+            Some(json!({"name": "x", "source": {"classic_league": 99},
+                        "knockout": {"mode": "single", "first_event": 36}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let run = app.finished_run(r.body["run_id"].as_i64().unwrap()).await;
+    assert_eq!(
+        (run["status"].as_str(), run["attempt"].as_i64()),
+        (Some("failed"), Some(1))
+    );
+    let unknown = r.body["id"].as_i64().unwrap();
+    let t = app.get(&format!("/tournaments/{unknown}")).await.body;
+    assert_eq!(t["roster"]["state"], "failed", "{t}");
+    assert!(
+        t["roster"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("FPL league 99 does not exist"),
+        "{t}"
+    );
+    let r = app
+        .post(&format!("/tournaments/{unknown}/activate"), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"].clone()),
+        (StatusCode::CONFLICT, json!("roster_not_ready"))
+    );
     let r = app.get("/tournaments/41").await;
     assert_eq!(
         (r.status, r.body["error"].clone()),
@@ -488,20 +511,16 @@ async fn the_72_real_managers_in_a_gameweek_38_points_race_are_ranked_by_their_o
         .await
         .unwrap();
     }
-    let r = app
-        .post(
-            "/tournaments",
-            Some(json!({
-                "name": "GW38 sprint",
-                "source": {"classic_league": 1},
-                "group_stage": {"mode": "points_race", "groups": 1,
-                                "first_event": 38, "last_event": 38},
-            })),
-        )
+    let t = app
+        .create_league_tournament(json!({
+            "name": "GW38 sprint",
+            "source": {"classic_league": 1},
+            "group_stage": {"mode": "points_race", "groups": 1,
+                            "first_event": 38, "last_event": 38},
+        }))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert_eq!(r.body["entries"], 72);
-    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(t["entries"], 72);
+    let id = t["id"].as_i64().unwrap();
     let r = app.post(&format!("/tournaments/{id}/activate"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let run = results_run(&app, json!({"event": 38})).await;
@@ -646,19 +665,15 @@ async fn finalizing_gameweek_38_decides_the_leagues_points_race_by_message() {
     assert!(sim.state().jump(fplsync::sim::Phase::Final, Some(38)));
     let url = sim.base_url();
     let app = spawn_app_with(|s| point_fpl_at(s, url)).await;
-    let r = app
-        .post(
-            "/tournaments",
-            Some(json!({
-                "name": "GW38 by message",
-                "source": {"classic_league": 1},
-                "group_stage": {"mode": "points_race", "groups": 1,
-                                "first_event": 38, "last_event": 38},
-            })),
-        )
+    let t = app
+        .create_league_tournament(json!({
+            "name": "GW38 by message",
+            "source": {"classic_league": 1},
+            "group_stage": {"mode": "points_race", "groups": 1,
+                            "first_event": 38, "last_event": 38},
+        }))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let id = r.body["id"].as_i64().unwrap();
+    let id = t["id"].as_i64().unwrap();
     let r = app.post(&format!("/tournaments/{id}/activate"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, ActorContext, Addr, AsyncContext, Context, Handler, Message};
-use fplsync::alerts::AlertSink;
 use fplsync::metrics::Metrics;
 use fplsync::supervisor::{
     ActorRegistry, ActorRole, Backoff, ChildLink, ChildSpec, ExitGuard, ExitReason, Intensity,
@@ -147,7 +146,7 @@ async fn tree(strategy: Strategy, children: &[(&str, RestartType)]) -> Tree {
         .await
         .unwrap();
     let metrics = Metrics::new();
-    let recorder = Recorder::spawn(db, metrics.clone(), AlertSink::new(metrics, 16));
+    let recorder = Recorder::spawn(db, metrics.clone(), None);
     let registry = ActorRegistry::default();
     let seen = Shared::default();
     let spec = SupervisorSpec {

@@ -534,6 +534,79 @@ impl Scoreboard {
     }
 }
 
+/// Stores official results (one statement), with fplsync's own points beside them.
+pub async fn store_results(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    batch: &[(u64, PicksResponse)],
+    computed: &HashMap<u64, i32>,
+) -> Result<usize, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let h = |p: &PicksResponse| p.entry_history.clone();
+    let ids: Vec<i64> = batch.iter().map(|(e, _)| *e as i64).collect();
+    let points: Vec<i32> = batch.iter().map(|(_, p)| h(p).points).collect();
+    let costs: Vec<i32> = batch
+        .iter()
+        .map(|(_, p)| h(p).event_transfers_cost)
+        .collect();
+    let bench: Vec<i32> = batch.iter().map(|(_, p)| h(p).points_on_bench).collect();
+    let totals: Vec<i32> = batch.iter().map(|(_, p)| h(p).total_points).collect();
+    let event_ranks: Vec<Option<i64>> = batch
+        .iter()
+        .map(|(_, p)| h(p).rank.map(i64::from))
+        .collect();
+    let overall: Vec<Option<i64>> = batch
+        .iter()
+        .map(|(_, p)| h(p).overall_rank.map(i64::from))
+        .collect();
+    let ours: Vec<Option<i32>> = batch
+        .iter()
+        .map(|(e, _)| computed.get(e).copied())
+        .collect();
+    let chips: Vec<Option<String>> = batch
+        .iter()
+        .map(|(_, p)| p.active_chip.as_ref().map(|c| c.as_str().to_string()))
+        .collect();
+    let picks: Vec<String> = batch
+        .iter()
+        .map(|(_, p)| serde_json::to_string(&p.picks).expect("picks serialise"))
+        .collect();
+    sqlx::query(
+        "INSERT INTO entry_event_results (season_id, event_id, entry_id, points, transfers_cost, \
+         net_points, bench_points, total_points, event_rank, overall_rank, computed_points, \
+         active_chip, picks) \
+         SELECT $1, $2, u.id, u.points, u.cost, u.points - u.cost, u.bench, u.total, u.erank, \
+         u.orank, u.ours, u.chip, u.picks::jsonb \
+         FROM UNNEST($3::bigint[], $4::int[], $5::int[], $6::int[], $7::int[], $8::bigint[], \
+         $9::bigint[], $10::int[], $11::text[], $12::text[]) \
+         AS u(id, points, cost, bench, total, erank, orank, ours, chip, picks) \
+         ON CONFLICT (season_id, event_id, entry_id) DO UPDATE SET points = EXCLUDED.points, \
+         transfers_cost = EXCLUDED.transfers_cost, net_points = EXCLUDED.net_points, \
+         bench_points = EXCLUDED.bench_points, total_points = EXCLUDED.total_points, \
+         event_rank = EXCLUDED.event_rank, overall_rank = EXCLUDED.overall_rank, \
+         computed_points = EXCLUDED.computed_points, active_chip = EXCLUDED.active_chip, \
+         picks = EXCLUDED.picks, recorded_at = now()",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .bind(ids)
+    .bind(points)
+    .bind(costs)
+    .bind(bench)
+    .bind(totals)
+    .bind(event_ranks)
+    .bind(overall)
+    .bind(ours)
+    .bind(chips)
+    .bind(picks)
+    .execute(db)
+    .await?;
+    Ok(batch.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,26 +5,24 @@
 //! is logged, counted and alerted. The gameweek is recorded as finalized exactly once, and
 //! only then are the dependent jobs (`tournament-results`) asked for, by message.
 
-use std::collections::HashMap;
 use std::num::NonZeroU16;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::PgPool;
 
-use super::managers;
-use super::snapshot::{self, LiveParams, season_or_bootstrap};
 use crate::alerts::Alert;
-use crate::fpl::model::PicksResponse;
-use crate::jobs::{
-    Delivery, JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel, Trigger, request_run,
-};
+use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
+use crate::live::LiveMetrics;
+use crate::live::snapshot::{self, LiveParams};
+use crate::managers;
 use crate::meta::SeasonId;
+use crate::meta::jobs::season_or_bootstrap;
+use crate::run::{LogLevel, Trigger};
 use crate::store::StoreError;
-use crate::tournament::TOURNAMENT_RESULTS;
+use crate::tournament::{ResultsParams, TOURNAMENT_RESULTS};
 
-pub const FINALIZE: JobKind = JobKind::new("finalize");
+pub const FINALIZE: Kind<FinalizeParams> = Kind::new("finalize");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +84,7 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
     if !mismatches.is_empty() {
         ctx.deps
             .metrics
-            .live
+            .get::<LiveMetrics>()
             .points_mismatches
             .inc_by(mismatches.len() as u64);
         let sample: Vec<String> = mismatches
@@ -112,7 +110,7 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
     // Publish the final scores with the official points beside them.
     snapshot::run(ctx.clone(), live).await?;
     if first {
-        request_dependents(&ctx, event).await;
+        request_dependents(&ctx, params.event).await;
     }
     Ok(JobOutcome::new(format!(
         "GW{event} finalized: {} tracked managers, {fetched} official results fetched, \
@@ -120,79 +118,6 @@ pub async fn run(ctx: JobContext, params: FinalizeParams) -> Result<JobOutcome, 
         tracked.len(),
         mismatches.len()
     )))
-}
-
-/// Stores official results (one statement), with fplsync's own points beside them.
-pub async fn store_results(
-    db: &PgPool,
-    season: SeasonId,
-    event: u16,
-    batch: &[(u64, PicksResponse)],
-    computed: &HashMap<u64, i32>,
-) -> Result<usize, StoreError> {
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let h = |p: &PicksResponse| p.entry_history.clone();
-    let ids: Vec<i64> = batch.iter().map(|(e, _)| *e as i64).collect();
-    let points: Vec<i32> = batch.iter().map(|(_, p)| h(p).points).collect();
-    let costs: Vec<i32> = batch
-        .iter()
-        .map(|(_, p)| h(p).event_transfers_cost)
-        .collect();
-    let bench: Vec<i32> = batch.iter().map(|(_, p)| h(p).points_on_bench).collect();
-    let totals: Vec<i32> = batch.iter().map(|(_, p)| h(p).total_points).collect();
-    let event_ranks: Vec<Option<i64>> = batch
-        .iter()
-        .map(|(_, p)| h(p).rank.map(i64::from))
-        .collect();
-    let overall: Vec<Option<i64>> = batch
-        .iter()
-        .map(|(_, p)| h(p).overall_rank.map(i64::from))
-        .collect();
-    let ours: Vec<Option<i32>> = batch
-        .iter()
-        .map(|(e, _)| computed.get(e).copied())
-        .collect();
-    let chips: Vec<Option<String>> = batch
-        .iter()
-        .map(|(_, p)| p.active_chip.as_ref().map(|c| c.as_str().to_string()))
-        .collect();
-    let picks: Vec<String> = batch
-        .iter()
-        .map(|(_, p)| serde_json::to_string(&p.picks).expect("picks serialise"))
-        .collect();
-    sqlx::query(
-        "INSERT INTO entry_event_results (season_id, event_id, entry_id, points, transfers_cost, \
-         net_points, bench_points, total_points, event_rank, overall_rank, computed_points, \
-         active_chip, picks) \
-         SELECT $1, $2, u.id, u.points, u.cost, u.points - u.cost, u.bench, u.total, u.erank, \
-         u.orank, u.ours, u.chip, u.picks::jsonb \
-         FROM UNNEST($3::bigint[], $4::int[], $5::int[], $6::int[], $7::int[], $8::bigint[], \
-         $9::bigint[], $10::int[], $11::text[], $12::text[]) \
-         AS u(id, points, cost, bench, total, erank, orank, ours, chip, picks) \
-         ON CONFLICT (season_id, event_id, entry_id) DO UPDATE SET points = EXCLUDED.points, \
-         transfers_cost = EXCLUDED.transfers_cost, net_points = EXCLUDED.net_points, \
-         bench_points = EXCLUDED.bench_points, total_points = EXCLUDED.total_points, \
-         event_rank = EXCLUDED.event_rank, overall_rank = EXCLUDED.overall_rank, \
-         computed_points = EXCLUDED.computed_points, active_chip = EXCLUDED.active_chip, \
-         picks = EXCLUDED.picks, recorded_at = now()",
-    )
-    .bind(season.0)
-    .bind(i32::from(event))
-    .bind(ids)
-    .bind(points)
-    .bind(costs)
-    .bind(bench)
-    .bind(totals)
-    .bind(event_ranks)
-    .bind(overall)
-    .bind(ours)
-    .bind(chips)
-    .bind(picks)
-    .execute(db)
-    .await?;
-    Ok(batch.len())
 }
 
 /// Managers whose computed points differ from the official ones: (entry, ours, FPL's).
@@ -234,21 +159,20 @@ async fn record_finalization(
 }
 
 /// Asks the jobs that build on a gameweek's results to run; a catalog without them is fine.
-async fn request_dependents(ctx: &JobContext, event: u16) {
-    if ctx.deps.jobs.get(TOURNAMENT_RESULTS).is_none() {
+async fn request_dependents(ctx: &JobContext, event: NonZeroU16) {
+    if ctx.deps.jobs.get(TOURNAMENT_RESULTS.kind()).is_none() {
         return;
     }
+    let params = ResultsParams {
+        tournament: None,
+        event,
+    };
     let wait = Duration::from_secs(2);
-    match request_run(
-        &ctx.deps.jobs,
-        &ctx.deps.metrics,
-        TOURNAMENT_RESULTS,
-        json!({ "event": event }),
-        Trigger::Dependency,
-        Delivery::WaitUpTo(wait),
-        wait,
-    )
-    .await
+    match ctx
+        .deps
+        .jobs
+        .request(TOURNAMENT_RESULTS, &params, Trigger::Dependency, wait)
+        .await
     {
         Ok(e) => tracing::info!(event, run = %e.run_id, "tournament results requested"),
         Err(e) => tracing::warn!(event, error = %e, "tournament results not requested"),

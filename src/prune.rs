@@ -9,10 +9,11 @@ use std::num::NonZeroU32;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::{JobContext, JobError, JobKind, JobOutcome, JobSpec, LogLevel};
+use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
+use crate::run::LogLevel;
 use crate::store;
 
-pub const KIND: JobKind = JobKind::new("prune");
+pub const PRUNE: Kind<PruneParams> = Kind::new("prune");
 
 /// Parameters of `prune`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -24,7 +25,7 @@ pub struct PruneParams {
 }
 
 pub fn spec() -> JobSpec {
-    JobSpec::new(KIND, run)
+    JobSpec::new(PRUNE, run)
 }
 
 pub async fn run(ctx: JobContext, params: PruneParams) -> Result<JobOutcome, JobError> {
@@ -35,7 +36,7 @@ pub async fn run(ctx: JobContext, params: PruneParams) -> Result<JobOutcome, Job
     let before = Utc::now() - chrono::Duration::days(i64::from(days));
     let runs = store::runs::prune(&ctx.deps.db, before).await?;
     ctx.progress(50).await?;
-    let events = store::supervision::prune(&ctx.deps.db, before).await?;
+    let events = crate::supervisor::log::prune(&ctx.deps.db, before).await?;
     let alerts = crate::alerts::history::prune(&ctx.deps.db, before).await?;
     let audit_days = ctx.deps.settings.auth.audit_retention_days.max(1);
     let audit_before = Utc::now() - chrono::Duration::days(i64::from(audit_days));

@@ -5,7 +5,9 @@
 //! answered; updates from any other chat are ignored and counted.
 //!
 //! The bot actor long-polls `getUpdates` in a task of its own; a failed poll is logged and
-//! retried after a pause, so Telegram being away never stops it.
+//! retried after a pause, so Telegram being away never stops it. It sits beside the HTTP
+//! control endpoint, above the job runtime it steers; alerting only lends it the Telegram
+//! client's helpers.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -15,11 +17,15 @@ use serde_json::Value;
 use teloxide::prelude::*;
 use teloxide::types::{ParseMode, UpdateKind};
 
-use super::AlertSink;
-use super::telegram::{MAX_MESSAGE_CHARS, escape};
+use prometheus::IntCounterVec;
+
+use crate::alerts::AlertSink;
+use crate::alerts::telegram::{MAX_MESSAGE_CHARS, escape};
 use crate::config::Settings;
-use crate::jobs::{Delivery, JobCatalog, JobDirectory, Trigger, request_run};
-use crate::metrics::Metrics;
+use crate::jobs::{Delivery, JobCatalog, JobDirectory};
+use crate::metrics::{Family, Metrics};
+use crate::run::Trigger;
+use crate::store::runs::RunOrigin;
 use crate::supervisor::{ActorRegistry, ChildLink, ExitGuard, ExitReason, StopChild};
 
 /// Describes the gameweek for `/status`. Empty until the gameweek lifecycle provides a
@@ -104,6 +110,29 @@ impl Command {
 /// Results of a command: the `result` label.
 pub const RESULTS: [&str; 4] = ["ok", "invalid", "failed", "unauthorized"];
 
+/// The bot's family: commands by command and result.
+#[derive(Clone)]
+pub struct BotMetrics {
+    pub commands: IntCounterVec,
+}
+
+impl Family for BotMetrics {
+    fn register(m: &Metrics) -> Self {
+        let commands = m.counter_vec(
+            "fplsync_bot_commands_total",
+            "Telegram bot commands by command and result (ok, invalid, failed, unauthorized: \
+             from a chat not in telegram.chat_ids, ignored).",
+            &["command", "result"],
+        );
+        for command in Command::ALL {
+            for result in RESULTS {
+                commands.with_label_values(&[command.as_str(), result]);
+            }
+        }
+        BotMetrics { commands }
+    }
+}
+
 /// `30s`, `15m`, `2h`, `1d` (or a bare number of minutes); at most a week.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -159,7 +188,7 @@ impl Actor for BotActor {
 
     fn started(&mut self, _: &mut Context<Self>) {
         self.deps.registry.attach(self.guard.name(), None, None);
-        if let Some(bot) = super::telegram::bot(&self.deps.settings.telegram) {
+        if let Some(bot) = crate::alerts::telegram::bot(&self.deps.settings.telegram) {
             self.poller = Some(tokio::spawn(poll(bot, self.deps.clone())));
         }
     }
@@ -198,7 +227,7 @@ async fn poll(bot: Bot, deps: BotDeps) {
                 continue;
             }
             Err(e) => {
-                tracing::warn!(error = %super::telegram::redact(&deps.settings.telegram, &e), "Telegram getUpdates failed; polling again shortly");
+                tracing::warn!(error = %crate::alerts::telegram::redact(&deps.settings.telegram, &e), "Telegram getUpdates failed; polling again shortly");
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }
@@ -217,7 +246,8 @@ async fn poll(bot: Bot, deps: BotDeps) {
             };
             let count = |result: &str| {
                 deps.metrics
-                    .bot_commands
+                    .get::<BotMetrics>()
+                    .commands
                     .with_label_values(&[cmd.as_str(), result])
                     .inc()
             };
@@ -242,7 +272,7 @@ async fn poll(bot: Bot, deps: BotDeps) {
                 .send()
                 .await
             {
-                tracing::warn!(error = %super::telegram::redact(&deps.settings.telegram, &e), "could not answer a bot command");
+                tracing::warn!(error = %crate::alerts::telegram::redact(&deps.settings.telegram, &e), "could not answer a bot command");
             }
         }
     }
@@ -423,16 +453,16 @@ async fn trigger(deps: &BotDeps, args: &str) -> (&'static str, String) {
         Ok(p) => p,
         Err(e) => return ("invalid", format!("{kind}: {}", escape(&e))),
     };
-    let result = request_run(
-        &deps.directory,
-        &deps.metrics,
-        spec.kind,
-        params,
-        Trigger::Manual,
-        Delivery::Immediate,
-        Duration::from_millis(deps.settings.http.enqueue_timeout_ms),
-    )
-    .await;
+    let result = deps
+        .directory
+        .request_raw(
+            spec.kind,
+            params,
+            (Trigger::Manual, RunOrigin::default()),
+            Delivery::Immediate,
+            Duration::from_millis(deps.settings.http.enqueue_timeout_ms),
+        )
+        .await;
     match result {
         Ok(e) => (
             "ok",

@@ -121,6 +121,9 @@ pub struct Actions {
     pub snapshot: bool,
     /// Refresh the metadata, to see `data_checked`.
     pub refresh_meta: bool,
+    /// Fetch the gameweek's fixtures: none is stored, so no kick-off (and no match window) is
+    /// known yet. One request, once.
+    pub sync_fixtures: bool,
     /// Record the official results and compare them with ours, once.
     pub finalize: bool,
 }
@@ -196,6 +199,17 @@ impl Timing {
 
 /// Decides the state and the tick's actions.
 pub fn decide(obs: &Observation, timing: &Timing) -> Decision {
+    let mut d = decide_state(obs, timing);
+    // The match windows come from the stored fixtures: a gameweek under way whose fixtures are
+    // unknown (the fixtures job has not run since they were published) gets them fetched, or a
+    // long picks sync would run past kick-off without a live tick.
+    if obs.fixtures.is_empty() && !matches!(d.state, State::PreDeadline | State::Finalized) {
+        d.actions.sync_fixtures = true;
+    }
+    d
+}
+
+fn decide_state(obs: &Observation, timing: &Timing) -> Decision {
     let decision = |state, actions| Decision {
         state,
         event: obs.current.map(|e| e.id),
@@ -237,9 +251,15 @@ pub fn decide(obs: &Observation, timing: &Timing) -> Decision {
         return decision(State::LiveActive, snapshot);
     }
     if !obs.fixtures.is_empty() && obs.fixtures.iter().all(|f| f.finished) {
+        // Waiting for `data_checked`, possibly overnight: the metadata refresh (which shows it)
+        // every tick, a snapshot only until the data has been identical `stable_after` times —
+        // bonus revisions are caught then, and the final snapshot of finalization catches any
+        // later. Once stable, a tick costs FPL two requests (the probe and the metadata).
         let actions = Actions {
             refresh_meta: true,
-            ..snapshot
+            snapshot: obs.unchanged_snapshots < timing.stable_after,
+            sync_picks,
+            ..Actions::default()
         };
         return decision(State::GwReview, actions);
     }
@@ -262,7 +282,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn timing() -> Timing {
-        let settings = crate::config::Settings::load(None).expect("default settings");
+        let settings = crate::config::Settings::defaults();
         Timing::from_settings(&settings.live)
     }
 
@@ -309,6 +329,18 @@ mod tests {
     }
 
     #[test]
+    fn a_gameweek_under_way_without_stored_fixtures_gets_them_fetched() {
+        let mut obs = at(61, Vec::new());
+        obs.picks_missing = true;
+        let d = decide(&obs, &timing());
+        assert_eq!(d.state, State::PicksSync);
+        assert!(d.actions.sync_picks && d.actions.sync_fixtures);
+        // Once stored, the kick-offs are known: no more fetching.
+        obs.fixtures = vec![fixture(false, false, false)];
+        assert!(!decide(&obs, &timing()).actions.sync_fixtures);
+    }
+
+    #[test]
     fn missing_picks_are_synced_once_the_wait_is_over() {
         let mut obs = at(61, vec![fixture(false, false, false)]);
         obs.picks_missing = true;
@@ -351,9 +383,14 @@ mod tests {
 
     #[test]
     fn every_fixture_finished_means_review_with_a_metadata_refresh() {
-        let d = decide(&at(420, vec![fixture(true, true, true); 2]), &timing());
+        let mut obs = at(420, vec![fixture(true, true, true); 2]);
+        let d = decide(&obs, &timing());
         assert_eq!(d.state, State::GwReview);
         assert!(d.actions.refresh_meta && d.actions.snapshot && !d.actions.finalize);
+        // Once the snapshots are stable, only the metadata: three requests a tick at most.
+        obs.unchanged_snapshots = 3;
+        let d = decide(&obs, &timing());
+        assert!(d.actions.refresh_meta && !d.actions.snapshot);
     }
 
     #[test]

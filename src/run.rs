@@ -1,13 +1,15 @@
-//! The vocabulary of job runs: kinds, run ids, triggers and statuses. Strings exist only at the
-//! edges (HTTP, PostgreSQL); everything inside uses these types.
+//! The vocabulary of job runs: kinds, run ids, triggers, statuses and log levels. A leaf: it
+//! imports nothing of the crate, so every layer (the stores, the job runtime, the actors, HTTP)
+//! can speak of runs without depending on the runtime that executes them. Strings exist only at
+//! the edges (HTTP, PostgreSQL); everything inside uses these types.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// A job kind, such as `prune`. Kinds are declared once in the [`super::JobCatalog`]; a name from
-/// outside becomes a `JobKind` only by being looked up there.
+/// A job kind, such as `prune`. Kinds are declared once in the job catalog (assembled in
+/// `app.rs`); a name from outside becomes a `JobKind` only by being looked up there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct JobKind(&'static str);

@@ -15,25 +15,26 @@ use std::time::Duration;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, WrapFuture};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 use sqlx::PgPool;
 
-use super::finalize::{FINALIZE, is_finalized};
-use super::lifecycle::{
-    Actions, Decision, EventObs, FixtureObs, Observation, State, Timing, decide,
-};
-use super::managers;
-use super::snapshot::LIVE;
+use super::LifecycleMetrics;
+use super::decide::{Actions, Decision, EventObs, FixtureObs, Observation, State, Timing, decide};
 use crate::alerts::{Alert, AlertSink};
 use crate::config::LiveSettings;
-use crate::entries::ENTRIES;
+use crate::entries::{ENTRIES, EntriesParams, Stage};
+use crate::finalize::{FINALIZE, FinalizeParams, is_finalized};
 use crate::fpl::client::FplError;
 use crate::fpl::{FplClient, Priority};
-use crate::jobs::{Delivery, JobDirectory, JobKind, Trigger, request_run};
-use crate::meta::jobs::BOOTSTRAP;
+use crate::jobs::{JobDirectory, Kind, NoParams};
+use crate::live::{LIVE, LiveParams};
+use crate::managers;
+use crate::meta::SeasonId;
+use crate::meta::jobs::{BOOTSTRAP, FIXTURES, FixturesParams};
 use crate::meta::sync::current_season;
 use crate::metrics::Metrics;
+use crate::run::Trigger;
 use crate::store::StoreError;
+use crate::store::budget::{self, GameweekBudget};
 use crate::supervisor::{ActorRegistry, ChildLink, Control, ExitGuard, ExitReason, StopChild};
 
 /// Transitions kept for `GET /lifecycle`.
@@ -52,6 +53,8 @@ pub struct Transition {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LifecycleStatus {
     pub state: Option<State>,
+    /// The season (fplsync's id) of `event`.
+    pub season_id: Option<i32>,
     pub event: Option<u16>,
     /// FPL's clock at the last tick.
     pub fpl_time: Option<DateTime<Utc>>,
@@ -69,6 +72,9 @@ pub struct LifecycleStatus {
     pub disabled: bool,
     pub last_error: Option<String>,
     pub transitions: VecDeque<Transition>,
+    /// What the current gameweek has cost in FPL requests so far, against its target (as of
+    /// the last tick; `GET /lifecycle` reads it afresh).
+    pub budget: Option<GameweekBudget>,
 }
 
 /// The lifecycle's status, shared with the control endpoint. Cheap to clone.
@@ -129,7 +135,7 @@ impl Lifecycle {
         self.deps.board.update(|s| s.next_poll_at = Some(at));
         self.deps
             .metrics
-            .live
+            .get::<LifecycleMetrics>()
             .next_poll
             .set(at.timestamp_millis() as f64 / 1000.0);
         ctx.run_later(after, move |act, ctx| {
@@ -174,7 +180,10 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
     let probe = deps.fpl.event_status(Priority::Live).await;
     let updating_since = deps.fpl.updating_since();
     let updating = matches!(probe, Err(FplError::Updating));
-    deps.metrics.live.fpl_updating.set(i64::from(updating));
+    deps.metrics
+        .get::<LifecycleMetrics>()
+        .fpl_updating
+        .set(i64::from(updating));
     let now = deps.fpl.server_now();
     deps.board.update(|s| {
         s.fpl_time = Some(now);
@@ -196,10 +205,10 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
             return fallback;
         }
     };
-    let Some((obs, last_snapshot)) = observed else {
+    let Some((season, obs, last_snapshot)) = observed else {
         // Nothing known of the season yet: metadata first.
         if !updating {
-            ask(deps, BOOTSTRAP, json!({})).await;
+            ask(deps, BOOTSTRAP, NoParams {}).await;
         }
         return fallback;
     };
@@ -208,12 +217,46 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
     if !updating {
         act(deps, &decision).await;
     }
+    if let Some(event) = decision.event {
+        account(deps, season, event).await;
+    }
     decision.next_poll
+}
+
+/// Counts the tick against its gameweek and shows what the gameweek has cost so far.
+async fn account(deps: &LifecycleDeps, season: SeasonId, event: u16) {
+    let db = &deps.db;
+    let managers = deps.board.get().tracked_managers as u64;
+    let spent = match budget::count_tick(db, season.0, event).await {
+        Ok(()) => budget::gameweek(db, season.0, event, managers).await,
+        Err(e) => Err(e),
+    };
+    match spent {
+        Ok(spent) => {
+            let m = deps.metrics.get::<LifecycleMetrics>();
+            m.gameweek_target.set(spent.target as i64);
+            for priority in Priority::ALL {
+                let n: u64 = spent
+                    .requests
+                    .values()
+                    .filter_map(|by| by.get(priority.as_str()))
+                    .sum();
+                m.gameweek_requests
+                    .with_label_values(&[priority.as_str()])
+                    .set(n as i64);
+            }
+            deps.board.update(|s| {
+                s.season_id = Some(season.0);
+                s.budget = Some(spent);
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "the gameweek's FPL budget could not be read"),
+    }
 }
 
 /// Publishes a decision on the board and in the metrics; alerts on stale live data.
 fn record(deps: &LifecycleDeps, d: &Decision, last_snapshot: Option<DateTime<Utc>>) {
-    let m = &deps.metrics.live;
+    let m = deps.metrics.get::<LifecycleMetrics>();
     for s in State::ALL {
         m.state
             .with_label_values(&[s.as_str()])
@@ -264,36 +307,40 @@ fn record(deps: &LifecycleDeps, d: &Decision, last_snapshot: Option<DateTime<Utc
 
 /// Asks for the runs a decision calls for.
 async fn act(deps: &LifecycleDeps, d: &Decision) {
-    let Some(event) = d.event else {
+    let Some(event) = d.event.and_then(std::num::NonZeroU16::new) else {
         return;
     };
     let a = d.actions;
     if a.sync_picks {
-        ask(deps, ENTRIES, json!({ "stage": "picks", "event": event })).await;
+        let picks = EntriesParams {
+            stage: Stage::Picks,
+            event: Some(event),
+        };
+        ask(deps, ENTRIES, picks).await;
     }
     if a.snapshot {
-        ask(deps, LIVE, json!({ "event": event })).await;
+        ask(deps, LIVE, LiveParams { event: Some(event) }).await;
     }
     if a.refresh_meta {
-        ask(deps, BOOTSTRAP, json!({})).await;
+        ask(deps, BOOTSTRAP, NoParams {}).await;
+    }
+    if a.sync_fixtures {
+        let fixtures = FixturesParams {
+            event: Some(event.get()),
+        };
+        ask(deps, FIXTURES, fixtures).await;
     }
     if a.finalize {
-        ask(deps, FINALIZE, json!({ "event": event })).await;
+        ask(deps, FINALIZE, FinalizeParams { event }).await;
     }
 }
 
-async fn ask(deps: &LifecycleDeps, kind: JobKind, params: serde_json::Value) {
+async fn ask<P: Serialize>(deps: &LifecycleDeps, kind: Kind<P>, params: P) {
     let wait = Duration::from_secs(1);
-    match request_run(
-        &deps.directory,
-        &deps.metrics,
-        kind,
-        params,
-        Trigger::Lifecycle,
-        Delivery::WaitUpTo(wait),
-        wait,
-    )
-    .await
+    match deps
+        .directory
+        .request(kind, &params, Trigger::Lifecycle, wait)
+        .await
     {
         Ok(e) => tracing::debug!(%kind, run = %e.run_id, coalesced = e.coalesced, "lifecycle run"),
         Err(e) => tracing::warn!(%kind, error = %e, "lifecycle run not requested"),
@@ -304,7 +351,7 @@ async fn ask(deps: &LifecycleDeps, kind: JobKind, params: serde_json::Value) {
 type FixtureRow = (Option<DateTime<Utc>>, Option<bool>, bool, bool);
 
 /// The observation and when the live data was last confirmed; `None` before any season.
-type Observed = Option<(Observation, Option<DateTime<Utc>>)>;
+type Observed = Option<(SeasonId, Observation, Option<DateTime<Utc>>)>;
 
 /// What PostgreSQL knows of the current gameweek, judged at `now` (FPL's clock).
 async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, StoreError> {
@@ -332,7 +379,10 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
         .find(|(_, deadline, _)| *deadline > now)
         .map(|(_, d, _)| *d);
     let tracked = managers::tracked(db, &deps.settings.tracked_entries).await?;
-    deps.metrics.live.tracked_managers.set(tracked.len() as i64);
+    deps.metrics
+        .get::<LifecycleMetrics>()
+        .tracked_managers
+        .set(tracked.len() as i64);
     deps.board.update(|s| s.tracked_managers = tracked.len());
     let mut obs = Observation {
         now,
@@ -345,7 +395,7 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
         unchanged_snapshots: 0,
     };
     let Some(event) = current else {
-        return Ok(Some((obs, None)));
+        return Ok(Some((season, obs, None)));
     };
     let e = i32::from(event.id);
     let fixtures: Vec<FixtureRow> = sqlx::query_as(
@@ -385,7 +435,7 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
     obs.followed = snapshot.is_some() || has_picks;
     obs.finalized = is_finalized(db, season, event.id).await?;
     obs.unchanged_snapshots = snapshot.map_or(0, |(_, n)| n.max(0) as u32);
-    Ok(Some((obs, snapshot.map(|(t, _)| t))))
+    Ok(Some((season, obs, snapshot.map(|(t, _)| t))))
 }
 
 impl Actor for Lifecycle {
@@ -418,7 +468,7 @@ impl Handler<Control> for Lifecycle {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Control, _: &mut Context<Self>) -> Self::Result {
-        self.paused = msg == Control::Pause;
+        self.paused = msg != Control::Resume;
         let paused = self.paused;
         self.deps.board.update(|s| s.paused = paused);
         self.deps

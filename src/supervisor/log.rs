@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::StoreError;
-use crate::supervisor::SupervisionEvent;
+use super::SupervisionEvent;
+use crate::store::StoreError;
 
 /// One stored event.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

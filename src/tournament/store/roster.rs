@@ -1,0 +1,384 @@
+//! Who plays in a tournament. A roster given as a list is the roster at once; a league's is read
+//! by the `tournament-roster` job page by page: each page's rows are gathered under the read's
+//! generation (`tournament_roster_pages`) with the page number as the checkpoint, so a read that
+//! stops resumes at the next page, and they become the roster in one transaction once the last
+//! page is in. A new read (a roster sync) starts a new generation.
+//!
+//! `roster_state`: `pending` (a read is asked for), `reading`, `ready`, `failed` (with
+//! `roster_error`). Only a draft's roster changes, and only a `ready` one can be activated.
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::{TournamentError, fetch_locked, state_error};
+use crate::fpl::model::{EntryId, LeagueId};
+use crate::tournament::model::{
+    COLUMNS, Invalid, NewTournament, Source, TournamentId, TournamentRow,
+};
+
+/// One roster entry as a source gives it.
+#[derive(Debug, Clone)]
+pub struct RosterEntry {
+    pub entry: EntryId,
+    pub name: Option<String>,
+    pub player_name: Option<String>,
+    pub league_rank: Option<i32>,
+}
+
+/// A gathered roster row: entry, team name, manager name, league rank.
+type GatheredRow = (i64, Option<String>, Option<String>, Option<i32>);
+
+/// A tournament's league, for a roster read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum League {
+    Classic(LeagueId),
+    H2h(LeagueId),
+}
+
+/// What a roster read does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RosterRead {
+    pub league: League,
+    pub generation: i32,
+    /// Pages stored so far by this generation's read (the next one is this plus one).
+    pub pages_read: u32,
+}
+
+/// How storing a page left the read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStored {
+    /// More pages to read.
+    More,
+    /// The last page: the roster is replaced, with this many entries.
+    Done { entries: usize },
+    /// A newer read superseded this one (a sync asked again): it stops.
+    Superseded,
+}
+
+fn league_of(row: &TournamentRow) -> Option<League> {
+    match (row.source_kind.as_str(), row.source_league) {
+        ("classic", Some(l)) => Some(League::Classic(LeagueId(l as u64))),
+        ("h2h", Some(l)) => Some(League::H2h(LeagueId(l as u64))),
+        _ => None,
+    }
+}
+
+/// Creates a draft tournament. An explicit list is its roster at once (`ready`); a league's
+/// roster is `pending` until the `tournament-roster` job has read it.
+pub async fn create(db: &PgPool, def: &NewTournament) -> Result<TournamentRow, TournamentError> {
+    def.validate()?;
+    let (kind, league) = match &def.source {
+        Source::ClassicLeague(id) => ("classic", Some(*id as i64)),
+        Source::H2hLeague(id) => ("h2h", Some(*id as i64)),
+        Source::Entries(_) => ("entries", None),
+    };
+    let roster_state = if league.is_some() { "pending" } else { "ready" };
+    let g = def.group_stage.spec();
+    let mut tx = db.begin().await?;
+    let row: TournamentRow = sqlx::query_as(&format!(
+        "INSERT INTO tournaments (name, source_kind, source_league, group_mode, group_count, \
+         qualifiers_per_group, group_first_event, group_last_event, knockout_mode, \
+         knockout_first_event, cup, roster_state, roster_generation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING {COLUMNS}"
+    ))
+    .bind(def.name.trim())
+    .bind(kind)
+    .bind(league)
+    .bind(def.group_stage.mode())
+    .bind(g.map(|g| g.groups as i32))
+    .bind(g.map(|g| g.qualifiers_per_group as i32))
+    .bind(g.map(|g| i32::from(g.first_event)))
+    .bind(g.map(|g| i32::from(g.last_event)))
+    .bind(def.knockout.mode())
+    .bind(def.knockout.first_event().map(i32::from))
+    .bind(def.cup)
+    .bind(roster_state)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Source::Entries(ids) = &def.source {
+        let roster: Vec<RosterEntry> = ids
+            .iter()
+            .map(|id| RosterEntry {
+                entry: EntryId(*id),
+                name: None,
+                player_name: None,
+                league_rank: None,
+            })
+            .collect();
+        if roster.len() < 2 {
+            return Err(Invalid(format!(
+                "the list has {} entries; a tournament needs at least 2",
+                roster.len()
+            ))
+            .into());
+        }
+        replace_roster(&mut tx, row.id(), &roster).await?;
+    }
+    let row = fetch_locked(&mut tx, row.id()).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Asks for a new read of a draft league tournament's roster (a roster sync): a `ready` or
+/// `failed` roster starts a new generation; a read already `pending` or `reading` is left to
+/// go on (asking again resumes it).
+pub async fn request_read(db: &PgPool, id: TournamentId) -> Result<TournamentRow, TournamentError> {
+    let mut tx = db.begin().await?;
+    let row = fetch_locked(&mut tx, id).await?;
+    if league_of(&row).is_none() {
+        return Err(state_error(
+            "not_a_league",
+            format!("tournament {id} has an explicit entry list, not a league"),
+        ));
+    }
+    if row.state != "draft" {
+        return Err(state_error(
+            "invalid_state",
+            format!(
+                "tournament {id} is {}: only a draft's roster can change",
+                row.state
+            ),
+        ));
+    }
+    if matches!(row.roster_state.as_str(), "ready" | "failed") {
+        sqlx::query(
+            "UPDATE tournaments SET roster_state = 'pending', roster_generation = \
+             roster_generation + 1, roster_pages_read = 0, roster_error = NULL, \
+             updated_at = now() WHERE id = $1",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM tournament_roster_pages WHERE tournament_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let row = fetch_locked(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Records the run that reads the roster (shown with the tournament).
+pub async fn set_read_run(db: &PgPool, id: TournamentId, run: i64) -> Result<(), TournamentError> {
+    sqlx::query("UPDATE tournaments SET roster_run_id = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(run)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Starts (or resumes) the pending read of `id` for `run`. `None` when there is nothing to read:
+/// the roster is already `ready` (a duplicate request).
+pub async fn begin_read(
+    db: &PgPool,
+    id: TournamentId,
+    run: i64,
+) -> Result<Option<RosterRead>, TournamentError> {
+    let mut tx = db.begin().await?;
+    let row = fetch_locked(&mut tx, id).await?;
+    let Some(league) = league_of(&row) else {
+        return Err(state_error(
+            "not_a_league",
+            format!("tournament {id} has an explicit entry list, not a league"),
+        ));
+    };
+    if row.state != "draft" {
+        return Err(state_error(
+            "invalid_state",
+            format!(
+                "tournament {id} is {}: only a draft's roster is read",
+                row.state
+            ),
+        ));
+    }
+    if row.roster_state == "ready" {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE tournaments SET roster_state = 'reading', roster_run_id = $2, \
+         roster_error = NULL WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(run)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(RosterRead {
+        league,
+        generation: row.roster_generation,
+        pages_read: row.roster_pages_read.max(0) as u32,
+    }))
+}
+
+/// Stores page `page` of read `generation` (its checkpoint); the last page (`has_next` false)
+/// makes the gathered rows the roster, in the same transaction, under the row lock.
+pub async fn store_page(
+    db: &PgPool,
+    id: TournamentId,
+    generation: i32,
+    page: u32,
+    rows: &[RosterEntry],
+    has_next: bool,
+) -> Result<PageStored, TournamentError> {
+    let mut tx = db.begin().await?;
+    let row = fetch_locked(&mut tx, id).await?;
+    if row.roster_generation != generation || row.state != "draft" {
+        return Ok(PageStored::Superseded);
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.entry.0 as i64).collect();
+    let names: Vec<Option<String>> = rows.iter().map(|r| r.name.clone()).collect();
+    let players: Vec<Option<String>> = rows.iter().map(|r| r.player_name.clone()).collect();
+    let ranks: Vec<Option<i32>> = rows.iter().map(|r| r.league_rank).collect();
+    // A row seen on an earlier page (the table moved while it was read) keeps its first place.
+    sqlx::query(
+        "INSERT INTO tournament_roster_pages (tournament_id, generation, entry_id, page, name, \
+         player_name, league_rank) \
+         SELECT $1, $2, u.id, $3, u.name, u.player, u.rank \
+         FROM UNNEST($4::bigint[], $5::text[], $6::text[], $7::int[]) AS u(id, name, player, rank) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .bind(page as i32)
+    .bind(&ids)
+    .bind(&names)
+    .bind(&players)
+    .bind(&ranks)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE tournaments SET roster_pages_read = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(page as i32)
+        .execute(&mut *tx)
+        .await?;
+    if has_next {
+        tx.commit().await?;
+        return Ok(PageStored::More);
+    }
+    let gathered: Vec<GatheredRow> = sqlx::query_as(
+        "SELECT entry_id, name, player_name, league_rank FROM tournament_roster_pages \
+         WHERE tournament_id = $1 AND generation = $2 ORDER BY page, league_rank, entry_id",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .fetch_all(&mut *tx)
+    .await?;
+    if gathered.len() < 2 {
+        let error = format!(
+            "the league has {} entries; a tournament needs at least 2",
+            gathered.len()
+        );
+        mark_failed(&mut tx, id, &error).await?;
+        tx.commit().await?;
+        return Err(Invalid(error).into());
+    }
+    let roster: Vec<RosterEntry> = gathered
+        .into_iter()
+        .map(|(entry, name, player_name, league_rank)| RosterEntry {
+            entry: EntryId(entry as u64),
+            name,
+            player_name,
+            league_rank,
+        })
+        .collect();
+    replace_roster(&mut tx, id, &roster).await?;
+    sqlx::query("UPDATE tournaments SET roster_state = 'ready', roster_error = NULL WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM tournament_roster_pages WHERE tournament_id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(PageStored::Done {
+        entries: roster.len(),
+    })
+}
+
+/// Records that read `generation` failed for good (the league does not exist, too few entries).
+pub async fn fail_read(
+    db: &PgPool,
+    id: TournamentId,
+    generation: i32,
+    error: &str,
+) -> Result<(), TournamentError> {
+    let mut tx = db.begin().await?;
+    let row = fetch_locked(&mut tx, id).await?;
+    if row.roster_generation == generation {
+        mark_failed(&mut tx, id, error).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn mark_failed(
+    tx: &mut Transaction<'_, Postgres>,
+    id: TournamentId,
+    error: &str,
+) -> Result<(), TournamentError> {
+    sqlx::query(
+        "UPDATE tournaments SET roster_state = 'failed', roster_error = $2, updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the roster (and the tracked entries of this tournament) with `roster`.
+pub(super) async fn replace_roster(
+    tx: &mut Transaction<'_, Postgres>,
+    id: TournamentId,
+    roster: &[RosterEntry],
+) -> Result<(), TournamentError> {
+    let ids: Vec<i64> = roster.iter().map(|r| r.entry.0 as i64).collect();
+    let names: Vec<Option<String>> = roster.iter().map(|r| r.name.clone()).collect();
+    let players: Vec<Option<String>> = roster.iter().map(|r| r.player_name.clone()).collect();
+    let ranks: Vec<Option<i32>> = roster.iter().map(|r| r.league_rank).collect();
+    sqlx::query(
+        "DELETE FROM tournament_entries WHERE tournament_id = $1 AND NOT (entry_id = ANY($2))",
+    )
+    .bind(id.0)
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO tournament_entries (tournament_id, entry_id, name, player_name, league_rank) \
+         SELECT $1, u.id, u.name, u.player, u.rank \
+         FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::int[]) AS u(id, name, player, rank) \
+         ON CONFLICT (tournament_id, entry_id) DO UPDATE SET name = EXCLUDED.name, \
+         player_name = EXCLUDED.player_name, league_rank = EXCLUDED.league_rank",
+    )
+    .bind(id.0)
+    .bind(&ids)
+    .bind(&names)
+    .bind(&players)
+    .bind(&ranks)
+    .execute(&mut **tx)
+    .await?;
+    let source = id.tracking_source();
+    sqlx::query("DELETE FROM tracked_entries WHERE source = $1 AND NOT (entry_id = ANY($2))")
+        .bind(&source)
+        .bind(&ids)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO tracked_entries (entry_id, source) SELECT u, $1 FROM UNNEST($2::bigint[]) u \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&source)
+    .bind(&ids)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE tournaments SET roster_synced_at = now(), updated_at = now() WHERE id = $1",
+    )
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
