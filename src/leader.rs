@@ -151,21 +151,7 @@ impl Leadership {
                 not_rerun = ?recovery.not_rerun,
                 "start-up recovery: runs left running were interrupted; interrupted runs re-run once"
             );
-            alerts.emit(Alert::operations(
-                Severity::Warning,
-                "startup_recovery",
-                format!(
-                    "start-up recovery: {} run(s) interrupted, {} re-run",
-                    recovery.interrupted.len(),
-                    recovery.reruns.len()
-                ),
-                (!recovery.not_rerun.is_empty()).then(|| {
-                    format!(
-                        "not re-run (already re-runs): {:?}; re-run them by hand if wanted",
-                        recovery.not_rerun
-                    )
-                }),
-            ));
+            alerts.emit(Alert::startup_recovery(&recovery));
         }
         let info: LeaderInfo = sqlx::query_as(
             "INSERT INTO service_leader (instance, http_addr) VALUES ($1, $2) \

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::rules::{Effect, HistoryOp, RuleConfig, Rules};
 use super::telegram::{Deliverer, Outgoing};
-use super::{Ack, Alert, AlertSink, Mute, SupervisionNotice};
+use super::{Ack, Alert, AlertSink, Held, Mute, SupervisionNotice};
 use crate::config::Settings;
 use crate::fpl::{BreakerState, FplClient};
 use crate::supervisor::{ActorRegistry, ChildLink, EventKind, ExitGuard, ExitReason, StopChild};
@@ -178,7 +178,14 @@ impl Actor for AlertActor {
         self.history = Some(history);
         let every = Duration::from_millis(self.deps.settings.alerts.tick_ms);
         ctx.run_interval(every, |act, _| act.tick());
-        sink.connect(Some(ctx.address()));
+        // What was raised while no alerting actor was up comes first (before this actor's
+        // mailbox, which holds only what was raised since).
+        for held in sink.connect(Some(ctx.address())) {
+            match held {
+                Held::Alert(alert) => self.raise(alert),
+                Held::Notice(event) => self.notice(event),
+            }
+        }
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
@@ -200,6 +207,13 @@ impl Handler<SupervisionNotice> for AlertActor {
 
     fn handle(&mut self, SupervisionNotice(e): SupervisionNotice, _: &mut Context<Self>) {
         self.deps.sink.mailbox.pop();
+        self.notice(e);
+    }
+}
+
+impl AlertActor {
+    /// Escalations and restart storms from the supervision log.
+    fn notice(&mut self, e: crate::supervisor::SupervisionEvent) {
         match e.kind {
             EventKind::Escalated => {
                 self.storms.remove(&e.actor);

@@ -14,7 +14,8 @@ mod metrics;
 pub mod rules;
 pub mod telegram;
 
-use std::sync::{Arc, RwLock};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Addr, Message};
@@ -365,6 +366,42 @@ impl Alert {
         }
     }
 
+    /// What start-up recovery did (warning): the runs a crash left running, the re-runs queued
+    /// for them, and the ones not re-run, each named. Key: `startup_recovery`.
+    pub fn startup_recovery(r: &crate::store::runs::Recovery) -> Alert {
+        let runs = |ids: &mut dyn Iterator<Item = String>| ids.collect::<Vec<_>>().join(", ");
+        let mut detail = Vec::new();
+        if !r.interrupted.is_empty() {
+            let ids = runs(&mut r.interrupted.iter().map(|id| format!("run {id}")));
+            detail.push(format!("interrupted: {ids}"));
+        }
+        if !r.reruns.is_empty() {
+            let ids = runs(
+                &mut r
+                    .reruns
+                    .iter()
+                    .map(|(of, by)| format!("run {of} as run {by}")),
+            );
+            detail.push(format!("re-run: {ids}"));
+        }
+        if !r.not_rerun.is_empty() {
+            let ids = runs(&mut r.not_rerun.iter().map(|id| format!("run {id}")));
+            detail.push(format!(
+                "not re-run (re-runs themselves; re-run them by hand if wanted): {ids}"
+            ));
+        }
+        Alert::operations(
+            Severity::Warning,
+            "startup_recovery",
+            format!(
+                "start-up recovery: {} run(s) interrupted, {} re-run",
+                r.interrupted.len(),
+                r.reruns.len()
+            ),
+            Some(detail.join("\n")),
+        )
+    }
+
     /// The day's price changes (info). Key: `price_changes:{season}`.
     pub fn price_changes(season: &str, summary: String, detail: String) -> Alert {
         firing(
@@ -396,46 +433,89 @@ pub struct Mute(pub Duration);
 /// Where components raise alerts. Cheap to clone; follows the alerting actor across restarts.
 #[derive(Clone)]
 pub struct AlertSink {
-    target: Arc<RwLock<Option<Addr<AlertActor>>>>,
+    state: Arc<Mutex<SinkState>>,
     metrics: AlertMetrics,
     /// The alerting actor's mailbox fill: counted here on send and by the actor on receipt.
     mailbox: Arc<MailboxGauge>,
 }
 
+/// The actor alerts go to, and what waits for it while there is none (before it first starts,
+/// while it restarts). One lock for both, so an alert is either sent or held, never lost between.
+#[derive(Default)]
+struct SinkState {
+    target: Option<Addr<AlertActor>>,
+    held: VecDeque<Held>,
+}
+
+/// What was raised while no alerting actor was up.
+pub(crate) enum Held {
+    Alert(Alert),
+    Notice(SupervisionEvent),
+}
+
 impl AlertSink {
     pub fn new(metrics: &Metrics, capacity: usize) -> Self {
         AlertSink {
-            target: Arc::default(),
+            state: Arc::default(),
             metrics: metrics.get(),
             mailbox: MailboxGauge::new(capacity),
         }
     }
 
-    fn connect(&self, addr: Option<Addr<AlertActor>>) {
-        *self.target.write().unwrap_or_else(|e| e.into_inner()) = addr;
+    fn lock(&self) -> std::sync::MutexGuard<'_, SinkState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The actor now taking alerts (or none, as it stops); answers what was held meanwhile, for
+    /// the actor to take first.
+    fn connect(&self, addr: Option<Addr<AlertActor>>) -> Vec<Held> {
+        let mut state = self.lock();
+        state.target = addr;
+        if state.target.is_some() {
+            state.held.drain(..).collect()
+        } else {
+            Vec::new()
+        }
     }
 
     fn target(&self) -> Option<Addr<AlertActor>> {
-        self.target
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.lock().target.clone()
     }
 
-    /// Hands a supervision event to the alerting actor without waiting; dropped if it is busy
-    /// (the event itself is already in the supervision log).
+    /// The actor to send to, or `None` when `held` was kept for the next one (`Err` when no
+    /// actor is up and the hold is full: `held` is given back).
+    fn route(&self, held: Held) -> Result<Option<(Addr<AlertActor>, Held)>, Held> {
+        let mut state = self.lock();
+        match state.target.clone() {
+            Some(addr) => Ok(Some((addr, held))),
+            None if state.held.len() < self.mailbox.capacity => {
+                state.held.push_back(held);
+                Ok(None)
+            }
+            None => Err(held),
+        }
+    }
+
+    /// Hands a supervision event to the alerting actor without waiting; held while no actor
+    /// is up, dropped if it is busy (the event itself is already in the supervision log).
     pub fn notify(&self, event: SupervisionEvent) {
-        let kind = event.kind;
-        let notice = SupervisionNotice(event);
-        let sent = self.target().map(|a| a.try_send(notice));
-        if matches!(sent, Some(Ok(()))) {
-            self.mailbox.push();
+        let severity = if event.kind == EventKind::Escalated {
+            Severity::Critical
         } else {
-            let severity = if kind == EventKind::Escalated {
-                Severity::Critical
-            } else {
-                Severity::Info
-            };
+            Severity::Info
+        };
+        let sent = match self.route(Held::Notice(event)) {
+            Ok(None) => true,
+            Ok(Some((addr, Held::Notice(event)))) => {
+                let sent = addr.try_send(SupervisionNotice(event)).is_ok();
+                if sent {
+                    self.mailbox.push();
+                }
+                sent
+            }
+            Ok(Some(_)) | Err(_) => false,
+        };
+        if !sent {
             self.metrics
                 .dropped
                 .with_label_values(&[severity.as_str()])
@@ -443,21 +523,29 @@ impl AlertSink {
         }
     }
 
-    /// Hands `alert` to the alerting actor without waiting.
+    /// Hands `alert` to the alerting actor without waiting. Raised while no actor is up (at
+    /// start-up, before the tree starts it; while it restarts) it is held, up to the mailbox's
+    /// capacity, and delivered first when one starts.
     pub fn emit(&self, alert: Alert) {
         let severity = alert.severity.as_str();
-        let delivered = match self.target() {
-            Some(a) => a.try_send(alert).map_err(|e| e.into_inner()),
-            None => Err(alert),
+        let delivered = match self.route(Held::Alert(alert)) {
+            Ok(None) => Ok(()),
+            Ok(Some((addr, Held::Alert(alert)))) => match addr.try_send(alert) {
+                Ok(()) => {
+                    self.mailbox.push();
+                    Ok(())
+                }
+                Err(e) => Err(e.into_inner()),
+            },
+            Ok(Some((_, _))) => unreachable!("an alert is routed as itself"),
+            Err(Held::Alert(alert)) => Err(alert),
+            Err(Held::Notice(_)) => unreachable!("an alert is held as itself"),
         };
         match delivered {
-            Ok(()) => {
-                self.mailbox.push();
-                self.metrics.emitted.with_label_values(&[severity]).inc()
-            }
+            Ok(()) => self.metrics.emitted.with_label_values(&[severity]).inc(),
             Err(alert) => {
                 self.metrics.dropped.with_label_values(&[severity]).inc();
-                tracing::warn!(key = %alert.key, summary = %alert.summary, "alert dropped: alerting mailbox full or restarting");
+                tracing::warn!(key = %alert.key, summary = %alert.summary, "alert dropped: alerting mailbox full, or the hold while it restarts");
             }
         }
     }
@@ -490,7 +578,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_alert_that_finds_no_actor_is_dropped_and_counted_without_waiting() {
+    fn alerts_raised_before_the_actor_starts_are_held_up_to_its_capacity_and_the_rest_counted() {
         let metrics = Metrics::new();
         let sink = AlertSink::new(&metrics, 4);
         let families = metrics.get::<AlertMetrics>();
@@ -498,10 +586,25 @@ mod tests {
         for run in 0..1000 {
             sink.emit(Alert::job_failed("x", RunId(run), None));
         }
-        assert!(started.elapsed() < Duration::from_secs(1));
-        let dropped = families.dropped.with_label_values(&["critical"]).get();
-        assert_eq!(dropped, 1000);
-        assert_eq!(families.emitted.with_label_values(&["critical"]).get(), 0);
+        assert!(started.elapsed() < Duration::from_secs(1), "never waits");
+        let count =
+            |family: &prometheus::IntCounterVec| family.with_label_values(&["critical"]).get();
+        assert_eq!(
+            (count(&families.emitted), count(&families.dropped)),
+            (4, 996)
+        );
+        // The first four wait for the actor, oldest first.
+        let held: Vec<String> = sink
+            .lock()
+            .held
+            .iter()
+            .map(|h| match h {
+                Held::Alert(a) => a.summary.clone(),
+                Held::Notice(_) => String::new(),
+            })
+            .collect();
+        assert_eq!(held.len(), 4);
+        assert!(held[0].contains("run 0"), "{held:?}");
     }
 
     #[test]

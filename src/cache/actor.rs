@@ -257,7 +257,7 @@ impl CacheActor {
     fn rewarm(&mut self, ctx: &mut Context<Self>) {
         let shared = self.cache.shared().clone();
         let dirty: Vec<(CacheKey, u64)> = self.dirty.iter().map(|(k, s)| (*k, *s)).collect();
-        let warm = shared.warm_keys();
+        let warm = shared.rewarm_keys();
         let instance = shared.instance.clone();
         let work = async move {
             let keys: Vec<CacheKey> = dirty.iter().map(|(k, _)| *k).collect();
@@ -486,6 +486,7 @@ impl Handler<Put> for CacheActor {
         let shared = self.cache.shared().clone();
         let revisions = revisions(msg.entries, |_| SwapMode::Put);
         let keys: Vec<CacheKey> = revisions.iter().flat_map(keys_of).collect();
+        shared.published(keys.iter().copied());
         if !self.health.is_up() {
             self.write_revisions_locally(&revisions, ctx);
             self.mark_dirty(keys.iter().copied());

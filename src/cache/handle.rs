@@ -8,9 +8,9 @@
 //! `cache.write_timeout_ms`. Nothing is sent with `do_send`. If the actor is not running (it is
 //! being restarted), a read is served from PostgreSQL directly, uncached.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use actix::{Addr, MailboxError};
@@ -89,6 +89,10 @@ pub(super) struct Shared {
     pub write_timeout: Duration,
     pub probe_interval: Duration,
     warm: Vec<CacheKey>,
+    /// Every key this process published (a job's write), with when: what Redis holds of it
+    /// until its TTL, and so what must come back there after an outage.
+    published: Mutex<HashMap<CacheKey, tokio::time::Instant>>,
+    ttls: ClassTtls,
     pub capacity: usize,
     addr: RwLock<Option<Addr<CacheActor>>>,
     pub degraded: AtomicBool,
@@ -103,6 +107,38 @@ impl Shared {
             .copied()
             .filter(|k| self.loaders.has(k.family()))
             .collect()
+    }
+
+    /// Notes that `keys` were published now.
+    pub fn published(&self, keys: impl IntoIterator<Item = CacheKey>) {
+        let now = tokio::time::Instant::now();
+        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        published.extend(keys.into_iter().map(|k| (k, now)));
+        // Forget what Redis would have let expire by now anyway.
+        published.retain(|k, at| now.duration_since(*at) < self.ttls.of(k.class()));
+    }
+
+    /// What a rewarm after an outage brings back to Redis: the warm keys, and every key
+    /// published within its TTL (Redis would still hold it, had it not gone away), for the
+    /// families whose loader can read them from PostgreSQL.
+    pub fn rewarm_keys(&self) -> Vec<CacheKey> {
+        let now = tokio::time::Instant::now();
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let mut keys: Vec<CacheKey> = self
+            .warm
+            .iter()
+            .copied()
+            .chain(
+                published
+                    .iter()
+                    .filter(|(k, at)| now.duration_since(**at) < self.ttls.of(k.class()))
+                    .map(|(k, _)| *k),
+            )
+            .filter(|k| self.loaders.has(k.family()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
     }
 }
 
@@ -139,6 +175,8 @@ impl Cache {
             write_timeout: Duration::from_millis(c.write_timeout_ms),
             probe_interval: Duration::from_millis(c.probe_interval_ms),
             warm,
+            published: Mutex::default(),
+            ttls,
             capacity: settings.mailbox.cache,
             addr: RwLock::new(None),
             degraded: AtomicBool::new(false),

@@ -455,6 +455,9 @@ pub async fn recover_at_startup(db: &PgPool) -> Result<Recovery, StoreError> {
             .await?;
     }
     tx.commit().await?;
+    // In id order, whatever order the UPDATE met the rows in.
+    let mut crashed = crashed;
+    crashed.sort();
     let mut reruns: Vec<(RunId, RunId)> = reruns
         .into_iter()
         .map(|(a, b)| (RunId(a), RunId(b)))

@@ -145,7 +145,9 @@ impl ActorRegistry {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Declares an actor under `parent`, owned by `supervisor`. Declaring again keeps counters.
+    /// Declares an actor under `parent`, owned by `supervisor`. Declaring again (a new
+    /// incarnation of its supervisor) keeps the counters but follows the new supervisor: an
+    /// operator's restart must reach the incarnation that owns the actor now.
     pub fn declare(
         &self,
         name: &str,
@@ -155,7 +157,7 @@ impl ActorRegistry {
     ) {
         let mut map = self.write();
         let seq = map.len();
-        map.entry(name.to_string()).or_insert_with(|| Entry {
+        let entry = map.entry(name.to_string()).or_insert_with(|| Entry {
             seq,
             parent: parent.map(str::to_string),
             role,
@@ -166,8 +168,9 @@ impl ActorRegistry {
             mailbox: None,
             current_run: None,
             control: None,
-            supervisor,
+            supervisor: None,
         });
+        entry.supervisor = supervisor;
     }
 
     fn update(&self, name: &str, f: impl FnOnce(&mut Entry)) {

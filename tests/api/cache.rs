@@ -702,6 +702,65 @@ async fn with_redis_stopped_reads_answer_puts_succeed_one_alert_is_raised_and_re
 }
 
 #[actix_rt::test]
+async fn every_dataset_published_before_an_outage_is_back_in_redis_after_it_not_only_the_warm_ones()
+{
+    let mut server = PrivateRedis::start();
+    let conn = server.wait_up().await;
+    let rows = Rows::default();
+    let values = CacheKey::Meta(MetaDataset::PlayerValues);
+    let standings = CacheKey::Tournament {
+        id: 7,
+        dataset: TournamentDataset::Standings,
+    };
+    rows.set(TEAMS, json!(["teams"]));
+    let url = server.url();
+    let app = spawn_app_using(
+        |s| {
+            s.redis.url = url.into();
+            s.redis.command_timeout_ms = 200;
+            s.cache.probe_interval_ms = 200;
+            // Neither published dataset is a warm key.
+            s.cache.warm = vec!["meta:teams".into()];
+        },
+        rows.loaders(),
+    )
+    .await;
+    let cache = app.state.cache.clone();
+    let prefix = app.state.settings.redis.prefix.clone();
+    let published = vec![
+        (values, rows.set(values, json!(["prices"]))),
+        (standings, rows.set(standings, json!({"leader": 1}))),
+    ];
+    assert!(cache.put(published).await.unwrap().redis);
+
+    // Redis goes away and comes back empty (it keeps nothing on disk).
+    server.stop();
+    eventually("the cache is degraded", Duration::from_secs(5), || async {
+        cache.status().degraded.then_some(())
+    })
+    .await;
+    server.restart();
+    let conn2 = server.wait_up().await;
+    drop(conn);
+    let back = eventually(
+        "the published datasets are back",
+        Duration::from_secs(20),
+        || async {
+            let mut conn = conn2.clone();
+            let values = redis_value(&mut conn, &prefix, values).await?;
+            let standings = redis_value(&mut conn, &prefix, standings).await?;
+            let teams = redis_value(&mut conn, &prefix, TEAMS).await?;
+            (!cache.status().degraded).then_some((values, standings, teams))
+        },
+    )
+    .await;
+    assert_eq!(
+        back,
+        (json!(["prices"]), json!({"leader": 1}), json!(["teams"]))
+    );
+}
+
+#[actix_rt::test]
 async fn with_redis_stopped_a_bootstrap_job_succeeds_its_data_is_served_and_redis_is_rewarmed() {
     let mut server = PrivateRedis::start();
     server.wait_up().await;

@@ -270,6 +270,27 @@ async fn a_run_killed_with_sigkill_is_interrupted_at_restart_and_rerun_once() {
     let (_, rerun_json) = second.get(&format!("/jobs/{rerun}")).await;
     assert_eq!(rerun_json["trigger"], "recovery", "{rerun_json}");
     assert_eq!(rerun_json["rerun_of"], run, "{rerun_json}");
+    // The instance led from boot: its recovery ran before the alerting actor started, and the
+    // alert waited for it rather than being dropped; it names the runs.
+    let alert = eventually(
+        "the start-up recovery alert",
+        Duration::from_secs(15),
+        || async {
+            let (_, alerts) = second.get("/alerts").await;
+            alerts["alerts"]
+                .as_array()?
+                .iter()
+                .find(|a| a["key"] == "startup_recovery")
+                .cloned()
+        },
+    )
+    .await;
+    let detail = alert["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("interrupted: run {run}"))
+            && detail.contains(&format!("re-run: run {run} as run {rerun}")),
+        "{alert}"
+    );
 
     // Once only: another restart re-runs nothing.
     second.sigterm();

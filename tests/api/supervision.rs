@@ -184,3 +184,25 @@ async fn pausing_an_actor_is_answered_during_a_run_and_holds_its_queue_until_res
     assert_eq!(resumed.body["state"], "running");
     assert_eq!(app.finished_run(held).await["status"], "succeeded");
 }
+
+#[actix_rt::test]
+async fn after_a_supervisor_is_restarted_its_children_can_still_be_restarted() {
+    let app = spawn_app().await;
+    let r = app.post("/actors/jobs/restart", None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    app.eventually("jobs and its children running again", || async {
+        let jobs = app.actor("jobs").await;
+        let child = app.actor("job:prune").await;
+        (jobs["state"] == "running" && child["state"] == "running").then_some(())
+    })
+    .await;
+    // The registry follows the new incarnation of `jobs`: the child's restart reaches it.
+    let r = app.post("/actors/job:prune/restart", None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    app.eventually("job:prune restarted by the new supervisor", || async {
+        let events = app.supervision("job:prune").await;
+        let kinds = kinds_of(&events);
+        (kinds.iter().filter(|k| *k == "started").count() >= 3).then_some(())
+    })
+    .await;
+}
