@@ -258,29 +258,40 @@ pub async fn load_picks(
     tracked: &[u64],
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
-    load_event_picks(db, season, event, Some(ids), 0).await
+    load_event_picks(db, season, event, Which::Of(ids), 0).await
 }
 
-/// The stored picks of `event`: of the managers `only`, or of all; room is made for
-/// `expected` of them at once.
+/// Which of a gameweek's stored picks to load.
+enum Which {
+    All,
+    Of(Vec<i64>),
+    /// Stored at or after this time (rows are only ever added: what a cache lacks).
+    Since(DateTime<Utc>),
+}
+
+/// The stored picks of `event` that `which` names, by entry id; room is made for `expected` of
+/// them at once.
 async fn load_event_picks(
     db: &PgPool,
     season: SeasonId,
     event: u16,
-    only: Option<Vec<i64>>,
+    which: Which,
     expected: usize,
 ) -> Result<Vec<ManagerPicks>, StoreError> {
     const COLUMNS: &str = "SELECT entry_id, active_chip, transfers_cost, picks FROM entry_picks \
          WHERE season_id = $1 AND event_id = $2";
-    let sql = match only {
-        Some(_) => format!("{COLUMNS} AND entry_id = ANY($3) ORDER BY entry_id"),
-        None => format!("{COLUMNS} ORDER BY entry_id"),
+    let sql = match which {
+        Which::Of(_) => format!("{COLUMNS} AND entry_id = ANY($3) ORDER BY entry_id"),
+        Which::Since(_) => format!("{COLUMNS} AND fetched_at >= $3 ORDER BY entry_id"),
+        Which::All => format!("{COLUMNS} ORDER BY entry_id"),
     };
     let mut query = sqlx::query_as::<_, PicksRow>(&sql)
         .bind(season.0)
         .bind(i32::from(event));
-    if let Some(ids) = only {
-        query = query.bind(ids);
+    match which {
+        Which::Of(ids) => query = query.bind(ids),
+        Which::Since(at) => query = query.bind(at),
+        Which::All => {}
     }
     // Streamed and decoded row by row: the JSON text of 100,000 managers' picks is ~150 MB,
     // several times their decoded size, and need never be held all at once.
@@ -302,7 +313,9 @@ async fn load_event_picks(
 /// decoding) every tracked manager's picks from PostgreSQL on each tick dominated a tick with
 /// 100,000 managers. A use first checks that the gameweek's rows of `entry_picks` are still
 /// those it holds (their count and newest `fetched_at`; rows are only ever added, by the
-/// `picks` job of this or another instance) and reloads them all otherwise.
+/// `picks` job of this or another instance). While a picks sync adds rows between ticks, only
+/// the rows stored since the newest held are loaded and merged in; when the count then still
+/// disagrees (a batch that committed late with an earlier time), everything is reloaded.
 #[derive(Clone, Default)]
 pub struct PicksCache(Arc<Mutex<Option<CachedPicks>>>);
 
@@ -331,15 +344,41 @@ impl PicksCache {
         .bind(i32::from(event))
         .fetch_one(db)
         .await?;
-        if let Some(c) = self.lock().as_ref()
-            && c.season == season
-            && c.event == event
-            && c.version == version
-        {
-            return Ok(c.picks.clone());
+        let held = self
+            .lock()
+            .as_ref()
+            .filter(|c| c.season == season && c.event == event)
+            .map(|c| (c.version, c.picks.clone()));
+        if let Some((held_version, held)) = held {
+            if held_version == version {
+                return Ok(held);
+            }
+            if let Some(since) = held_version.1
+                && version.0 > held_version.0
+            {
+                let fresh = load_event_picks(db, season, event, Which::Since(since), 0).await?;
+                let mut merged = Vec::with_capacity(held.len() + fresh.len());
+                merged.extend(held.iter().cloned());
+                merged.extend(
+                    fresh
+                        .into_iter()
+                        .filter(|p| held.binary_search_by_key(&p.entry, |h| h.entry).is_err()),
+                );
+                merged.sort_unstable_by_key(|p| p.entry);
+                if merged.len() as i64 == version.0 {
+                    let picks = Arc::new(merged);
+                    *self.lock() = Some(CachedPicks {
+                        season,
+                        event,
+                        version,
+                        picks: picks.clone(),
+                    });
+                    return Ok(picks);
+                }
+            }
         }
         let expected = usize::try_from(version.0).unwrap_or(0);
-        let picks = Arc::new(load_event_picks(db, season, event, None, expected).await?);
+        let picks = Arc::new(load_event_picks(db, season, event, Which::All, expected).await?);
         *self.lock() = Some(CachedPicks {
             season,
             event,
