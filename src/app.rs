@@ -260,7 +260,10 @@ impl Application {
             jobs: directory.clone(),
             cache: cache.clone(),
             // Decoded picks kept between live ticks, shared by `live`, `entries` and `finalize`.
-            shared: Shared::default().with(PicksCache::default()),
+            // What metadata this process last published, so a lost publish is made again.
+            shared: Shared::default()
+                .with(PicksCache::default())
+                .with(crate::meta::datasets::Published::default()),
         };
 
         let lifecycle = LifecycleBoard::default();

@@ -34,13 +34,21 @@ pub async fn publish(
         ),
         (
             key(LiveDataset::Fixtures),
-            Bytes::from(serde_json::to_vec(fixtures).expect("fixtures serialise")),
+            Bytes::from(serde_json::to_vec(&by_id(fixtures)).expect("fixtures serialise")),
         ),
     ];
     entries.extend(scores.shards());
     if let Err(e) = ctx.deps.cache.put(entries).await {
         tracing::warn!(error = %e, event, "live snapshot not written through to the cache");
     }
+}
+
+/// The fixtures in id order, as the loader reads them back from PostgreSQL: the same dataset,
+/// whichever wrote it (FPL answers in kick-off order).
+fn by_id(fixtures: &[Fixture]) -> Vec<&Fixture> {
+    let mut sorted: Vec<&Fixture> = fixtures.iter().collect();
+    sorted.sort_by_key(|f| f.id);
+    sorted
 }
 
 /// Lets the cache read `live:{event}:*` keys through from PostgreSQL once they expire: players

@@ -16,10 +16,12 @@ use super::scores::manager_scores;
 use super::store::{
     confirm_unchanged, current_event, fingerprint, fixtures_valid, inputs_stamp, players, store,
 };
+use crate::cache::MetaDataset;
 use crate::fpl::Priority;
 use crate::fpl::model::{ElementId, EventId};
 use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::managers;
+use crate::meta::datasets::{Published, publish as publish_meta};
 use crate::meta::jobs::{run_bootstrap_first, season_refreshing};
 use crate::meta::sync::apply_fixtures;
 use crate::run::LogLevel;
@@ -107,7 +109,18 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
         )));
     }
     if fixtures_known {
-        apply_fixtures(db, season, &fixtures).await?;
+        // The season's fixtures dataset (`meta:fixtures`) follows what the snapshot stored.
+        let counts = apply_fixtures(db, season, &fixtures).await?;
+        let published = ctx.deps.shared.get::<Published>();
+        let changed = counts.inserted + counts.updated > 0;
+        publish_meta(
+            db,
+            &ctx.deps.cache,
+            published,
+            &[MetaDataset::Fixtures],
+            changed,
+        )
+        .await;
     } else {
         ctx.log(
             LogLevel::Warn,

@@ -2,6 +2,14 @@
 //! each a JSON array of the current season's API objects in id order, built by PostgreSQL
 //! (`json_agg`) straight from the stored `data` columns, and the loader that lets the cache read
 //! them through on a miss.
+//!
+//! A dataset is published whenever what PostgreSQL has differs from what this process last
+//! published of it ([`Published`]), not only when a sync changed rows: a publish lost after its
+//! commit (a PostgreSQL connection gone between the two, a crash) is made by the next sync,
+//! and after a restart the first sync publishes everything once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use sqlx::PgPool;
@@ -62,10 +70,80 @@ pub const BOOTSTRAP_DATASETS: [MetaDataset; 6] = [
     MetaDataset::PlayerValues,
 ];
 
-/// Publishes what a bootstrap sync wrote: the five object datasets as the sync built them (no
-/// read back), and the price snapshot from PostgreSQL. Only a sync of the current season is
-/// published; an older season's payload changes nothing readers see.
-pub async fn publish_sync(db: &PgPool, cache: &crate::cache::Cache, report: &SyncReport) {
+/// What this process last published of each dataset, as a digest of its bytes. Shared by the
+/// job kinds that publish metadata (`bootstrap`, `fixtures`, `live`). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Published(Arc<Mutex<HashMap<CacheKey, u64>>>);
+
+impl Published {
+    fn digest(bytes: &Bytes) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(bytes)
+    }
+
+    /// Whether `key` was published by this process (so its digest is known).
+    fn known(&self, key: CacheKey) -> bool {
+        self.lock().contains_key(&key)
+    }
+
+    /// The entries whose bytes differ from what was last published, with their digests.
+    fn changed(&self, entries: Vec<(CacheKey, Bytes)>) -> Vec<(CacheKey, Bytes, u64)> {
+        let published = self.lock();
+        entries
+            .into_iter()
+            .map(|(k, b)| {
+                let d = Self::digest(&b);
+                (k, b, d)
+            })
+            .filter(|(k, _, d)| published.get(k) != Some(d))
+            .collect()
+    }
+
+    fn record(&self, written: &[(CacheKey, u64)]) {
+        self.lock().extend(written.iter().copied());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, u64>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Writes the entries that differ from what was last published through to the cache, and
+/// records them once the cache took them (a write while Redis is away counts: the cache
+/// rewarms Redis itself). Without a [`Published`] record, everything is written.
+async fn put_changed(
+    cache: &crate::cache::Cache,
+    published: Option<&Published>,
+    entries: Vec<(CacheKey, Bytes)>,
+) {
+    let changed = match published {
+        Some(p) => p.changed(entries),
+        None => entries.into_iter().map(|(k, b)| (k, b, 0)).collect(),
+    };
+    if changed.is_empty() {
+        return;
+    }
+    let digests: Vec<(CacheKey, u64)> = changed.iter().map(|(k, _, d)| (*k, *d)).collect();
+    let entries = changed.into_iter().map(|(k, b, _)| (k, b)).collect();
+    match cache.put(entries).await {
+        Ok(_) => {
+            if let Some(p) = published {
+                p.record(&digests);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metadata not written through to the cache"),
+    }
+}
+
+/// Publishes what a bootstrap sync leaves: the five object datasets as the sync built them (no
+/// read back), and the price snapshot from PostgreSQL, each that differs from what was last
+/// published — whether this sync changed it or an earlier publish was lost. Only a sync of the
+/// current season is published; an older season's payload changes nothing readers see.
+pub async fn publish_sync(
+    db: &PgPool,
+    cache: &crate::cache::Cache,
+    published: Option<&Published>,
+    report: &SyncReport,
+) {
     match super::sync::current_season(db).await {
         Ok(Some((current, _))) if current == report.season_id => {}
         Ok(_) => return,
@@ -84,14 +162,17 @@ pub async fn publish_sync(db: &PgPool, cache: &crate::cache::Cache, report: &Syn
             Some((CacheKey::Meta(dataset), array.clone()))
         })
         .collect();
-    match load(db, MetaDataset::PlayerValues).await {
-        Ok(Some(bytes)) => entries.push((CacheKey::Meta(MetaDataset::PlayerValues), bytes)),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(dataset = "player_values", error = %e, "not published"),
+    // The price snapshot is read back only when it moved or was never published here.
+    let values = CacheKey::Meta(MetaDataset::PlayerValues);
+    let moved = report.counts("player_values");
+    if moved.inserted + moved.updated > 0 || !published.is_some_and(|p| p.known(values)) {
+        match load(db, MetaDataset::PlayerValues).await {
+            Ok(Some(bytes)) => entries.push((values, bytes)),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(dataset = "player_values", error = %e, "not published"),
+        }
     }
-    if let Err(e) = cache.put(entries).await {
-        tracing::warn!(error = %e, "metadata not written through to the cache");
-    }
+    put_changed(cache, published, entries).await;
 }
 
 /// Lets the cache read `meta:*` keys through from PostgreSQL.
@@ -107,22 +188,28 @@ pub fn register_loader(loaders: &Loaders, db: PgPool) {
     });
 }
 
-/// Reads `datasets` as just committed and writes them through to both cache tiers as one
-/// revision. A cache that cannot take them is logged, never fatal: PostgreSQL has the data and
-/// readers fall back to it.
-pub async fn publish(db: &PgPool, cache: &crate::cache::Cache, datasets: &[MetaDataset]) {
+/// Reads `datasets` as committed and writes those that differ from what was last published
+/// through to both cache tiers as one revision. `changed` says a write of the caller changed
+/// them; without it, only datasets never published by this process are read. A cache that
+/// cannot take them is logged, never fatal: PostgreSQL has the data and readers fall back to it.
+pub async fn publish(
+    db: &PgPool,
+    cache: &crate::cache::Cache,
+    published: Option<&Published>,
+    datasets: &[MetaDataset],
+    changed: bool,
+) {
     let mut entries = Vec::new();
     for &dataset in datasets {
+        let key = CacheKey::Meta(dataset);
+        if !changed && published.is_some_and(|p| p.known(key)) {
+            continue;
+        }
         match load(db, dataset).await {
-            Ok(Some(bytes)) => entries.push((CacheKey::Meta(dataset), bytes)),
+            Ok(Some(bytes)) => entries.push((key, bytes)),
             Ok(None) => {}
             Err(e) => tracing::warn!(dataset = dataset.as_str(), error = %e, "not published"),
         }
     }
-    if entries.is_empty() {
-        return;
-    }
-    if let Err(e) = cache.put(entries).await {
-        tracing::warn!(error = %e, "metadata not written through to the cache");
-    }
+    put_changed(cache, published, entries).await;
 }

@@ -56,9 +56,8 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
     if !report.price_changes.is_empty() {
         ctx.deps.alerts.emit(price_alert(&report));
     }
-    if report.changed() {
-        datasets::publish_sync(&ctx.deps.db, &ctx.deps.cache, &report).await;
-    }
+    let published = ctx.deps.shared.get::<datasets::Published>();
+    datasets::publish_sync(&ctx.deps.db, &ctx.deps.cache, published, &report).await;
     Ok(JobOutcome::new(format!(
         "season {}: {}",
         report.season,
@@ -142,9 +141,16 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
     let counts = sync::apply_fixtures(&ctx.deps.db, season, &payload).await?;
     ctx.log(LogLevel::Info, describe("fixtures", counts))
         .await?;
-    if counts.inserted + counts.updated > 0 {
-        datasets::publish(&ctx.deps.db, &ctx.deps.cache, &[MetaDataset::Fixtures]).await;
-    }
+    let changed = counts.inserted + counts.updated > 0;
+    let published = ctx.deps.shared.get::<datasets::Published>();
+    datasets::publish(
+        &ctx.deps.db,
+        &ctx.deps.cache,
+        published,
+        &[MetaDataset::Fixtures],
+        changed,
+    )
+    .await;
     Ok(JobOutcome::new(format!(
         "season {name}: {} fixtures synced",
         payload.len()

@@ -3,8 +3,6 @@
 //! every test has its own Redis prefix, and the outage test its own private redis-server.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +15,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, eventually, spawn_app_using};
+use crate::instance::PrivateRedis;
 
 const TEAMS: CacheKey = CacheKey::Meta(MetaDataset::Teams);
 const PLAYERS: CacheKey = CacheKey::Meta(MetaDataset::Players);
@@ -509,66 +508,6 @@ async fn each_class_gets_its_ttl_in_redis_and_every_key_written_starts_with_the_
     assert_eq!(channels, [format!("{prefix}cache:invalidate")]);
     for key in written {
         let _: () = conn.del(key).await.unwrap();
-    }
-}
-
-/// A redis-server of the test's own on a free port, killed when dropped.
-struct PrivateRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = PrivateRedis { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (.ci/services installs it)");
-        self.child = Some(child);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    async fn wait_up(&self) -> redis::aio::MultiplexedConnection {
-        let url = self.url();
-        eventually(
-            "the private Redis answers",
-            Duration::from_secs(10),
-            || async {
-                let client = redis::Client::open(url.as_str()).unwrap();
-                client.get_multiplexed_async_connection().await.ok()
-            },
-        )
-        .await
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -4,6 +4,7 @@
 mod access;
 mod alerting;
 mod cache;
+mod chaos;
 mod config;
 mod control;
 mod dashboard;
@@ -14,6 +15,7 @@ mod fpl_decode;
 mod fpl_via_sim;
 mod helpers;
 mod hostile;
+mod instance;
 mod jobs;
 mod kinds;
 mod lifecycle;
