@@ -88,49 +88,68 @@ where
     report.deferred = todo.len() - due.len();
     let fetch = &fetch;
     let started = Instant::now();
-    let mut fetches = futures_util::stream::iter(due)
-        .map(|entry| async move { (entry, fetch_through_open_circuit(ctx, fetch, entry).await) })
-        .buffer_unordered(CONCURRENCY);
-    let mut batch: Vec<(u64, T)> = Vec::with_capacity(BATCH);
-    let mut failures: Vec<(u64, String)> = Vec::new();
-    let mut last_percent = 0;
-    loop {
-        let next = fetches.next().await;
-        let end = next.is_none();
-        if let Some((entry, got)) = next {
-            match got {
-                Ok(value) => batch.push((entry, value)),
-                Err(FplError::NotFound { .. }) => report.unknown += 1,
-                Err(e) => failures.push((entry, e.to_string())),
+    // Fetching and storing go on side by side in this task: the fetches are polled while a
+    // batch is stored or progress written, so no admission grant waits for them (a grant is
+    // handed out when a waiting request is polled) and storing costs the run no FPL time.
+    let (fetched, results) = tokio::sync::mpsc::channel(CONCURRENCY);
+    let produce = async move {
+        let mut fetches = futures_util::stream::iter(due)
+            .map(
+                |entry| async move { (entry, fetch_through_open_circuit(ctx, fetch, entry).await) },
+            )
+            .buffer_unordered(CONCURRENCY);
+        while let Some(result) = fetches.next().await {
+            if fetched.send(result).await.is_err() {
+                return; // the consumer stopped (a store failed): fetch no more
             }
         }
-        if batch.len() >= BATCH || (end && !batch.is_empty()) {
-            let ids: Vec<u64> = batch.iter().map(|(e, _)| *e).collect();
-            report.stored += batch.len();
-            store(std::mem::take(&mut batch)).await?;
-            clear_failures(db, stage, event, &ids).await?;
-            ctx.beat();
+    };
+    let consume = async {
+        // Owned here, so a consumer that stops early closes the channel and the fetching ends.
+        let mut results = results;
+        let mut batch: Vec<(u64, T)> = Vec::with_capacity(BATCH);
+        let mut failures: Vec<(u64, String)> = Vec::new();
+        let mut last_percent = 0;
+        loop {
+            let next = results.recv().await;
+            let end = next.is_none();
+            if let Some((entry, got)) = next {
+                match got {
+                    Ok(value) => batch.push((entry, value)),
+                    Err(FplError::NotFound { .. }) => report.unknown += 1,
+                    Err(e) => failures.push((entry, e.to_string())),
+                }
+            }
+            if batch.len() >= BATCH || (end && !batch.is_empty()) {
+                let ids: Vec<u64> = batch.iter().map(|(e, _)| *e).collect();
+                report.stored += batch.len();
+                store(std::mem::take(&mut batch)).await?;
+                clear_failures(db, stage, event, &ids).await?;
+                ctx.beat();
+            }
+            if failures.len() >= BATCH || (end && !failures.is_empty()) {
+                report.failed += failures.len();
+                record_failures(db, stage, event, &std::mem::take(&mut failures)).await?;
+            }
+            // Written when the percentage moves (at most ~100 statements a run), not per unit.
+            let done = report.already_done + report.deferred + report.attempted();
+            let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
+            if percent != last_percent || end {
+                // At the pace of this pass: what FPL and the admission control let through.
+                let attempted = report.attempted() as u32;
+                let remaining = (attempted > 0 && !end)
+                    .then(|| started.elapsed() / attempted * (total - done) as u32);
+                ctx.progress_units(done as u64, total as u64, remaining)
+                    .await?;
+                last_percent = percent;
+            }
+            if end {
+                return Ok::<_, JobError>(report);
+            }
         }
-        if failures.len() >= BATCH || (end && !failures.is_empty()) {
-            report.failed += failures.len();
-            record_failures(db, stage, event, &std::mem::take(&mut failures)).await?;
-        }
-        // Written when the percentage moves (at most ~100 statements a run), not per unit.
-        let done = report.already_done + report.deferred + report.attempted();
-        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
-        if percent != last_percent || end {
-            // At the pace of this pass: what FPL and the admission control let through.
-            let attempted = report.attempted() as u32;
-            let remaining = (attempted > 0 && !end)
-                .then(|| started.elapsed() / attempted * (total - done) as u32);
-            ctx.progress_units(done as u64, total as u64, remaining)
-                .await?;
-            last_percent = percent;
-        }
-        if end {
-            return Ok(report);
-        }
-    }
+    };
+    let ((), report) = tokio::join!(produce, consume);
+    report
 }
 
 /// A unit's fetch. An open circuit breaker is waited out rather than counted against the unit:

@@ -24,9 +24,6 @@ pub struct RosterEntry {
     pub league_rank: Option<i32>,
 }
 
-/// A gathered roster row: entry, team name, manager name, league rank.
-type GatheredRow = (i64, Option<String>, Option<String>, Option<i32>);
-
 /// A tournament's league, for a roster read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum League {
@@ -256,33 +253,20 @@ pub async fn store_page(
         tx.commit().await?;
         return Ok(PageStored::More);
     }
-    let gathered: Vec<GatheredRow> = sqlx::query_as(
-        "SELECT entry_id, name, player_name, league_rank FROM tournament_roster_pages \
-         WHERE tournament_id = $1 AND generation = $2 ORDER BY page, league_rank, entry_id",
+    let gathered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tournament_roster_pages WHERE tournament_id = $1 AND generation = $2",
     )
     .bind(id.0)
     .bind(generation)
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    if gathered.len() < 2 {
-        let error = format!(
-            "the league has {} entries; a tournament needs at least 2",
-            gathered.len()
-        );
+    if gathered < 2 {
+        let error = format!("the league has {gathered} entries; a tournament needs at least 2");
         mark_failed(&mut tx, id, &error).await?;
         tx.commit().await?;
         return Err(Invalid(error).into());
     }
-    let roster: Vec<RosterEntry> = gathered
-        .into_iter()
-        .map(|(entry, name, player_name, league_rank)| RosterEntry {
-            entry: EntryId(entry as u64),
-            name,
-            player_name,
-            league_rank,
-        })
-        .collect();
-    replace_roster(&mut tx, id, &roster).await?;
+    replace_roster_from_pages(&mut tx, id, generation).await?;
     sqlx::query("UPDATE tournaments SET roster_state = 'ready', roster_error = NULL WHERE id = $1")
         .bind(id.0)
         .execute(&mut *tx)
@@ -293,8 +277,63 @@ pub async fn store_page(
         .await?;
     tx.commit().await?;
     Ok(PageStored::Done {
-        entries: roster.len(),
+        entries: gathered as usize,
     })
+}
+
+/// Replaces the roster (and the tracked entries of this tournament) with the rows gathered by
+/// read `generation`, in PostgreSQL: a league of 10,000 is not sent back and forth.
+async fn replace_roster_from_pages(
+    tx: &mut Transaction<'_, Postgres>,
+    id: TournamentId,
+    generation: i32,
+) -> Result<(), TournamentError> {
+    const GATHERED: &str = "SELECT entry_id, name, player_name, league_rank \
+         FROM tournament_roster_pages WHERE tournament_id = $1 AND generation = $2";
+    sqlx::query(&format!(
+        "DELETE FROM tournament_entries e WHERE e.tournament_id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM ({GATHERED}) g WHERE g.entry_id = e.entry_id)"
+    ))
+    .bind(id.0)
+    .bind(generation)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO tournament_entries (tournament_id, entry_id, name, player_name, league_rank) \
+         SELECT $1, g.entry_id, g.name, g.player_name, g.league_rank FROM ({GATHERED}) g \
+         ON CONFLICT (tournament_id, entry_id) DO UPDATE SET name = EXCLUDED.name, \
+         player_name = EXCLUDED.player_name, league_rank = EXCLUDED.league_rank"
+    ))
+    .bind(id.0)
+    .bind(generation)
+    .execute(&mut **tx)
+    .await?;
+    let source = id.tracking_source();
+    sqlx::query(&format!(
+        "DELETE FROM tracked_entries t WHERE t.source = $3 AND NOT EXISTS \
+         (SELECT 1 FROM ({GATHERED}) g WHERE g.entry_id = t.entry_id)"
+    ))
+    .bind(id.0)
+    .bind(generation)
+    .bind(&source)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO tracked_entries (entry_id, source) SELECT g.entry_id, $3 FROM ({GATHERED}) g \
+         ON CONFLICT DO NOTHING"
+    ))
+    .bind(id.0)
+    .bind(generation)
+    .bind(&source)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE tournaments SET roster_synced_at = now(), updated_at = now() WHERE id = $1",
+    )
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Records that read `generation` failed for good (the league does not exist, too few entries).
