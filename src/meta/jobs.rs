@@ -1,7 +1,8 @@
 //! The meta job kinds: `bootstrap` (season, phases, teams, element types, players, events and
 //! the daily price snapshot, from bootstrap-static) and `fixtures` (all fixtures of the season,
-//! or one event's). Each fetches through the shared client at meta priority, validates, writes
-//! only what changed, and logs what it did per table.
+//! or one event's). Each fetches through the shared client at meta priority, decodes only the
+//! fields fplsync needs and validates (`drift::bootstrap`, `drift::fixtures`: a missing needed
+//! field fails the run naming it), writes only what changed, and logs what it did per table.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::datasets;
+use super::drift::{self, PayloadError};
 use super::sync::{self, PriceChange, SyncReport, TableCounts};
 use super::validate;
 use crate::alerts::Alert;
@@ -41,9 +43,13 @@ fn describe(table: &str, c: TableCounts) -> String {
 
 /// Syncs the season's metadata from bootstrap-static.
 pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobError> {
-    let payload = ctx.deps.fpl.bootstrap_static(Priority::Meta).await?;
+    let body = ctx
+        .deps
+        .fpl
+        .get_raw("bootstrap-static/", Priority::Meta)
+        .await?;
     ctx.progress(40).await?;
-    validate::bootstrap(&payload).map_err(|e| JobError::Permanent(e.into()))?;
+    let payload = drift::bootstrap(&body).map_err(permanent)?;
     let today = Utc::now()
         .with_timezone(&ctx.deps.settings.timezone())
         .date_naive();
@@ -72,6 +78,11 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
             "nothing changed"
         }
     )))
+}
+
+/// A payload that cannot be synced: the same bytes will not do better on a retry.
+fn permanent(e: PayloadError) -> JobError {
+    JobError::Permanent(e.into())
 }
 
 /// The info summary of a sync's price changes.
@@ -107,15 +118,12 @@ pub struct FixturesParams {
 
 /// Syncs fixtures with their per-fixture stats.
 pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutcome, JobError> {
-    let payload = match params.event {
-        Some(e) => {
-            ctx.deps
-                .fpl
-                .event_fixtures(EventId(e), Priority::Meta)
-                .await?
-        }
-        None => ctx.deps.fpl.fixtures(Priority::Meta).await?,
+    let path = match params.event {
+        Some(e) => format!("fixtures/?event={}", EventId(e)),
+        None => "fixtures/".to_string(),
     };
+    let body = ctx.deps.fpl.get_raw(&path, Priority::Meta).await?;
+    let payload = drift::fixtures(&body).map_err(permanent)?;
     ctx.progress(40).await?;
     // Metadata missing, or behind FPL's (unknown teams or events): refresh it first, once.
     let mut refreshed = false;

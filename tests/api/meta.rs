@@ -108,6 +108,9 @@ async fn price_changes_are_reported_and_snapshotted_per_day() {
     let (riser, faller) = (b.elements[0].id.0 as i32, b.elements[1].id.0 as i32);
     b.elements[0].now_cost += 1;
     b.elements[1].now_cost -= 1;
+    // Changed in code: what is stored is the model, not the text FPL sent.
+    b.elements[0].verbatim = Default::default();
+    b.elements[1].verbatim = Default::default();
     let next_day = apply_bootstrap(&db, &b, day(2)).await.unwrap();
     assert_eq!(next_day.counts("players").updated, 2);
     let moves: Vec<(i32, i32)> = next_day
