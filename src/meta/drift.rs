@@ -1,16 +1,25 @@
 //! Schema drift: the decoding the metadata jobs share (so a test can put a payload through
-//! exactly what a job does with it), and the shape of a payload (its object types and the
-//! fields seen in each). A field is named by its object-type path (`elements[].form`,
-//! `[].stats[].identifier`; see `fpl::model`).
+//! exactly what a job does with it), the shape of a payload (its object types and the fields
+//! seen in each), and the record of what fplsync has seen of each endpoint per season, from
+//! which a field that appears or disappears raises one `schema_drift` warning per field and
+//! season, not one per run (the table `schema_fields`, migration 0011).
+//!
+//! A field is named by its object-type path (`elements[].form`, `[].stats[].identifier`; see
+//! `fpl::model`). A field disappears when it was seen before and no object of its type has it
+//! now; a type with no object in this payload (an empty list, a null object) says nothing about
+//! its fields, so fixtures before kick-off do not "lose" their stats.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use sqlx::PgPool;
 
+use super::sync::SeasonId;
 use super::validate::{self, ValidationError};
 use crate::fpl::model::{BootstrapStatic, DecodeError, Fixtures, decode};
+use crate::store::StoreError;
 
 // ---------------------------------------------------------------------------------------------
 // Decoding as the jobs do
@@ -246,6 +255,146 @@ impl<'de> Visitor<'de> for Key {
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
         Ok(Cow::Owned(v.to_string()))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What was seen before
+// ---------------------------------------------------------------------------------------------
+
+/// How a field changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Appeared,
+    Disappeared,
+}
+
+/// A field that appeared or disappeared, not reported before in its season.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    pub field: String,
+    pub change: Change,
+}
+
+/// What `schema_fields` holds of one field.
+struct Seen {
+    present: bool,
+    reported_gone: bool,
+}
+
+/// Compares `shape` with what fplsync saw before of `endpoint` in `season` — or, for the
+/// season's first payload of the endpoint, with what it saw last in the season before (a
+/// field FPL added over the summer is news too) — records what it sees, and returns the changes
+/// not reported before in this season. The very first payload of an endpoint is the baseline
+/// and reports nothing. A field that comes back after disappearing is recorded, not reported.
+pub async fn observe(
+    db: &PgPool,
+    season: SeasonId,
+    endpoint: &str,
+    shape: &Shape,
+) -> Result<Vec<Drift>, StoreError> {
+    let rows: Vec<(String, bool, bool)> = sqlx::query_as(
+        "SELECT field, present, reported_gone FROM schema_fields \
+         WHERE season_id = $1 AND endpoint = $2",
+    )
+    .bind(season.0)
+    .bind(endpoint)
+    .fetch_all(db)
+    .await?;
+    let first_of_season = rows.is_empty();
+    let known: HashMap<String, Seen> = if first_of_season {
+        // The latest earlier season that saw the endpoint.
+        sqlx::query_as::<_, (String,)>(
+            "SELECT f.field FROM schema_fields f WHERE f.endpoint = $2 AND f.present \
+             AND f.season_id = (SELECT p.season_id FROM schema_fields p \
+                 JOIN seasons s ON s.id = p.season_id \
+                 WHERE p.endpoint = $2 AND s.first_deadline < \
+                     (SELECT first_deadline FROM seasons WHERE id = $1) \
+                 ORDER BY s.first_deadline DESC LIMIT 1)",
+        )
+        .bind(season.0)
+        .bind(endpoint)
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(f,)| {
+            let seen = Seen {
+                present: true,
+                reported_gone: false,
+            };
+            (f, seen)
+        })
+        .collect()
+    } else {
+        rows.into_iter()
+            .map(|(f, present, reported_gone)| {
+                let seen = Seen {
+                    present,
+                    reported_gone,
+                };
+                (f, seen)
+            })
+            .collect()
+    };
+    let baseline = known.is_empty();
+    let now = shape.fields();
+    let mut drifts = Vec::new();
+    // (field, present, reported_gone) to write.
+    let mut writes: Vec<(String, bool, bool)> = Vec::new();
+    for field in &now {
+        match known.get(field) {
+            None => {
+                if !baseline {
+                    drifts.push(Drift {
+                        field: field.clone(),
+                        change: Change::Appeared,
+                    });
+                }
+                writes.push((field.clone(), true, false));
+            }
+            Some(seen) if !seen.present || first_of_season => {
+                writes.push((field.clone(), true, seen.reported_gone));
+            }
+            Some(_) => {}
+        }
+    }
+    for (field, seen) in &known {
+        if now.contains(field) {
+            continue;
+        }
+        // Only a field of a type this payload has objects of can be judged missing; the
+        // others carry over into a new season as they were.
+        if !seen.present || !shape.has_type(object_type(field)) {
+            if first_of_season {
+                writes.push((field.clone(), seen.present, seen.reported_gone));
+            }
+            continue;
+        }
+        if !seen.reported_gone {
+            drifts.push(Drift {
+                field: field.clone(),
+                change: Change::Disappeared,
+            });
+        }
+        writes.push((field.clone(), false, true));
+    }
+    if !writes.is_empty() {
+        sqlx::query(
+            "INSERT INTO schema_fields (season_id, endpoint, field, present, reported_gone) \
+             SELECT $1, $2, u.field, u.present, u.gone \
+             FROM UNNEST($3::text[], $4::boolean[], $5::boolean[]) AS u(field, present, gone) \
+             ON CONFLICT (season_id, endpoint, field) DO UPDATE SET present = EXCLUDED.present, \
+             reported_gone = EXCLUDED.reported_gone, changed_at = now()",
+        )
+        .bind(season.0)
+        .bind(endpoint)
+        .bind(writes.iter().map(|w| w.0.as_str()).collect::<Vec<_>>())
+        .bind(writes.iter().map(|w| w.1).collect::<Vec<_>>())
+        .bind(writes.iter().map(|w| w.2).collect::<Vec<_>>())
+        .execute(db)
+        .await?;
+    }
+    drifts.sort_by(|a, b| a.field.cmp(&b.field));
+    Ok(drifts)
 }
 
 #[cfg(test)]

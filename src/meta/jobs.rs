@@ -2,7 +2,8 @@
 //! the daily price snapshot, from bootstrap-static) and `fixtures` (all fixtures of the season,
 //! or one event's). Each fetches through the shared client at meta priority, decodes only the
 //! fields fplsync needs and validates (`drift::bootstrap`, `drift::fixtures`: a missing needed
-//! field fails the run naming it), writes only what changed, and logs what it did per table.
+//! field fails the run naming it), writes only what changed, logs what it did per table, and
+//! reports a field that appeared or disappeared since the last payload as `schema_drift`.
 
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::datasets;
-use super::drift::{self, PayloadError};
-use super::sync::{self, PriceChange, SyncReport, TableCounts};
+use super::drift::{self, Change, PayloadError, Shape};
+use super::sync::{self, PriceChange, SeasonId, SyncReport, TableCounts};
 use super::validate;
 use crate::alerts::Alert;
 use crate::cache::MetaDataset;
@@ -69,6 +70,14 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
     if report.changed() {
         datasets::publish_sync(&ctx.deps.db, &ctx.deps.cache, &report).await;
     }
+    report_drift(
+        &ctx,
+        report.season_id,
+        &report.season,
+        "bootstrap-static",
+        &body,
+    )
+    .await?;
     Ok(JobOutcome::new(format!(
         "season {}: {}",
         report.season,
@@ -83,6 +92,54 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
 /// A payload that cannot be synced: the same bytes will not do better on a retry.
 fn permanent(e: PayloadError) -> JobError {
     JobError::Permanent(e.into())
+}
+
+/// Compares the payload's fields with what was seen before of `endpoint` this season, and
+/// raises one `schema_drift` warning (and a log line) per field not reported before. A failure
+/// to read or record it is logged, not a failed run: the data is synced.
+async fn report_drift(
+    ctx: &JobContext,
+    season: SeasonId,
+    season_name: &str,
+    endpoint: &str,
+    body: &[u8],
+) -> Result<(), JobError> {
+    let shape = match Shape::of(body) {
+        Ok(shape) => shape,
+        Err(e) => {
+            tracing::warn!(error = %e, endpoint, "schema drift not checked");
+            return Ok(());
+        }
+    };
+    let drifts = match drift::observe(&ctx.deps.db, season, endpoint, &shape).await {
+        Ok(drifts) => drifts,
+        Err(e) => {
+            tracing::warn!(error = %e, endpoint, "schema drift not recorded");
+            return Ok(());
+        }
+    };
+    if drifts.is_empty() {
+        return Ok(());
+    }
+    let lines = drifts
+        .iter()
+        .map(|d| {
+            let appeared = d.change == Change::Appeared;
+            ctx.deps.alerts.emit(crate::alerts::Alert::schema_drift(
+                season_name,
+                endpoint,
+                &d.field,
+                appeared,
+            ));
+            format!(
+                "schema drift: {endpoint} {} `{}`",
+                if appeared { "gained" } else { "lost" },
+                d.field
+            )
+        })
+        .collect();
+    ctx.log_lines(LogLevel::Warn, lines).await?;
+    Ok(())
 }
 
 /// The info summary of a sync's price changes.
@@ -157,6 +214,7 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
     if counts.inserted + counts.updated > 0 {
         datasets::publish(&ctx.deps.db, &ctx.deps.cache, &[MetaDataset::Fixtures]).await;
     }
+    report_drift(&ctx, season, &name, "fixtures", &body).await?;
     Ok(JobOutcome::new(format!(
         "season {name}: {} fixtures synced",
         payload.len()

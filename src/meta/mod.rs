@@ -1,6 +1,6 @@
 //! Game metadata: validating FPL's metadata payloads (`validate`), storing them per season with
-//! change detection (`sync`), the datasets readers get (`datasets`), the jobs' decoding of
-//! payloads (`drift`), and the `bootstrap` and `fixtures` job
+//! change detection (`sync`), the datasets readers get (`datasets`), schema drift — the jobs'
+//! decoding and the `schema_drift` record (`drift`) — and the `bootstrap` and `fixtures` job
 //! kinds (`jobs`).
 
 pub mod datasets;
