@@ -777,3 +777,95 @@ async fn the_season_scenario_serves_gameweeks_30_to_38_with_consistent_history_t
     );
     sim.sim.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_postponed_fixture_leaves_its_gameweek_unscheduled_and_returns_in_a_double_gameweek() {
+    let sim = spawn_sim(|c| {
+        c.scenario = Scenario::Season;
+        c.entries = 0;
+    })
+    .await;
+    let fixture = |all: &Fixtures| all.iter().find(|f| f.id.0 == 307).cloned().unwrap();
+    let teams = |f: &Fixtures| -> HashMap<u16, usize> {
+        let mut n = HashMap::new();
+        for x in f {
+            *n.entry(x.team_h.0).or_default() += 1;
+            *n.entry(x.team_a.0).or_default() += 1;
+        }
+        n
+    };
+    // Scheduled in gameweek 31 at first.
+    sim.phase(Phase::Final, Some(30)).await;
+    let all: Fixtures = sim.fetch("fixtures/").await;
+    let f = fixture(&all);
+    assert_eq!(f.event, Some(EventId(31)));
+    assert!(f.kickoff_time.is_some() && f.started == Some(false));
+    let gw31: Fixtures = sim.fetch("fixtures/?event=31").await;
+    assert_eq!(gw31.len(), 9);
+    // Postponed: no gameweek, no kick-off; gameweek 31 is a blank for its two teams.
+    for gw in [31, 33, 34] {
+        sim.phase(Phase::InPlay, Some(gw)).await;
+        let f = fixture(&sim.fetch("fixtures/").await);
+        assert_eq!(
+            (f.event, f.kickoff_time, f.started),
+            (None, None, None),
+            "GW{gw}"
+        );
+        assert!(!f.finished && f.stats.is_empty());
+    }
+    sim.phase(Phase::InPlay, Some(31)).await;
+    let gw31: Fixtures = sim.fetch("fixtures/?event=31").await;
+    assert_eq!(teams(&gw31).len(), 16, "four teams without a match");
+    let live: EventLive = sim.fetch("event/31/live/").await;
+    let (h, a) = (f.team_h, f.team_a);
+    let bootstrap: BootstrapStatic = sim.fetch("bootstrap-static/").await;
+    let team_of: HashMap<ElementId, TeamId> =
+        bootstrap.elements.iter().map(|e| (e.id, e.team)).collect();
+    for e in &live.elements {
+        if [h, a].contains(&team_of[&e.id]) {
+            assert!(
+                e.explain.is_empty() && e.stats.stats.minutes == 0,
+                "{}",
+                e.id
+            );
+        }
+    }
+    // Rescheduled into gameweek 36: its teams play twice there.
+    sim.phase(Phase::PreDeadline, Some(35)).await;
+    let f = fixture(&sim.fetch("fixtures/").await);
+    assert_eq!(f.event, Some(EventId(36)));
+    assert!(f.kickoff_time.is_some());
+    sim.phase(Phase::Final, Some(36)).await;
+    let gw36: Fixtures = sim.fetch("fixtures/?event=36").await;
+    let n = teams(&gw36);
+    assert_eq!((n[&h.0], n[&a.0]), (2, 2));
+    let live: EventLive = sim.fetch("event/36/live/").await;
+    let mut doubles = 0;
+    for e in &live.elements {
+        if [h, a].contains(&team_of[&e.id]) {
+            assert_eq!(e.explain.len(), 2, "{}", e.id);
+            let minutes: i32 = e
+                .explain
+                .iter()
+                .flat_map(|x| &x.stats)
+                .filter(|s| s.identifier == "minutes")
+                .map(|s| s.value)
+                .sum();
+            assert_eq!(
+                minutes as u32, e.stats.stats.minutes,
+                "stats summed: {}",
+                e.id
+            );
+            let points: i32 = e
+                .explain
+                .iter()
+                .flat_map(|x| &x.stats)
+                .map(|s| s.points)
+                .sum();
+            assert_eq!(points, e.stats.total_points);
+            doubles += usize::from(e.explain.iter().all(|x| !x.stats.is_empty()));
+        }
+    }
+    assert!(doubles > 0);
+    sim.sim.stop().await;
+}
