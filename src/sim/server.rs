@@ -129,6 +129,12 @@ impl Route {
 /// The body of `route` at step `index`; `None` answers 404.
 fn body(state: &SimState, index: usize, route: Route) -> Option<Bytes> {
     let w = &state.world;
+    let step = w.step(index);
+    if step.next_season()
+        && let Some(next) = &w.next
+    {
+        return next.body(w, step, route, state.now());
+    }
     match route {
         Route::Bootstrap => Some(w.bootstrap(index)),
         Route::Fixtures(event) => Some(w.fixtures(index, event)),
@@ -289,9 +295,10 @@ fn state_json(state: &SimState) -> Value {
         .steps()
         .get(index + 1)
         .filter(|s| s.at > now)
-        .map(|s| json!({"event": s.event, "phase": s.phase, "at": s.at}));
+        .map(|s| json!({"season": s.season, "event": s.event, "phase": s.phase, "at": s.at}));
     json!({
         "scenario": world.scenario.name(),
+        "season": step.season,
         "event": step.event,
         "phase": step.phase,
         "updating": step.phase.is_updating(),

@@ -26,6 +26,7 @@ use super::faults::{Faults, Stats};
 use super::leagues::{self, FinalPoints, H2hTable, Table};
 use super::managers::Managers;
 use super::rng::{hash, label};
+use super::rollover::NextSeason;
 use super::season::Season;
 use super::squad::{Compact, FIRST_GW, LAST_GW, LivePoints, Scored, Selection, Transfer, score};
 use super::{Scenario, SimConfig};
@@ -132,6 +133,8 @@ pub struct World {
     pub season: Option<Season>,
     /// The season scenario's postponed fixtures (see [`Moved`]).
     pub moved: Vec<Moved>,
+    /// The rollover scenario's next season, served from its PRE_SEASON step on.
+    pub next: Option<NextSeason>,
     pub managers: Managers,
     /// Points of every synthesized (gameweek, state), for scoring.
     synth_points: HashMap<(u16, LiveState), Arc<LivePoints>>,
@@ -153,7 +156,7 @@ impl World {
         let data = Dataset::shared()?;
         let d38 = data.deadline(LAST_GW);
         let (first_gw, season) = match config.scenario {
-            Scenario::Gw38 => (LAST_GW, None),
+            Scenario::Gw38 | Scenario::Rollover => (LAST_GW, None),
             Scenario::Season => {
                 let fixtures: Vec<Fixture> = data
                     .fixtures
@@ -197,11 +200,20 @@ impl World {
             }
         }
         let managers = Managers::new(data.clone(), config.seed, config.entries, first_gw);
+        let next = match config.scenario {
+            Scenario::Rollover => Some(NextSeason::new(config.seed, &managers)?),
+            _ => None,
+        };
+        let mut timeline = Timeline::new(&deadlines);
+        if let Some(next) = &next {
+            timeline = timeline.with_next_season(next.first_deadline());
+        }
         let mut world = World {
             data: data.clone(),
             scenario: config.scenario,
             seed: config.seed,
-            timeline: Timeline::new(&deadlines),
+            timeline,
+            next,
             moved: season.as_ref().map_or_else(Vec::new, Moved::find),
             season,
             managers,
@@ -218,6 +230,7 @@ impl World {
         // A real manager's total before the first simulated gameweek: his real total before
         // gameweek 38, less what he scores in the synthesized gameweeks 30–37.
         let final_step = Step {
+            season: super::clock::SEASON,
             event: LAST_GW,
             phase: Phase::Final,
             at: d38,
@@ -614,7 +627,10 @@ impl World {
             (step.event - 1, Phase::Final)
         };
         let (points, bonus_added, leagues) = match phase {
-            Phase::PreDeadline | Phase::UpdatingDeadline | Phase::DeadlinePassed => ("", false, ""),
+            Phase::PreSeason
+            | Phase::PreDeadline
+            | Phase::UpdatingDeadline
+            | Phase::DeadlinePassed => ("", false, ""),
             Phase::InPlay => ("l", false, ""),
             Phase::Provisional => ("p", true, ""),
             Phase::Finished | Phase::FlagFlip | Phase::UpdatingFinal => ("r", true, "Updating"),
