@@ -125,7 +125,7 @@ async fn report_drift(
         .iter()
         .map(|d| {
             let appeared = d.change == Change::Appeared;
-            ctx.deps.alerts.emit(crate::alerts::Alert::schema_drift(
+            ctx.deps.alerts.emit(Alert::schema_drift(
                 season_name,
                 endpoint,
                 &d.field,
