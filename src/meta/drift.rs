@@ -9,11 +9,8 @@
 //! now; a type with no object in this payload (an empty list, a null object) says nothing about
 //! its fields, so fixtures before kick-off do not "lose" their stats.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use sqlx::PgPool;
 
 use super::sync::SeasonId;
@@ -95,19 +92,17 @@ pub fn object_type(path: &str) -> &str {
 }
 
 impl Shape {
-    /// Walks `body` once without building it (a 2 MB bootstrap costs a few milliseconds).
-    pub fn of(body: &[u8]) -> Result<Shape, serde_json::Error> {
-        let mut shape = Shape::default();
-        let mut de = serde_json::Deserializer::from_slice(body);
-        Walk {
-            shape: &mut shape,
-            base: "",
-            key: "",
-            element: false,
+    /// Reads `body`'s shape in one pass over its bytes, building nothing of it: a 2 MB
+    /// bootstrap costs about as much as scanning it (objects of one type usually repeat the
+    /// same keys, which are then compared, not looked up one by one).
+    pub fn of(body: &[u8]) -> Result<Shape, ShapeError> {
+        Scanner {
+            body,
+            shape: Shape::default(),
+            last: HashMap::new(),
+            scratch: Vec::new(),
         }
-        .deserialize(&mut de)?;
-        de.end()?;
-        Ok(shape)
+        .run()
     }
 
     /// Object types with at least one object in the body.
@@ -137,124 +132,200 @@ impl Shape {
     }
 }
 
-/// Visits one JSON value whose path is `base` + `key` (or `base[]` for a list element); the
-/// path is only built for objects and lists, so scalars cost nothing.
-struct Walk<'a> {
-    shape: &'a mut Shape,
-    base: &'a str,
-    key: &'a str,
-    element: bool,
+/// A body that is not JSON (the shape of a payload is read after it decoded, so this is rare).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not JSON at byte {0}")]
+pub struct ShapeError(pub usize);
+
+/// An open object or list.
+struct Frame {
+    object: bool,
+    /// An object's type path; a list's own path.
+    path: String,
+    /// A list's elements' path (`path[]`).
+    element: String,
+    /// An object's keys so far, as byte ranges of the body.
+    keys: Vec<(usize, usize)>,
 }
 
-impl Walk<'_> {
-    fn path(&self) -> String {
-        if self.element {
-            format!("{}[]", self.base)
-        } else {
-            field_path(self.base, self.key)
-        }
-    }
+/// Where the value being read sits.
+#[derive(Clone, Copy)]
+enum Slot {
+    Root,
+    /// Under the key at this byte range of the innermost object.
+    Field(usize, usize),
+    /// An element of the innermost list.
+    Element,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
+struct Scanner<'a> {
+    body: &'a [u8],
+    shape: Shape,
+    /// The keys (joined) of the last object of each type, to skip repeats.
+    last: HashMap<String, Vec<u8>>,
+    scratch: Vec<u8>,
 }
 
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let path = self.path();
-        while seq
-            .next_element_seed(Walk {
-                shape: &mut *self.shape,
-                base: &path,
-                key: "",
-                element: true,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let path = self.path();
-        if !self.shape.types.contains_key(&path) {
-            self.shape.types.insert(path.clone(), BTreeSet::new());
-        }
-        while let Some(key) = map.next_key_seed(Key)? {
-            let fields = self.shape.types.get_mut(&path).expect("inserted above");
-            if !fields.contains(key.as_ref()) {
-                fields.insert(key.to_string());
+impl Scanner<'_> {
+    fn run(mut self) -> Result<Shape, ShapeError> {
+        let b = self.body;
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut i = skip_ws(b, 0);
+        let mut slot = Slot::Root;
+        loop {
+            // A value at `i`, in `slot`.
+            match b.get(i) {
+                Some(&c @ (b'{' | b'[')) => {
+                    let path = match slot {
+                        Slot::Root => String::new(),
+                        Slot::Field(s, e) => {
+                            let parent = &stack.last().ok_or(ShapeError(i))?.path;
+                            field_path(parent, self.key(s, e)?)
+                        }
+                        Slot::Element => stack.last().ok_or(ShapeError(i))?.element.clone(),
+                    };
+                    i = skip_ws(b, i + 1);
+                    if c == b'{' {
+                        stack.push(Frame {
+                            object: true,
+                            path,
+                            element: String::new(),
+                            keys: Vec::new(),
+                        });
+                        if b.get(i) != Some(&b'}') {
+                            let (s, e, next) = read_key(b, i)?;
+                            stack.last_mut().expect("pushed").keys.push((s, e));
+                            slot = Slot::Field(s, e);
+                            i = next;
+                            continue;
+                        }
+                    } else {
+                        let element = format!("{path}[]");
+                        stack.push(Frame {
+                            object: false,
+                            path,
+                            element,
+                            keys: Vec::new(),
+                        });
+                        if b.get(i) != Some(&b']') {
+                            slot = Slot::Element;
+                            continue;
+                        }
+                    }
+                    // An empty container: closed below.
+                }
+                Some(b'"') => i = skip_string(b, i)?,
+                Some(_) => i = skip_scalar(b, i),
+                None => return Err(ShapeError(i)),
             }
-            map.next_value_seed(Walk {
-                shape: &mut *self.shape,
-                base: &path,
-                key: &key,
-                element: false,
-            })?;
+            // After a value: close what ends here, then on to the next sibling.
+            loop {
+                i = skip_ws(b, i);
+                let Some(top) = stack.last_mut() else {
+                    return if i == b.len() {
+                        Ok(self.shape)
+                    } else {
+                        Err(ShapeError(i))
+                    };
+                };
+                match b.get(i) {
+                    Some(b',') => {
+                        i = skip_ws(b, i + 1);
+                        if top.object {
+                            let (s, e, next) = read_key(b, i)?;
+                            top.keys.push((s, e));
+                            slot = Slot::Field(s, e);
+                            i = next;
+                        } else {
+                            slot = Slot::Element;
+                        }
+                        break;
+                    }
+                    Some(b'}') if top.object => {
+                        i += 1;
+                        let frame = stack.pop().expect("a frame");
+                        self.finish(frame)?;
+                    }
+                    Some(b']') if !top.object => {
+                        i += 1;
+                        stack.pop();
+                    }
+                    _ => return Err(ShapeError(i)),
+                }
+            }
         }
+    }
+
+    fn key(&self, s: usize, e: usize) -> Result<&str, ShapeError> {
+        std::str::from_utf8(&self.body[s..e]).map_err(|_| ShapeError(s))
+    }
+
+    /// Adds a closed object's keys to its type, unless they repeat the type's last object's.
+    fn finish(&mut self, frame: Frame) -> Result<(), ShapeError> {
+        self.scratch.clear();
+        for &(s, e) in &frame.keys {
+            self.scratch.extend_from_slice(&self.body[s..e]);
+            self.scratch.push(b',');
+        }
+        if self.last.get(&frame.path) == Some(&self.scratch) {
+            return Ok(());
+        }
+        let mut fields = BTreeSet::new();
+        for &(s, e) in &frame.keys {
+            fields.insert(self.key(s, e)?.to_string());
+        }
+        self.shape
+            .types
+            .entry(frame.path.clone())
+            .or_default()
+            .extend(fields);
+        self.last.insert(frame.path, self.scratch.clone());
         Ok(())
     }
 }
 
-/// An object key, borrowed from the body where it has no escapes.
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
     }
+    i
 }
 
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
+/// The end of the string starting at `i` (its opening quote).
+fn skip_string(b: &[u8], i: usize) -> Result<usize, ShapeError> {
+    let mut j = i + 1;
+    while let Some(&c) = b.get(j) {
+        match c {
+            b'\\' => j += 2,
+            b'"' => return Ok(j + 1),
+            _ => j += 1,
+        }
     }
+    Err(ShapeError(i))
+}
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
+/// The end of the number or literal starting at `i`.
+fn skip_scalar(b: &[u8], mut i: usize) -> usize {
+    while b
+        .get(i)
+        .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
+    {
+        i += 1;
     }
+    i
+}
 
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
+/// A key at `i`: its byte range (inside the quotes) and where its value starts.
+fn read_key(b: &[u8], i: usize) -> Result<(usize, usize, usize), ShapeError> {
+    if b.get(i) != Some(&b'"') {
+        return Err(ShapeError(i));
     }
+    let end = skip_string(b, i)?;
+    let colon = skip_ws(b, end);
+    if b.get(colon) != Some(&b':') {
+        return Err(ShapeError(colon));
+    }
+    Ok((i + 1, end - 1, skip_ws(b, colon + 1)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,6 +501,62 @@ mod tests {
         assert!(!top.has_type("[].stats[]"));
         assert_eq!(object_type("[].stats[].identifier"), "[].stats[]");
         assert_eq!(object_type("events"), "");
+    }
+
+    /// The shape of `v` (at `path`) as a plain walk of the parsed value sees it.
+    fn reference(v: &serde_json::Value, path: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                let fields = out.entry(path.to_string()).or_default();
+                fields.extend(map.keys().cloned());
+                for (k, x) in map {
+                    reference(x, &field_path(path, k), out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for x in items {
+                    reference(x, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_shape_of_every_real_sample_is_what_a_walk_of_its_parsed_value_finds() {
+        for (name, _) in samples::SAMPLES {
+            let text = samples::json(name).unwrap();
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let mut expected = BTreeMap::new();
+            reference(&value, "", &mut expected);
+            assert_eq!(
+                Shape::of(text.as_bytes()).unwrap().types,
+                expected,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_that_look_like_json_and_whitespace_do_not_confuse_the_shape() {
+        let body = br#" { "s" : "a,}]\"x{[:" , "n" : -1.5e3 ,
+                         "l" : [ [ { "deep" : true } ] , { } ] , "t": null } "#;
+        let shape = Shape::of(body).unwrap();
+        let fields: Vec<String> = shape.fields().into_iter().collect();
+        assert_eq!(fields, ["l", "l[][].deep", "n", "s", "t"]);
+        assert!(
+            shape.has_type("l[]"),
+            "the empty object is an object of its type"
+        );
+        for bad in [
+            &b"{\"a\": 1"[..],
+            b"[1, 2",
+            b"{1: 2}",
+            b"{\"a\" 1}",
+            b"{} x",
+        ] {
+            assert!(Shape::of(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
