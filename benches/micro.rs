@@ -1,4 +1,5 @@
-//! CPU micro-benchmarks (criterion): decoding the real gameweek-38 payloads, provisional bonus,
+//! CPU micro-benchmarks (criterion): decoding the real gameweek-38 payloads (and the bootstrap's
+//! schema-drift walk), provisional bonus,
 //! live scoring of N managers (their scores, and the cache shards built from them) and
 //! tournament standings. `cargo bench --bench micro`.
 
@@ -12,6 +13,7 @@ use fplsync::fpl::model::{BootstrapStatic, EntryId, EventLive, Fixture, PicksRes
 use fplsync::fpl::samples::{self, gw38};
 
 use fplsync::managers::{ManagerPicks, Scoreboard};
+use fplsync::meta::drift::Shape;
 use fplsync::scoring::{Formation, bonus, live_rows, player_table, players_of};
 use fplsync::tournament::rules::{
     self, LegScore, PickRow, PlayerGameweek, Qualifier, Seed, battle_table, points_race,
@@ -34,6 +36,12 @@ fn decode(c: &mut Criterion) {
     one::<EventLive>(&mut g, "event-live", gw38::LIVE_IN_PLAY);
     one::<Vec<Fixture>>(&mut g, "fixtures", gw38::FIXTURES_IN_PLAY);
     one::<HashMap<String, PicksResponse>>(&mut g, "entry-picks x72", gw38::LEAGUE_PICKS);
+    // The schema-drift walk a bootstrap run makes of its payload besides decoding it.
+    let text = samples::json(gw38::BOOTSTRAP).expect("sample");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("bootstrap-static shape", |b| {
+        b.iter(|| Shape::of(black_box(text.as_bytes())).expect("walks"))
+    });
     g.finish();
 }
 

@@ -59,6 +59,8 @@ pub enum Source {
     LiveStale,
     PointsMismatch,
     PriceChanges,
+    /// A field of an FPL payload appeared or disappeared.
+    SchemaDrift,
     JobSucceeded,
     /// Operations news: leadership changes, start-up recovery.
     Operations,
@@ -76,6 +78,7 @@ impl Source {
             Source::LiveStale => "live_stale",
             Source::PointsMismatch => "points_mismatch",
             Source::PriceChanges => "price_changes",
+            Source::SchemaDrift => "schema_drift",
             Source::JobSucceeded => "job_succeeded",
             Source::Operations => "operations",
         }
@@ -86,7 +89,7 @@ impl Source {
     pub fn resolvable(self) -> bool {
         !matches!(
             self,
-            Source::PriceChanges | Source::JobSucceeded | Source::Operations
+            Source::PriceChanges | Source::SchemaDrift | Source::JobSucceeded | Source::Operations
         )
     }
 }
@@ -400,6 +403,32 @@ impl Alert {
             ),
             Some(detail.join("\n")),
         )
+    }
+
+    /// A field of FPL's `endpoint` appeared (or disappeared) in `season` (warning), raised once
+    /// per field and season; the data still syncs. Like a summary it has no resolution.
+    /// Key: `schema_drift:{season}:{endpoint}:{field}`.
+    pub fn schema_drift(season: &str, endpoint: &str, field: &str, appeared: bool) -> Alert {
+        let (what, detail) = if appeared {
+            (
+                "gained",
+                "a field fplsync has not seen before: it is kept in the stored objects and \
+                 ignored by the sync",
+            )
+        } else {
+            (
+                "lost",
+                "a field fplsync saw before: the sync goes on without it (a field fplsync \
+                 needs would fail the run instead, naming it)",
+            )
+        };
+        firing(
+            Severity::Warning,
+            Source::SchemaDrift,
+            format!("schema_drift:{season}:{endpoint}:{field}"),
+            format!("FPL's {endpoint} {what} the field `{field}` (season {season})"),
+        )
+        .with_detail(detail)
     }
 
     /// The day's price changes (info). Key: `price_changes:{season}`.

@@ -9,10 +9,41 @@
 //!
 //! Decoding is tolerant on purpose, because the API's schema drifts between seasons and even
 //! within one (see `fpl-samples/README.md`):
-//! - unknown fields are ignored (no `deny_unknown_fields` anywhere);
-//! - a field that some season lacks, or that the API sends as `null` in some game state, is an
-//!   `Option` (each such field says which season or state);
+//! - only the fields in [`NEEDED`] must be there (a payload without one fails with
+//!   [`DecodeError::MissingField`] naming it); every other field is optional and takes a
+//!   documented default when absent: numbers `0`, flags `false`, texts `""`, lists `[]`,
+//!   nullable values `null` (`None`), times the Unix epoch, chips an empty name. A field the API
+//!   sends as `null` in some game state is an `Option` (each such field says which season or
+//!   state);
+//! - unknown fields are ignored (no `deny_unknown_fields` anywhere), and the metadata objects
+//!   stored whole keep the text FPL sent ([`Verbatim`]), so nothing is lost by storing them;
 //! - decimal strings such as `"5.0"` decode into `f64`, and a JSON number is accepted too.
+//!
+//! # The fields fplsync needs, per endpoint
+//!
+//! A path names a field of an object type: `elements[].code` is `code` of every object in the
+//! top-level `elements` list, `[]` the top-level list of `fixtures/`. Why each is needed:
+//!
+//! | endpoint | needed fields | for |
+//! |---|---|---|
+//! | `bootstrap-static/` | `events`, `teams`, `element_types`, `elements` | the season's metadata |
+//! | | `events[].id`, `deadline_time`, `finished`, `data_checked`, `is_current`, `is_next` | the season's name, the lifecycle, finalization |
+//! | | `phases[].id` | the row key (phases themselves may be absent) |
+//! | | `teams[].id` | fixtures and players reference it |
+//! | | `element_types[].id`, `squad_min_play`, `squad_max_play` | formation limits of automatic substitutions |
+//! | | `elements[].id`, `code`, `team`, `element_type`, `now_cost` | scoring (team, position), players across seasons (`code`), prices |
+//! | `fixtures/` | `[].id`, `event`, `team_h`, `team_a`, `kickoff_time`, `started`, `finished`, `finished_provisional`, `stats` | gameweek fixture sets, match windows, "done" |
+//! | | `[].stats[].identifier`, `a`, `h`; `[].stats[].a[]` and `h[]`: `value`, `element` | bonus (official, or provisional from BPS) |
+//! | `event/{gw}/live/` | `elements`, `elements[].id`, `stats`; `elements[].stats.minutes`, `total_points`, `bonus`, `goals_scored`, `goals_conceded` | live points, auto-subs, tournament tie-breaks |
+//! | `event-status/` | none | (a probe of FPL's clock and update state) |
+//! | `entry/{id}/` | `id`, `name`, `player_first_name`, `player_last_name` | tracked managers |
+//! | `entry/{id}/history/` | `current`, `current[].event`, `points`, `total_points`, `event_transfers_cost` | official results |
+//! | `entry/{id}/event/{gw}/picks/` | `active_chip`, `picks`, `entry_history`; `picks[].element`, `position`, `multiplier`, `is_captain`, `is_vice_captain`; `entry_history.event`, `points`, `total_points`, `event_transfers_cost` | manager scoring, official results |
+//! | `leagues-classic/{id}/standings/` | `league`, `league.id`, `standings`, `standings.has_next`, `standings.results`, `standings.results[].entry` (and `has_next`, `results` of `new_entries` when present) | tournament rosters |
+//! | `element-summary/{id}/` | the live stats' `minutes`, `total_points`… shared with `event/{gw}/live/` (see [`NEEDED`]) | (not fetched by any job) |
+//!
+//! [`NEEDED`] lists them exactly; the drift test (`tests/api/fpl_drift.rs`) removes each field
+//! of each object type of every real sample and checks that exactly these fail.
 //!
 //! Every type also implements `Serialize`, so the simulator can re-serve decoded data; decimal
 //! fields are written back as strings like the API does (`"5.0"`), though the number of digits
@@ -32,7 +63,7 @@ macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident($inner:ty)) => {
         $(#[$meta])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
         )]
         #[serde(transparent)]
         pub struct $name(pub $inner);
@@ -199,6 +230,334 @@ pub mod opt_decimal {
     }
 }
 
+/// `#[serde(with = "present")]` for a needed field that may be `null` but must be there: a
+/// missing key is an error naming the field (serde would otherwise take a missing `Option` as
+/// `None`, so a fixture that lost its `event` would pass for an unscheduled one).
+pub mod present {
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<T>::deserialize(d)
+    }
+
+    pub fn serialize<S: Serializer, T: Serialize>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        v.serialize(s)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verbatim objects
+// ---------------------------------------------------------------------------------------------
+
+/// The JSON text an object was decoded from, so that what fplsync stores is what FPL sent:
+/// every field, the ones this model ignores or does not know yet included, with FPL's own
+/// decimal strings (insignificant whitespace removed).
+///
+/// The six metadata objects stored whole ([`Event`], [`Phase`], [`Team`], [`ElementType`],
+/// [`Element`], [`Fixture`]) carry one when they were decoded from JSON text (a body, a sample,
+/// a stored `data` column); the metadata sync stores it instead of re-serialising the model.
+/// A value built or changed in code has none or a stale one: give it [`Verbatim::default`]
+/// before storing it. It never takes part in equality.
+#[derive(Clone, Default)]
+pub struct Verbatim(Option<std::sync::Arc<str>>);
+
+impl Verbatim {
+    /// The compact JSON text, if the object was decoded from one.
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    fn of(raw: &str) -> Self {
+        Verbatim(Some(compact_json(raw).into()))
+    }
+}
+
+impl PartialEq for Verbatim {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Verbatim {}
+
+impl fmt::Debug for Verbatim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(t) => write!(f, "Verbatim({} bytes)", t.len()),
+            None => f.write_str("Verbatim(none)"),
+        }
+    }
+}
+
+/// `text` without whitespace outside strings (a pretty-printed capture stores like FPL's own
+/// compact bodies); borrowed when there is none.
+fn compact_json(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    let needs = b.iter().any(|&c| {
+        let ws = !in_string && c.is_ascii_whitespace();
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'"' {
+            in_string = true;
+        }
+        ws
+    });
+    if !needs {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Serde for a verbatim object type (declared `#[serde(remote = "Self")]` with a `#[serde(skip)]
+/// verbatim: Verbatim` field): decoding reads the object's text first, decodes the model from
+/// it and keeps it; encoding writes the model's fields (a simulator re-serves changed values).
+macro_rules! verbatim_serde {
+    ($t:ident) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $t::serialize(self, s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <Box<serde_json::value::RawValue>>::deserialize(d)?;
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let mut value = $t::deserialize(&mut de).map_err(|e| {
+                    // The object's own path is the outer deserializer's; the message names the
+                    // field (`missing field `code``) without serde_json's position in the object.
+                    let text = e.to_string();
+                    let text = text.split(" at line ").next().unwrap_or(&text).to_string();
+                    serde::de::Error::custom(text)
+                })?;
+                value.verbatim = Verbatim::of(raw.get());
+                Ok(value)
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What fplsync needs
+// ---------------------------------------------------------------------------------------------
+
+/// The fields fplsync needs, per endpoint (named as the sample folders and the simulator name
+/// them), as object-type paths (see the module documentation): a payload lacking one of them
+/// in every object of its type does not decode, one lacking any other field does.
+pub const NEEDED: &[(&str, &[&str])] = &[
+    (
+        "bootstrap-static",
+        &[
+            "events",
+            "teams",
+            "element_types",
+            "elements",
+            "events[].id",
+            "events[].deadline_time",
+            "events[].finished",
+            "events[].data_checked",
+            "events[].is_current",
+            "events[].is_next",
+            "phases[].id",
+            "teams[].id",
+            "element_types[].id",
+            "element_types[].squad_min_play",
+            "element_types[].squad_max_play",
+            "elements[].id",
+            "elements[].code",
+            "elements[].team",
+            "elements[].element_type",
+            "elements[].now_cost",
+        ],
+    ),
+    (
+        "fixtures",
+        &[
+            "[].id",
+            "[].event",
+            "[].team_h",
+            "[].team_a",
+            "[].kickoff_time",
+            "[].started",
+            "[].finished",
+            "[].finished_provisional",
+            "[].stats",
+            "[].stats[].identifier",
+            "[].stats[].a",
+            "[].stats[].h",
+            "[].stats[].a[].value",
+            "[].stats[].a[].element",
+            "[].stats[].h[].value",
+            "[].stats[].h[].element",
+        ],
+    ),
+    (
+        "event-live",
+        &[
+            "elements",
+            "elements[].id",
+            "elements[].stats",
+            "elements[].stats.minutes",
+            "elements[].stats.goals_scored",
+            "elements[].stats.goals_conceded",
+            "elements[].stats.bonus",
+            "elements[].stats.total_points",
+        ],
+    ),
+    ("event-status", &[]),
+    (
+        "entry",
+        &["id", "name", "player_first_name", "player_last_name"],
+    ),
+    (
+        "entry-history",
+        &[
+            "current",
+            "current[].event",
+            "current[].points",
+            "current[].total_points",
+            "current[].event_transfers_cost",
+        ],
+    ),
+    (
+        "entry-picks",
+        &[
+            "active_chip",
+            "entry_history",
+            "picks",
+            "entry_history.event",
+            "entry_history.points",
+            "entry_history.total_points",
+            "entry_history.event_transfers_cost",
+            "picks[].element",
+            "picks[].position",
+            "picks[].multiplier",
+            "picks[].is_captain",
+            "picks[].is_vice_captain",
+        ],
+    ),
+    (
+        "leagues-classic-standings",
+        &[
+            "league",
+            "standings",
+            "league.id",
+            "standings.has_next",
+            "standings.results",
+            "standings.results[].entry",
+            "new_entries.has_next",
+            "new_entries.results",
+        ],
+    ),
+    (
+        "element-summary",
+        &[
+            "history[].minutes",
+            "history[].goals_scored",
+            "history[].goals_conceded",
+            "history[].bonus",
+            "history_past[].minutes",
+            "history_past[].goals_scored",
+            "history_past[].goals_conceded",
+            "history_past[].bonus",
+        ],
+    ),
+];
+
+/// The needed fields of `endpoint` (none for an endpoint not listed).
+pub fn needed(endpoint: &str) -> &'static [&'static str] {
+    NEEDED
+        .iter()
+        .find(|(e, _)| *e == endpoint)
+        .map_or(&[], |(_, fields)| fields)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding with typed errors
+// ---------------------------------------------------------------------------------------------
+
+/// Why a payload does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A field fplsync needs (see [`NEEDED`]) is not there: the schema drifted.
+    #[error("the needed field `{field}` is missing (in `{path}`)")]
+    MissingField {
+        /// Where the object lacking it is (`elements[3]`; `.` for the top level).
+        path: String,
+        /// The field's name (`code`).
+        field: String,
+    },
+    /// Not the JSON expected (wrong type, not JSON at all).
+    #[error("does not decode at `{path}`: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl DecodeError {
+    /// The missing field's name, if that is what is wrong.
+    pub fn missing_field(&self) -> Option<&str> {
+        match self {
+            DecodeError::MissingField { field, .. } => Some(field),
+            DecodeError::Invalid { .. } => None,
+        }
+    }
+}
+
+/// Decodes `body` as `T`, naming the field path of a failure and whether it is a missing field.
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    serde_json::from_slice(body).map_err(|_| {
+        // Decode again with path tracking only on failure: it costs nothing when all is well.
+        let mut de = serde_json::Deserializer::from_slice(body);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(e) => {
+                let path = e.path().to_string();
+                let message = e.inner().to_string();
+                match message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split('`').next())
+                {
+                    Some(field) => DecodeError::MissingField {
+                        path,
+                        field: field.to_string(),
+                    },
+                    None => DecodeError::Invalid { path, message },
+                }
+            }
+            Ok(_) => DecodeError::Invalid {
+                path: ".".into(),
+                message: "inconsistent decoder".into(),
+            },
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Chips
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +606,13 @@ impl From<&str> for Chip {
     }
 }
 
+/// A missing chip name decodes as an empty [`Chip::Other`].
+impl Default for Chip {
+    fn default() -> Self {
+        Chip::Other(String::new())
+    }
+}
+
 impl fmt::Display for Chip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -276,6 +642,7 @@ pub struct BootstrapStatic {
     /// All gameweeks of the season.
     pub events: Vec<Event>,
     /// Phases (months, and phase 1 "Overall") used for monthly league tables.
+    #[serde(default)]
     pub phases: Vec<Phase>,
     /// The 20 teams.
     pub teams: Vec<Team>,
@@ -290,55 +657,73 @@ pub struct BootstrapStatic {
     #[serde(default)]
     pub game_settings: Option<GameSettings>,
     /// Number of registered managers.
+    #[serde(default)]
     pub total_players: u64,
 }
 
 /// One gameweek of `bootstrap-static/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Event {
     /// Gameweek number.
     pub id: EventId,
     /// Display name ("Gameweek 1").
+    #[serde(default)]
     pub name: String,
     /// Transfer and team-selection deadline.
     pub deadline_time: DateTime<Utc>,
     /// The deadline as Unix seconds.
+    #[serde(default)]
     pub deadline_time_epoch: i64,
     /// All matches of the gameweek played (can flip back; only `data_checked` is final).
     pub finished: bool,
     /// Points are final.
     pub data_checked: bool,
     /// The gameweek before the current one.
+    #[serde(default)]
     pub is_previous: bool,
     /// The current gameweek (none pre-season).
     pub is_current: bool,
     /// The next gameweek.
     pub is_next: bool,
     /// Average manager score (0 before the gameweek).
+    #[serde(default)]
     pub average_entry_score: i32,
     /// Highest manager score; null until the gameweek has been played.
+    #[serde(default)]
     pub highest_score: Option<i32>,
     /// Entry with the highest score; null until the gameweek has been played.
+    #[serde(default)]
     pub highest_scoring_entry: Option<EntryId>,
     /// Most selected player; null before the deadline.
+    #[serde(default)]
     pub most_selected: Option<ElementId>,
     /// Most transferred-in player; null before the deadline.
+    #[serde(default)]
     pub most_transferred_in: Option<ElementId>,
     /// Most captained player; null before the deadline.
+    #[serde(default)]
     pub most_captained: Option<ElementId>,
     /// Most vice-captained player; null before the deadline.
+    #[serde(default)]
     pub most_vice_captained: Option<ElementId>,
     /// Top-scoring player; null until the gameweek has been played.
+    #[serde(default)]
     pub top_element: Option<ElementId>,
     /// Top-scoring player and points; null until the gameweek has been played.
+    #[serde(default)]
     pub top_element_info: Option<TopElementInfo>,
     /// Transfers made for this gameweek.
+    #[serde(default)]
     pub transfers_made: u64,
     /// Managers ranked in this gameweek.
+    #[serde(default)]
     pub ranked_count: u64,
     /// FPL cup leagues have been drawn for this gameweek.
+    #[serde(default)]
     pub cup_leagues_created: bool,
     /// H2H knockout matches have been drawn for this gameweek.
+    #[serde(default)]
     pub h2h_ko_matches_created: bool,
     /// Chips played this gameweek; the key is absent in the 2026-27 pre-season capture.
     #[serde(default)]
@@ -352,14 +737,21 @@ pub struct Event {
     /// Managers may still change their team; missing in 2023-24.
     #[serde(default)]
     pub can_manage: Option<bool>,
+    /// The JSON text this object was decoded from (see [`Verbatim`]).
+    #[serde(skip)]
+    pub verbatim: Verbatim,
 }
+
+verbatim_serde!(Event);
 
 /// `events[].top_element_info`: the top-scoring player of a gameweek.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopElementInfo {
     /// The player.
+    #[serde(default)]
     pub id: ElementId,
     /// His points in the gameweek.
+    #[serde(default)]
     pub points: i32,
 }
 
@@ -367,87 +759,128 @@ pub struct TopElementInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChipPlay {
     /// The chip.
+    #[serde(default)]
     pub chip_name: Chip,
     /// Number of managers who played it.
+    #[serde(default)]
     pub num_played: u64,
 }
 
 /// A phase (month) of `bootstrap-static/`; phase 1 is the whole season.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Phase {
     /// Phase id.
     pub id: u16,
     /// Display name ("Overall", "August", …).
+    #[serde(default)]
     pub name: String,
     /// First gameweek of the phase.
-    pub start_event: EventId,
+    #[serde(default)]
+    pub start_event: Option<EventId>,
     /// Last gameweek of the phase.
-    pub stop_event: EventId,
+    #[serde(default)]
+    pub stop_event: Option<EventId>,
     /// Best manager total of the phase; missing in 2023-24, null before the phase is played.
     #[serde(default)]
     pub highest_score: Option<i32>,
+    /// The JSON text this object was decoded from (see [`Verbatim`]).
+    #[serde(skip)]
+    pub verbatim: Verbatim,
 }
+
+verbatim_serde!(Phase);
 
 /// A Premier League team of `bootstrap-static/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Team {
     /// Team id within the season.
     pub id: TeamId,
     /// Stable club code across seasons (badge and shirt images use it).
+    #[serde(default)]
     pub code: u32,
     /// Full name ("Arsenal").
+    #[serde(default)]
     pub name: String,
     /// Three-letter name ("ARS").
+    #[serde(default)]
     pub short_name: String,
     /// Overall strength 1..=5; null in the 2026-27 pre-season capture.
+    #[serde(default)]
     pub strength: Option<u8>,
     /// Home strength rating (Elo-like; small numbers pre-season in 2026-27).
+    #[serde(default)]
     pub strength_overall_home: u32,
     /// Away strength rating.
+    #[serde(default)]
     pub strength_overall_away: u32,
     /// Home attack strength.
+    #[serde(default)]
     pub strength_attack_home: u32,
     /// Away attack strength.
+    #[serde(default)]
     pub strength_attack_away: u32,
     /// Home defence strength.
+    #[serde(default)]
     pub strength_defence_home: u32,
     /// Away defence strength.
+    #[serde(default)]
     pub strength_defence_away: u32,
     /// League-table columns; the API leaves them at 0 in every capture.
+    #[serde(default)]
     pub played: u32,
     /// Wins (see `played`).
+    #[serde(default)]
     pub win: u32,
     /// Draws (see `played`).
+    #[serde(default)]
     pub draw: u32,
     /// Losses (see `played`).
+    #[serde(default)]
     pub loss: u32,
     /// Table points (see `played`).
+    #[serde(default)]
     pub points: i32,
     /// Table position (0 pre-season).
+    #[serde(default)]
     pub position: u32,
     /// Team is unavailable in the game.
+    #[serde(default)]
     pub unavailable: bool,
     /// Premier League ("pulse") team id.
+    #[serde(default)]
     pub pulse_id: u32,
     /// Club link; only from 2025-26 on (empty string when present so far).
     #[serde(default)]
     pub link_url: Option<String>,
+    /// The JSON text this object was decoded from (see [`Verbatim`]).
+    #[serde(skip)]
+    pub verbatim: Verbatim,
 }
+
+verbatim_serde!(Team);
 
 /// A position ("element type") of `bootstrap-static/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ElementType {
     /// 1 GKP, 2 DEF, 3 MID, 4 FWD, 5 MNG (2024-25 only).
     pub id: ElementTypeId,
     /// "Goalkeeper".
+    #[serde(default)]
     pub singular_name: String,
     /// "GKP".
+    #[serde(default)]
     pub singular_name_short: String,
     /// "Goalkeepers".
+    #[serde(default)]
     pub plural_name: String,
     /// "GKP".
+    #[serde(default)]
     pub plural_name_short: String,
     /// Players of this position in a squad (2 GKP, 5 DEF, 5 MID, 3 FWD; 0 for MNG).
+    #[serde(default)]
     pub squad_select: u8,
     /// Minimum in a playing eleven; formation rule for automatic substitutions.
     pub squad_min_play: u8,
@@ -460,26 +893,37 @@ pub struct ElementType {
     #[serde(default)]
     pub squad_max_select: Option<u8>,
     /// Shirt is position-specific (goalkeepers).
+    #[serde(default)]
     pub ui_shirt_specific: bool,
     /// Positions locked for substitutions (`[12]`, the bench goalkeeper, for GKP).
     #[serde(default)]
     pub sub_positions_locked: Vec<u8>,
     /// Number of players of this position.
+    #[serde(default)]
     pub element_count: u32,
+    /// The JSON text this object was decoded from (see [`Verbatim`]).
+    #[serde(skip)]
+    pub verbatim: Verbatim,
 }
+
+verbatim_serde!(ElementType);
 
 /// A player ("element") of `bootstrap-static/`, with every field a metadata store keeps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Element {
     /// Player id within the season.
     pub id: ElementId,
     /// Stable player code across seasons (photos use it).
     pub code: u32,
     /// Given name.
+    #[serde(default)]
     pub first_name: String,
     /// Family name.
+    #[serde(default)]
     pub second_name: String,
     /// Name shown in the game.
+    #[serde(default)]
     pub web_name: String,
     /// Preferred full name; only from 2025-26 on (often empty).
     #[serde(default)]
@@ -487,36 +931,48 @@ pub struct Element {
     /// Team.
     pub team: TeamId,
     /// Team's stable code.
+    #[serde(default)]
     pub team_code: u32,
     /// Position.
     pub element_type: ElementTypeId,
     /// Shirt number; null in every capture so far.
+    #[serde(default)]
     pub squad_number: Option<u32>,
     /// Photo file name ("154561.jpg").
+    #[serde(default)]
     pub photo: String,
     /// Price in tenths of a million (55 = £5.5m).
     pub now_cost: u32,
     /// Price change in the current gameweek.
+    #[serde(default)]
     pub cost_change_event: i32,
     /// Price fall in the current gameweek.
+    #[serde(default)]
     pub cost_change_event_fall: i32,
     /// Price change since the season start.
+    #[serde(default)]
     pub cost_change_start: i32,
     /// Price fall since the season start.
+    #[serde(default)]
     pub cost_change_start_fall: i32,
     /// Predicted price-change progress; a decimal string only from 2025-26 on.
     #[serde(default, with = "opt_decimal")]
     pub price_change_percent: Option<f64>,
     /// Availability: "a" available, "d" doubtful, "i" injured, "s" suspended, "u" unavailable,
     /// "n" not in the squad (seen in 2024-25); kept as a string to accept new codes.
+    #[serde(default)]
     pub status: String,
     /// Injury or availability news (empty when none).
+    #[serde(default)]
     pub news: String,
     /// When `news` was set; null when there never was any.
+    #[serde(default)]
     pub news_added: Option<DateTime<Utc>>,
     /// Chance of playing next gameweek in percent; null when there is no doubt.
+    #[serde(default)]
     pub chance_of_playing_next_round: Option<u8>,
     /// Chance of playing this gameweek in percent; null when there is no doubt.
+    #[serde(default)]
     pub chance_of_playing_this_round: Option<u8>,
     /// Can be bought; missing in 2023-24.
     #[serde(default)]
@@ -528,23 +984,28 @@ pub struct Element {
     #[serde(default)]
     pub removed: Option<bool>,
     /// Special player flag.
+    #[serde(default)]
     pub special: bool,
     /// In the current gameweek's dream team.
+    #[serde(default)]
     pub in_dreamteam: bool,
     /// Dream-team appearances this season.
+    #[serde(default)]
     pub dreamteam_count: u32,
     /// Points this season.
+    #[serde(default)]
     pub total_points: i32,
     /// Points in the current gameweek.
+    #[serde(default)]
     pub event_points: i32,
     /// Average points over the recent form window (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub form: f64,
     /// Points per game played (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub points_per_game: f64,
     /// Share of managers owning him, in percent (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub selected_by_percent: f64,
     /// Expected points next gameweek; null after the last gameweek (seen in 2025-26).
     #[serde(default, with = "opt_decimal")]
@@ -553,86 +1014,112 @@ pub struct Element {
     #[serde(default, with = "opt_decimal")]
     pub ep_this: Option<f64>,
     /// Form per price (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub value_form: f64,
     /// Season points per price (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub value_season: f64,
     /// Managers who bought him this season.
+    #[serde(default)]
     pub transfers_in: u32,
     /// Managers who bought him this gameweek.
+    #[serde(default)]
     pub transfers_in_event: u32,
     /// Managers who sold him this season.
+    #[serde(default)]
     pub transfers_out: u32,
     /// Managers who sold him this gameweek.
+    #[serde(default)]
     pub transfers_out_event: u32,
     /// Minutes played this season.
+    #[serde(default)]
     pub minutes: u32,
     /// Goals this season.
+    #[serde(default)]
     pub goals_scored: u32,
     /// Assists this season.
+    #[serde(default)]
     pub assists: u32,
     /// Clean sheets this season.
+    #[serde(default)]
     pub clean_sheets: u32,
     /// Goals conceded while on the pitch.
+    #[serde(default)]
     pub goals_conceded: u32,
     /// Own goals.
+    #[serde(default)]
     pub own_goals: u32,
     /// Penalties saved.
+    #[serde(default)]
     pub penalties_saved: u32,
     /// Penalties missed.
+    #[serde(default)]
     pub penalties_missed: u32,
     /// Yellow cards.
+    #[serde(default)]
     pub yellow_cards: u32,
     /// Red cards.
+    #[serde(default)]
     pub red_cards: u32,
     /// Saves.
+    #[serde(default)]
     pub saves: u32,
     /// Bonus points this season.
+    #[serde(default)]
     pub bonus: i32,
     /// Bonus points system score this season (can be negative).
+    #[serde(default)]
     pub bps: i32,
     /// Matches started.
+    #[serde(default)]
     pub starts: u32,
     /// ICT influence (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub influence: f64,
     /// ICT creativity (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub creativity: f64,
     /// ICT threat (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub threat: f64,
     /// ICT index (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub ict_index: f64,
     /// Expected goals (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_goals: f64,
     /// Expected assists (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_assists: f64,
     /// Expected goal involvements (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_goal_involvements: f64,
     /// Expected goals conceded (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_goals_conceded: f64,
     /// Per-90 rates: JSON numbers, not strings.
+    #[serde(default)]
     pub expected_goals_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub expected_assists_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub expected_goal_involvements_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub expected_goals_conceded_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub goals_conceded_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub saves_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub starts_per_90: f64,
     /// Per 90 minutes.
+    #[serde(default)]
     pub clean_sheets_per_90: f64,
     /// Defensive stats scored from 2025-26 on; missing before.
     #[serde(default)]
@@ -650,48 +1137,70 @@ pub struct Element {
     #[serde(default)]
     pub defensive_contribution_per_90: Option<f64>,
     /// Set-piece order (1 = first taker); null when not a taker.
+    #[serde(default)]
     pub corners_and_indirect_freekicks_order: Option<u8>,
     /// Set-piece note.
+    #[serde(default)]
     pub corners_and_indirect_freekicks_text: String,
     /// Direct free-kick order; null when not a taker.
+    #[serde(default)]
     pub direct_freekicks_order: Option<u8>,
     /// Direct free-kick note.
+    #[serde(default)]
     pub direct_freekicks_text: String,
     /// Penalty order; null when not a taker.
+    #[serde(default)]
     pub penalties_order: Option<u8>,
     /// Penalty note.
+    #[serde(default)]
     pub penalties_text: String,
     /// Rank by influence among all players.
+    #[serde(default)]
     pub influence_rank: u32,
     /// Rank by influence within the position.
+    #[serde(default)]
     pub influence_rank_type: u32,
     /// Rank by creativity.
+    #[serde(default)]
     pub creativity_rank: u32,
     /// Rank by creativity within the position.
+    #[serde(default)]
     pub creativity_rank_type: u32,
     /// Rank by threat.
+    #[serde(default)]
     pub threat_rank: u32,
     /// Rank by threat within the position.
+    #[serde(default)]
     pub threat_rank_type: u32,
     /// Rank by ICT index.
+    #[serde(default)]
     pub ict_index_rank: u32,
     /// Rank by ICT index within the position.
+    #[serde(default)]
     pub ict_index_rank_type: u32,
     /// Rank by price.
+    #[serde(default)]
     pub now_cost_rank: u32,
     /// Rank by price within the position.
+    #[serde(default)]
     pub now_cost_rank_type: u32,
     /// Rank by form.
+    #[serde(default)]
     pub form_rank: u32,
     /// Rank by form within the position.
+    #[serde(default)]
     pub form_rank_type: u32,
     /// Rank by points per game.
+    #[serde(default)]
     pub points_per_game_rank: u32,
     /// Rank by points per game within the position.
+    #[serde(default)]
     pub points_per_game_rank_type: u32,
     /// Rank by ownership.
+    #[serde(default)]
     pub selected_rank: u32,
     /// Rank by ownership within the position.
+    #[serde(default)]
     pub selected_rank_type: u32,
     /// Country id; missing in 2023-24, null for some players since.
     #[serde(default)]
@@ -732,22 +1241,33 @@ pub struct Element {
     /// 2024-25 only.
     #[serde(default)]
     pub mng_goals_scored: Option<i32>,
+    /// The JSON text this object was decoded from (see [`Verbatim`]).
+    #[serde(skip)]
+    pub verbatim: Verbatim,
 }
+
+verbatim_serde!(Element);
 
 /// A chip of `bootstrap-static/` (chips come in halves since 2025-26: two of each).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChipInfo {
     /// Chip id.
+    #[serde(default)]
     pub id: u32,
     /// The chip.
+    #[serde(default)]
     pub name: Chip,
     /// How many a manager gets in the window.
+    #[serde(default)]
     pub number: u32,
     /// First gameweek it can be played.
+    #[serde(default)]
     pub start_event: EventId,
     /// Last gameweek it can be played.
+    #[serde(default)]
     pub stop_event: EventId,
     /// "transfer" or "team".
+    #[serde(default)]
     pub chip_type: String,
 }
 
@@ -755,20 +1275,28 @@ pub struct ChipInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GameSettings {
     /// Private leagues a manager may join.
+    #[serde(default)]
     pub league_join_private_max: u32,
     /// Public leagues a manager may join.
+    #[serde(default)]
     pub league_join_public_max: u32,
     /// Size of a public classic league.
+    #[serde(default)]
     pub league_max_size_public_classic: u32,
     /// Size of a public H2H league.
+    #[serde(default)]
     pub league_max_size_public_h2h: u32,
     /// Size of a private H2H league.
+    #[serde(default)]
     pub league_max_size_private_h2h: u32,
     /// H2H points for a win.
+    #[serde(default)]
     pub league_points_h2h_win: i32,
     /// H2H points for a loss.
+    #[serde(default)]
     pub league_points_h2h_lose: i32,
     /// H2H points for a draw.
+    #[serde(default)]
     pub league_points_h2h_draw: i32,
     /// H2H tie-break stats, such as `"+goals_scored"`, `"-goals_conceded"`.
     #[serde(default)]
@@ -780,28 +1308,37 @@ pub struct GameSettings {
     #[serde(default)]
     pub cup_stop_event_id: Option<EventId>,
     /// Playing eleven size (11).
+    #[serde(default)]
     pub squad_squadplay: u8,
     /// Squad size (15).
+    #[serde(default)]
     pub squad_squadsize: u8,
     /// Players allowed from one team (3).
+    #[serde(default)]
     pub squad_team_limit: u8,
     /// Budget in tenths of a million (1000).
+    #[serde(default)]
     pub squad_total_spend: u32,
     /// Transfer cap.
+    #[serde(default)]
     pub transfers_cap: u32,
     /// Share of a price rise kept on sale (0.5).
+    #[serde(default)]
     pub transfers_sell_on_fee: f64,
     /// Extra free transfers that can be banked; missing in 2023-24.
     #[serde(default)]
     pub max_extra_free_transfers: Option<u32>,
     /// Days of the form window.
+    #[serde(default)]
     pub stats_form_days: u32,
     /// Vice-captain enabled.
+    #[serde(default)]
     pub sys_vice_captain_enabled: bool,
     /// Percentile buckets; 2025-26 and 2026-27 send `…, 80, 95, 90, 95` (sic).
     #[serde(default)]
     pub percentile_ranks: Vec<u32>,
     /// Time zone of the rules ("UTC").
+    #[serde(default)]
     pub timezone: String,
 }
 
@@ -814,44 +1351,59 @@ pub type Fixtures = Vec<Fixture>;
 
 /// One fixture of `fixtures/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Fixture {
     /// Fixture id.
     pub id: FixtureId,
     /// Stable match code.
+    #[serde(default)]
     pub code: u32,
     /// Gameweek; null while a postponed fixture is unscheduled.
+    #[serde(with = "present")]
     pub event: Option<EventId>,
     /// Home team.
     pub team_h: TeamId,
     /// Away team.
     pub team_a: TeamId,
     /// Home goals; null before kick-off.
+    #[serde(default)]
     pub team_h_score: Option<u16>,
     /// Away goals; null before kick-off.
+    #[serde(default)]
     pub team_a_score: Option<u16>,
     /// Kick-off; null while a postponed fixture is unscheduled.
+    #[serde(with = "present")]
     pub kickoff_time: Option<DateTime<Utc>>,
     /// Kick-off is provisional.
+    #[serde(default)]
     pub provisional_start_time: bool,
     /// Match has started; null for unscheduled fixtures.
+    #[serde(with = "present")]
     pub started: Option<bool>,
     /// Final (can flip back; only the event's `data_checked` is final).
     pub finished: bool,
     /// Final whistle blown, bonus provisional.
     pub finished_provisional: bool,
     /// Minutes played so far.
+    #[serde(default)]
     pub minutes: u16,
     /// Fixture difficulty for the home team (1..=5).
+    #[serde(default)]
     pub team_h_difficulty: u8,
     /// Fixture difficulty for the away team (1..=5).
+    #[serde(default)]
     pub team_a_difficulty: u8,
     /// Premier League ("pulse") match id.
     #[serde(default)]
     pub pulse_id: Option<u32>,
     /// Per-stat lists of players (`goals_scored`, `bonus`, `bps`, …); empty before kick-off.
-    #[serde(default)]
     pub stats: Vec<FixtureStat>,
+    /// The JSON text this object was decoded from (see [`Verbatim`]).
+    #[serde(skip)]
+    pub verbatim: Verbatim,
 }
+
+verbatim_serde!(Fixture);
 
 impl Fixture {
     /// The stat with this identifier (`"bps"`, `"bonus"`, `"goals_scored"`, …), if present.
@@ -871,10 +1423,8 @@ pub struct FixtureStat {
     /// Stat name ("bps", "bonus", "goals_scored", …).
     pub identifier: String,
     /// Away players with a non-zero value.
-    #[serde(default)]
     pub a: Vec<StatValue>,
     /// Home players with a non-zero value.
-    #[serde(default)]
     pub h: Vec<StatValue>,
 }
 
@@ -921,57 +1471,66 @@ pub struct LiveElement {
 }
 
 /// Stats shared by live, element-summary history and past-season rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlayerStats {
     /// Minutes played.
     pub minutes: u32,
     /// Goals.
     pub goals_scored: u32,
     /// Assists.
+    #[serde(default)]
     pub assists: u32,
     /// Clean sheets.
+    #[serde(default)]
     pub clean_sheets: u32,
     /// Goals conceded.
     pub goals_conceded: u32,
     /// Own goals.
+    #[serde(default)]
     pub own_goals: u32,
     /// Penalties saved.
+    #[serde(default)]
     pub penalties_saved: u32,
     /// Penalties missed.
+    #[serde(default)]
     pub penalties_missed: u32,
     /// Yellow cards.
+    #[serde(default)]
     pub yellow_cards: u32,
     /// Red cards.
+    #[serde(default)]
     pub red_cards: u32,
     /// Saves.
+    #[serde(default)]
     pub saves: u32,
     /// Official bonus (0 in live data until the match's bonus is added).
     pub bonus: i32,
     /// Bonus points system score (can be negative).
+    #[serde(default)]
     pub bps: i32,
     /// ICT influence (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub influence: f64,
     /// ICT creativity (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub creativity: f64,
     /// ICT threat (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub threat: f64,
     /// ICT index (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub ict_index: f64,
     /// Expected goals (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_goals: f64,
     /// Expected assists (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_assists: f64,
     /// Expected goal involvements (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_goal_involvements: f64,
     /// Expected goals conceded (a decimal string).
-    #[serde(with = "decimal")]
+    #[serde(default, with = "decimal")]
     pub expected_goals_conceded: f64,
     /// Starts; optional because older seasons' payloads lack it.
     #[serde(default)]
@@ -991,7 +1550,7 @@ pub struct PlayerStats {
 }
 
 /// `elements[].stats` of `event/{gw}/live/`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveStats {
     /// Counting stats.
     #[serde(flatten)]
@@ -999,6 +1558,7 @@ pub struct LiveStats {
     /// Gameweek points (all fixtures of a double gameweek, bonus included once official).
     pub total_points: i32,
     /// In the gameweek's dream team.
+    #[serde(default)]
     pub in_dreamteam: bool,
     /// Played in the gameweek; only seen in the final 2025-26 GW38 snapshot.
     #[serde(default)]
@@ -1009,6 +1569,7 @@ pub struct LiveStats {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveExplain {
     /// The fixture.
+    #[serde(default)]
     pub fixture: FixtureId,
     /// Points per stat.
     #[serde(default)]
@@ -1019,10 +1580,13 @@ pub struct LiveExplain {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExplainStat {
     /// Stat name ("minutes", "goals_scored", "bonus", …).
+    #[serde(default)]
     pub identifier: String,
     /// Points it earned.
+    #[serde(default)]
     pub points: i32,
     /// The stat's value.
+    #[serde(default)]
     pub value: i32,
     /// Chip or rule adjustment; optional because older payloads lack it.
     #[serde(default)]
@@ -1037,8 +1601,10 @@ pub struct ExplainStat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStatus {
     /// One row per match day of the current gameweek.
+    #[serde(default)]
     pub status: Vec<EventStatusDay>,
     /// League tables state: `""`, `"Updating"`, `"Updated"`.
+    #[serde(default)]
     pub leagues: String,
 }
 
@@ -1046,12 +1612,16 @@ pub struct EventStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStatusDay {
     /// Bonus added for the day's matches.
+    #[serde(default)]
     pub bonus_added: bool,
     /// The day.
+    #[serde(default)]
     pub date: NaiveDate,
     /// The gameweek.
+    #[serde(default)]
     pub event: EventId,
     /// Points state: `""`, `"l"` (live), `"p"` (provisional), `"r"` (confirmed); others possible.
+    #[serde(default)]
     pub points: String,
 }
 
@@ -1071,8 +1641,10 @@ pub struct Entry {
     /// Manager's last name.
     pub player_last_name: String,
     /// Registration time.
+    #[serde(default)]
     pub joined_time: DateTime<Utc>,
     /// First gameweek played.
+    #[serde(default)]
     pub started_event: EventId,
     /// Favourite club; null when not chosen.
     #[serde(default)]
@@ -1093,14 +1665,19 @@ pub struct Entry {
     #[serde(default)]
     pub years_active: Option<u32>,
     /// Season points; null pre-season.
+    #[serde(default)]
     pub summary_overall_points: Option<i32>,
     /// Overall rank; null pre-season.
+    #[serde(default)]
     pub summary_overall_rank: Option<u32>,
     /// Points of the current gameweek; null pre-season.
+    #[serde(default)]
     pub summary_event_points: Option<i32>,
     /// Rank in the current gameweek; null pre-season and while live.
+    #[serde(default)]
     pub summary_event_rank: Option<u32>,
     /// Current gameweek; null pre-season.
+    #[serde(default)]
     pub current_event: Option<EventId>,
     /// Gameweeks the entry played.
     #[serde(default)]
@@ -1143,8 +1720,10 @@ pub struct EntryLeagues {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryLeague {
     /// League id.
+    #[serde(default)]
     pub id: LeagueId,
     /// League name.
+    #[serde(default)]
     pub name: String,
     /// Short name of system leagues ("overall", "region-101"); null for private leagues.
     #[serde(default)]
@@ -1245,10 +1824,13 @@ pub struct EntryEventHistory {
     /// Season total after the gameweek (transfer costs deducted).
     pub total_points: i32,
     /// Gameweek rank; null while the gameweek is live.
+    #[serde(default)]
     pub rank: Option<u32>,
     /// Gameweek rank without ties; null while the gameweek is live.
+    #[serde(default)]
     pub rank_sort: Option<u32>,
     /// Overall rank; null before the first ranking.
+    #[serde(default)]
     pub overall_rank: Option<u32>,
     /// Gameweek percentile; null while the gameweek is live.
     #[serde(default)]
@@ -1257,14 +1839,18 @@ pub struct EntryEventHistory {
     #[serde(default, with = "opt_decimal")]
     pub overall_rank_percentage: Option<f64>,
     /// Money in the bank, tenths of a million.
+    #[serde(default)]
     pub bank: i32,
     /// Squad value, tenths of a million.
+    #[serde(default)]
     pub value: u32,
     /// Transfers made for the gameweek.
+    #[serde(default)]
     pub event_transfers: u32,
     /// Points deducted for extra transfers.
     pub event_transfers_cost: i32,
     /// Points left on the bench.
+    #[serde(default)]
     pub points_on_bench: i32,
 }
 
@@ -1272,10 +1858,13 @@ pub struct EntryEventHistory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PastSeason {
     /// "2022/23".
+    #[serde(default)]
     pub season_name: String,
     /// Season points.
+    #[serde(default)]
     pub total_points: i32,
     /// Final overall rank.
+    #[serde(default)]
     pub rank: Option<u32>,
     /// Final percentile, a decimal string ("3"); seen in 2026-27, optional.
     #[serde(default, with = "opt_decimal")]
@@ -1286,10 +1875,13 @@ pub struct PastSeason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChipUse {
     /// The chip.
+    #[serde(default)]
     pub name: Chip,
     /// When it was activated.
+    #[serde(default)]
     pub time: DateTime<Utc>,
     /// The gameweek.
+    #[serde(default)]
     pub event: EventId,
 }
 
@@ -1301,6 +1893,7 @@ pub struct ChipUse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PicksResponse {
     /// Chip played this gameweek; null when none.
+    #[serde(with = "present")]
     pub active_chip: Option<Chip>,
     /// Substitutions applied (after the gameweek; empty before).
     #[serde(default)]
@@ -1333,12 +1926,16 @@ pub struct Pick {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutomaticSub {
     /// The manager.
+    #[serde(default)]
     pub entry: EntryId,
     /// Bench player who came in.
+    #[serde(default)]
     pub element_in: ElementId,
     /// Starter who went out.
+    #[serde(default)]
     pub element_out: ElementId,
     /// The gameweek.
+    #[serde(default)]
     pub event: EventId,
 }
 
@@ -1353,18 +1950,25 @@ pub type Transfers = Vec<Transfer>;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     /// The manager.
+    #[serde(default)]
     pub entry: EntryId,
     /// Gameweek the transfer counts for.
+    #[serde(default)]
     pub event: EventId,
     /// Player bought.
+    #[serde(default)]
     pub element_in: ElementId,
     /// Price paid, tenths of a million.
+    #[serde(default)]
     pub element_in_cost: u32,
     /// Player sold.
+    #[serde(default)]
     pub element_out: ElementId,
     /// Price received, tenths of a million.
+    #[serde(default)]
     pub element_out_cost: u32,
     /// When it was made.
+    #[serde(default)]
     pub time: DateTime<Utc>,
 }
 
@@ -1381,11 +1985,12 @@ pub struct EntryCup {
 
 /// A head-to-head match: H2H league matches and FPL cup matches share this shape.
 ///
-/// Shape taken from `entry/{id}/ leagues.cup_matches` (2025-26); every field but `id` is
+/// Shape taken from `entry/{id}/ leagues.cup_matches` (2025-26); every field is
 /// optional because H2H payloads have no sample and byes or the "AVERAGE" opponent send nulls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct H2hMatch {
-    /// Match id.
+    /// Match id (fplsync keys matches by gameweek and entries, not by it).
+    #[serde(default)]
     pub id: u64,
     /// The league (or cup league).
     #[serde(default)]
@@ -1465,6 +2070,7 @@ pub struct Page<T> {
     /// Another page follows.
     pub has_next: bool,
     /// This page's number, from 1.
+    #[serde(default)]
     pub page: u32,
     /// The rows.
     pub results: Vec<T>,
@@ -1476,6 +2082,7 @@ pub struct LeagueInfo {
     /// League id.
     pub id: LeagueId,
     /// League name.
+    #[serde(default)]
     pub name: String,
     /// Creation time.
     #[serde(default)]
@@ -1533,18 +2140,25 @@ pub struct ClassicStandingRow {
     /// The entry.
     pub entry: EntryId,
     /// Team name.
+    #[serde(default)]
     pub entry_name: String,
     /// Manager name.
+    #[serde(default)]
     pub player_name: String,
     /// Rank (ties share it).
+    #[serde(default)]
     pub rank: u32,
     /// Rank before the last gameweek (0 after GW1).
+    #[serde(default)]
     pub last_rank: u32,
     /// Rank without ties.
+    #[serde(default)]
     pub rank_sort: u32,
     /// League total.
+    #[serde(default)]
     pub total: i32,
     /// Points of the current gameweek.
+    #[serde(default)]
     pub event_total: i32,
     /// Row id; dropped from the rows in 2026-27.
     #[serde(default)]
@@ -1656,33 +2270,46 @@ pub struct ElementSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElementSummaryFixture {
     /// Fixture id.
+    #[serde(default)]
     pub id: FixtureId,
     /// Stable match code.
+    #[serde(default)]
     pub code: u32,
     /// Home team.
+    #[serde(default)]
     pub team_h: TeamId,
     /// Away team.
+    #[serde(default)]
     pub team_a: TeamId,
     /// Home goals; null before kick-off.
+    #[serde(default)]
     pub team_h_score: Option<u16>,
     /// Away goals; null before kick-off.
+    #[serde(default)]
     pub team_a_score: Option<u16>,
     /// Gameweek; null while unscheduled.
+    #[serde(default)]
     pub event: Option<EventId>,
     /// Kick-off; null while unscheduled.
+    #[serde(default)]
     pub kickoff_time: Option<DateTime<Utc>>,
     /// Kick-off is provisional.
+    #[serde(default)]
     pub provisional_start_time: bool,
     /// Played.
+    #[serde(default)]
     pub finished: bool,
     /// Minutes played.
+    #[serde(default)]
     pub minutes: u16,
     /// "Gameweek 7"; null while unscheduled.
     #[serde(default)]
     pub event_name: Option<String>,
     /// The player's team is at home.
+    #[serde(default)]
     pub is_home: bool,
     /// Difficulty for the player's team (1..=5).
+    #[serde(default)]
     pub difficulty: u8,
 }
 
@@ -1690,35 +2317,49 @@ pub struct ElementSummaryFixture {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ElementHistory {
     /// The player.
+    #[serde(default)]
     pub element: ElementId,
     /// The fixture.
+    #[serde(default)]
     pub fixture: FixtureId,
     /// The gameweek.
+    #[serde(default)]
     pub round: EventId,
     /// The opponent.
+    #[serde(default)]
     pub opponent_team: TeamId,
     /// Played at home.
+    #[serde(default)]
     pub was_home: bool,
     /// Kick-off.
+    #[serde(default)]
     pub kickoff_time: Option<DateTime<Utc>>,
     /// Home goals.
+    #[serde(default)]
     pub team_h_score: Option<u16>,
     /// Away goals.
+    #[serde(default)]
     pub team_a_score: Option<u16>,
     /// Points in the fixture.
+    #[serde(default)]
     pub total_points: i32,
     /// Counting stats.
     #[serde(flatten)]
     pub stats: PlayerStats,
     /// Price at the time, tenths of a million.
+    #[serde(default)]
     pub value: u32,
     /// Transfers in minus out for the gameweek.
+    #[serde(default)]
     pub transfers_balance: i64,
     /// Managers owning him.
+    #[serde(default)]
     pub selected: u32,
     /// Transfers in for the gameweek.
+    #[serde(default)]
     pub transfers_in: u32,
     /// Transfers out for the gameweek.
+    #[serde(default)]
     pub transfers_out: u32,
     /// Stats were corrected after the fact.
     #[serde(default)]
@@ -1729,14 +2370,19 @@ pub struct ElementHistory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ElementHistoryPast {
     /// "2021/22".
+    #[serde(default)]
     pub season_name: String,
     /// Stable player code.
+    #[serde(default)]
     pub element_code: u32,
     /// Price at the season start.
+    #[serde(default)]
     pub start_cost: u32,
     /// Price at the season end.
+    #[serde(default)]
     pub end_cost: u32,
     /// Season points.
+    #[serde(default)]
     pub total_points: i32,
     /// Counting stats.
     #[serde(flatten)]

@@ -1,13 +1,16 @@
 //! The meta job kinds: `bootstrap` (season, phases, teams, element types, players, events and
 //! the daily price snapshot, from bootstrap-static) and `fixtures` (all fixtures of the season,
-//! or one event's). Each fetches through the shared client at meta priority, validates, writes
-//! only what changed, and logs what it did per table.
+//! or one event's). Each fetches through the shared client at meta priority, decodes only the
+//! fields fplsync needs and validates (`drift::bootstrap`, `drift::fixtures`: a missing needed
+//! field fails the run naming it), writes only what changed, logs what it did per table, and
+//! reports a field that appeared or disappeared since the last payload as `schema_drift`.
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::SeasonId;
 use super::datasets;
+use super::drift::{self, Change, PayloadError, Shape};
 use super::sync::current_season;
 use super::sync::{self, PriceChange, SyncReport, TableCounts};
 use super::validate;
@@ -37,9 +40,13 @@ fn describe(table: &str, c: TableCounts) -> String {
 
 /// Syncs the season's metadata from bootstrap-static.
 pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobError> {
-    let payload = ctx.deps.fpl.bootstrap_static(Priority::Meta).await?;
+    let body = ctx
+        .deps
+        .fpl
+        .get_raw("bootstrap-static/", Priority::Meta)
+        .await?;
     ctx.progress(40).await?;
-    validate::bootstrap(&payload).map_err(|e| JobError::Permanent(e.into()))?;
+    let payload = drift::bootstrap(&body).map_err(permanent)?;
     let today = Utc::now()
         .with_timezone(&ctx.deps.settings.timezone())
         .date_naive();
@@ -58,6 +65,14 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
     }
     let published = ctx.deps.shared.get::<datasets::Published>();
     datasets::publish_sync(&ctx.deps.db, &ctx.deps.cache, published, &report).await;
+    report_drift(
+        &ctx,
+        report.season_id,
+        &report.season,
+        "bootstrap-static",
+        &body,
+    )
+    .await?;
     Ok(JobOutcome::new(format!(
         "season {}: {}",
         report.season,
@@ -67,6 +82,59 @@ pub async fn bootstrap(ctx: JobContext, _: NoParams) -> Result<JobOutcome, JobEr
             "nothing changed"
         }
     )))
+}
+
+/// A payload that cannot be synced: the same bytes will not do better on a retry.
+fn permanent(e: PayloadError) -> JobError {
+    JobError::Permanent(e.into())
+}
+
+/// Compares the payload's fields with what was seen before of `endpoint` this season, and
+/// raises one `schema_drift` warning (and a log line) per field not reported before. A failure
+/// to read or record it is logged, not a failed run: the data is synced.
+async fn report_drift(
+    ctx: &JobContext,
+    season: SeasonId,
+    season_name: &str,
+    endpoint: &str,
+    body: &[u8],
+) -> Result<(), JobError> {
+    let shape = match Shape::of(body) {
+        Ok(shape) => shape,
+        Err(e) => {
+            tracing::warn!(error = %e, endpoint, "schema drift not checked");
+            return Ok(());
+        }
+    };
+    let drifts = match drift::observe(&ctx.deps.db, season, endpoint, &shape).await {
+        Ok(drifts) => drifts,
+        Err(e) => {
+            tracing::warn!(error = %e, endpoint, "schema drift not recorded");
+            return Ok(());
+        }
+    };
+    if drifts.is_empty() {
+        return Ok(());
+    }
+    let lines = drifts
+        .iter()
+        .map(|d| {
+            let appeared = d.change == Change::Appeared;
+            ctx.deps.alerts.emit(Alert::schema_drift(
+                season_name,
+                endpoint,
+                &d.field,
+                appeared,
+            ));
+            format!(
+                "schema drift: {endpoint} {} `{}`",
+                if appeared { "gained" } else { "lost" },
+                d.field
+            )
+        })
+        .collect();
+    ctx.log_lines(LogLevel::Warn, lines).await?;
+    Ok(())
 }
 
 /// The info summary of a sync's price changes.
@@ -102,15 +170,12 @@ pub struct FixturesParams {
 
 /// Syncs fixtures with their per-fixture stats.
 pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutcome, JobError> {
-    let payload = match params.event {
-        Some(e) => {
-            ctx.deps
-                .fpl
-                .event_fixtures(EventId(e), Priority::Meta)
-                .await?
-        }
-        None => ctx.deps.fpl.fixtures(Priority::Meta).await?,
+    let path = match params.event {
+        Some(e) => format!("fixtures/?event={}", EventId(e)),
+        None => "fixtures/".to_string(),
     };
+    let body = ctx.deps.fpl.get_raw(&path, Priority::Meta).await?;
+    let payload = drift::fixtures(&body).map_err(permanent)?;
     ctx.progress(40).await?;
     // Metadata missing, or behind FPL's (unknown teams or events): refresh it first, once.
     let mut refreshed = false;
@@ -151,6 +216,7 @@ pub async fn fixtures(ctx: JobContext, params: FixturesParams) -> Result<JobOutc
         changed,
     )
     .await;
+    report_drift(&ctx, season, &name, "fixtures", &body).await?;
     Ok(JobOutcome::new(format!(
         "season {name}: {} fixtures synced",
         payload.len()

@@ -1,8 +1,10 @@
 //! Game metadata: validating FPL's metadata payloads (`validate`), storing them per season with
-//! change detection (`sync`), the datasets readers get (`datasets`), and the `bootstrap` and
-//! `fixtures` job kinds (`jobs`).
+//! change detection (`sync`), the datasets readers get (`datasets`), schema drift — the jobs'
+//! decoding and the `schema_drift` record (`drift`) — and the `bootstrap` and `fixtures` job
+//! kinds (`jobs`).
 
 pub mod datasets;
+pub mod drift;
 pub mod jobs;
 pub mod sync;
 pub mod validate;

@@ -10,7 +10,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::fpl::model::{BootstrapStatic, Element, ElementType, Event, Fixture, Phase, Team};
+use crate::fpl::model::{
+    BootstrapStatic, Element, ElementType, Event, Fixture, Phase, Team, Verbatim,
+};
 use crate::store::StoreError;
 
 /// A season's row id.
@@ -84,6 +86,8 @@ struct Table {
 trait Stored: Serialize {
     const TABLE: Table;
     fn id(&self) -> i32;
+    /// The text FPL sent for the object, stored as its `data` when known.
+    fn verbatim(&self) -> &Verbatim;
     /// The typed columns' values as text (cast by PostgreSQL), in [`Table::columns`] order.
     fn columns(&self) -> Vec<Option<String>>;
 }
@@ -93,6 +97,9 @@ fn text(v: impl ToString) -> Option<String> {
 }
 
 impl Stored for Phase {
+    fn verbatim(&self) -> &Verbatim {
+        &self.verbatim
+    }
     const TABLE: Table = Table {
         name: "phases",
         columns: &[
@@ -107,13 +114,16 @@ impl Stored for Phase {
     fn columns(&self) -> Vec<Option<String>> {
         vec![
             text(&self.name),
-            text(self.start_event),
-            text(self.stop_event),
+            self.start_event.and_then(text),
+            self.stop_event.and_then(text),
         ]
     }
 }
 
 impl Stored for Team {
+    fn verbatim(&self) -> &Verbatim {
+        &self.verbatim
+    }
     const TABLE: Table = Table {
         name: "teams",
         columns: &[("code", "int"), ("name", "text"), ("short_name", "text")],
@@ -127,6 +137,9 @@ impl Stored for Team {
 }
 
 impl Stored for ElementType {
+    fn verbatim(&self) -> &Verbatim {
+        &self.verbatim
+    }
     const TABLE: Table = Table {
         name: "element_types",
         columns: &[
@@ -148,6 +161,9 @@ impl Stored for ElementType {
 }
 
 impl Stored for Element {
+    fn verbatim(&self) -> &Verbatim {
+        &self.verbatim
+    }
     const TABLE: Table = Table {
         name: "players",
         columns: &[
@@ -177,6 +193,9 @@ impl Stored for Element {
 }
 
 impl Stored for Event {
+    fn verbatim(&self) -> &Verbatim {
+        &self.verbatim
+    }
     const TABLE: Table = Table {
         name: "events",
         columns: &[
@@ -204,6 +223,9 @@ impl Stored for Event {
 }
 
 impl Stored for Fixture {
+    fn verbatim(&self) -> &Verbatim {
+        &self.verbatim
+    }
     const TABLE: Table = Table {
         name: "fixtures",
         columns: &[
@@ -274,15 +296,22 @@ impl Table {
 struct Row<'a, T> {
     item: &'a T,
     id: i32,
-    json: String,
+    json: std::borrow::Cow<'a, str>,
     hash: i64,
 }
 
+/// The rows of `items`: each object's text as FPL sent it (every field kept, the ones the model
+/// ignores included), or the model serialised for an object built in code.
 fn rows<T: Stored>(items: &[T]) -> Vec<Row<'_, T>> {
     items
         .iter()
         .map(|item| {
-            let json = serde_json::to_string(item).expect("models serialise");
+            let json = match item.verbatim().text() {
+                Some(text) => std::borrow::Cow::Borrowed(text),
+                None => {
+                    std::borrow::Cow::Owned(serde_json::to_string(item).expect("models serialise"))
+                }
+            };
             let hash = xxhash_rust::xxh3::xxh3_64(json.as_bytes()) as i64;
             Row {
                 item,
@@ -366,7 +395,7 @@ async fn sync_table<T: Stored>(
     let mut query = sqlx::query(&sql)
         .bind(season.0)
         .bind(changed.iter().map(|r| r.id).collect::<Vec<_>>())
-        .bind(changed.iter().map(|r| r.json.as_str()).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.json.as_ref()).collect::<Vec<_>>())
         .bind(changed.iter().map(|r| r.hash).collect::<Vec<_>>());
     for column in 0..table.columns.len() {
         query = query.bind(
@@ -624,10 +653,13 @@ mod tests {
         assert_eq!(array.len(), b.elements.len());
         let ids: Vec<i64> = array.iter().map(|o| o["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending ids");
-        assert_eq!(
-            array[0],
-            serde_json::to_value(b.elements.iter().min_by_key(|e| e.id).unwrap()).unwrap()
-        );
+        // Each object as FPL sent it: a field the model does not know (`scout_risks`) and the
+        // API's own decimal strings (`"0.00"`, not the model's `"0.0"`) included.
+        let first = b.elements.iter().min_by_key(|e| e.id).unwrap();
+        let sent: serde_json::Value = serde_json::from_str(first.verbatim.text().unwrap()).unwrap();
+        assert_eq!(array[0], sent);
+        assert!(array[0].get("scout_risks").is_some());
+        assert_eq!(array[0]["expected_goals"], "0.00");
         assert_eq!(&json_array::<Element>(&[])[..], b"[]");
     }
 }

@@ -123,17 +123,18 @@ pub fn bootstrap(b: &BootstrapStatic) -> Result<(), ValidationError> {
     });
 
     let events: HashSet<_> = b.events.iter().map(|e| e.id).collect();
+    // Phases are not needed (fplsync only stores them): a span is checked where it is given.
     for phase in &b.phases {
-        p.check(
-            events.contains(&phase.start_event) && events.contains(&phase.stop_event),
-            || {
-                format!(
-                    "phase {} ({}) spans events {}..{}, which are not all known",
-                    phase.id, phase.name, phase.start_event, phase.stop_event
-                )
-            },
-        );
-        p.check(phase.start_event <= phase.stop_event, || {
+        let (Some(start), Some(stop)) = (phase.start_event, phase.stop_event) else {
+            continue;
+        };
+        p.check(events.contains(&start) && events.contains(&stop), || {
+            format!(
+                "phase {} ({}) spans events {start}..{stop}, which are not all known",
+                phase.id, phase.name
+            )
+        });
+        p.check(start <= stop, || {
             format!("phase {} ends before it starts", phase.id)
         });
     }

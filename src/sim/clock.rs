@@ -14,10 +14,14 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The phases of one gameweek, in order.
+/// The phases of one gameweek, in order; and the pre-season of a new season before them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Phase {
+    /// A new season is published and gameweek 1 is next; no gameweek is current (the rollover
+    /// scenario's 2026-27, from eight days before gameweek 1's deadline). Not one of a
+    /// gameweek's own phases ([`Phase::ALL`]).
+    PreSeason,
     /// Before the deadline: this gameweek `is_next`, the previous one current and final.
     PreDeadline,
     /// Around the deadline: every endpoint answers the 503 "game is being updated" page.
@@ -66,6 +70,7 @@ impl Phase {
     /// | FINAL | +19 h | until the next gameweek (+27 h) or for ever |
     pub fn offset(self) -> Duration {
         let minutes = match self {
+            Phase::PreSeason => -8 * 24 * 60,
             Phase::PreDeadline => -180,
             Phase::UpdatingDeadline => 0,
             Phase::DeadlinePassed => 30,
@@ -82,6 +87,7 @@ impl Phase {
     /// The name used by the control API (`"IN_PLAY"`).
     pub fn name(self) -> &'static str {
         match self {
+            Phase::PreSeason => "PRE_SEASON",
             Phase::PreDeadline => "PRE_DEADLINE",
             Phase::UpdatingDeadline => "UPDATING_DEADLINE",
             Phase::DeadlinePassed => "DEADLINE_PASSED",
@@ -100,7 +106,9 @@ impl Phase {
         if upper == "UPDATING" {
             return Some(Phase::UpdatingDeadline);
         }
-        Phase::ALL.into_iter().find(|p| p.name() == upper)
+        std::iter::once(Phase::PreSeason)
+            .chain(Phase::ALL)
+            .find(|p| p.name() == upper)
     }
 
     /// Every FPL endpoint answers the 503 update page.
@@ -122,12 +130,26 @@ impl Phase {
 /// Time between consecutive gameweek deadlines in the season scenario.
 pub const GAMEWEEK_CYCLE: Duration = Duration::hours(30);
 
+/// The season every scenario starts in.
+pub const SEASON: &str = "2025-26";
+/// The season the rollover scenario rolls over into.
+pub const NEXT_SEASON: &str = "2026-27";
+
 /// One phase of one gameweek and when it starts (simulated time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Step {
+    /// [`SEASON`], or [`NEXT_SEASON`] after a rollover.
+    pub season: &'static str,
     pub event: u16,
     pub phase: Phase,
     pub at: DateTime<Utc>,
+}
+
+impl Step {
+    /// The step belongs to the season after the rollover.
+    pub fn next_season(&self) -> bool {
+        self.season == NEXT_SEASON
+    }
 }
 
 /// All steps of a scenario, in time order.
@@ -144,6 +166,7 @@ impl Timeline {
             .iter()
             .flat_map(|&(event, deadline)| {
                 Phase::ALL.into_iter().map(move |phase| Step {
+                    season: SEASON,
                     event,
                     phase,
                     at: deadline + phase.offset(),
@@ -151,6 +174,26 @@ impl Timeline {
             })
             .collect();
         Timeline { steps }
+    }
+
+    /// The rollover after the last step: [`NEXT_SEASON`]'s PRE_SEASON, then gameweek 1's
+    /// PRE_DEADLINE, UPDATING_DEADLINE and DEADLINE_PASSED (which lasts for ever), around its
+    /// deadline `first_deadline`.
+    pub fn with_next_season(mut self, first_deadline: DateTime<Utc>) -> Self {
+        for phase in [
+            Phase::PreSeason,
+            Phase::PreDeadline,
+            Phase::UpdatingDeadline,
+            Phase::DeadlinePassed,
+        ] {
+            self.steps.push(Step {
+                season: NEXT_SEASON,
+                event: 1,
+                phase,
+                at: first_deadline + phase.offset(),
+            });
+        }
+        self
     }
 
     pub fn steps(&self) -> &[Step] {
@@ -171,18 +214,19 @@ impl Timeline {
         self.steps[index]
     }
 
-    /// The step of `phase` in gameweek `event`.
+    /// The step of `phase` in gameweek `event` (the latest season's when both have it; the
+    /// pre-season whatever the gameweek).
     pub fn find(&self, event: u16, phase: Phase) -> Option<usize> {
         self.steps
             .iter()
-            .position(|s| s.event == event && s.phase == phase)
+            .rposition(|s| (s.event == event || phase == Phase::PreSeason) && s.phase == phase)
     }
 
-    /// Gameweeks of the timeline, ascending.
+    /// Gameweeks of the timeline's first season, ascending.
     pub fn events(&self) -> impl Iterator<Item = u16> + '_ {
         self.steps
             .iter()
-            .filter(|s| s.phase == Phase::PreDeadline)
+            .filter(|s| s.phase == Phase::PreDeadline && !s.next_season())
             .map(|s| s.event)
     }
 }

@@ -45,7 +45,7 @@ impl LiveState {
     /// The live state of the current gameweek in `phase`; `None` before the deadline.
     pub fn of(phase: Phase) -> Option<LiveState> {
         match phase {
-            Phase::PreDeadline | Phase::UpdatingDeadline => None,
+            Phase::PreSeason | Phase::PreDeadline | Phase::UpdatingDeadline => None,
             Phase::DeadlinePassed => Some(LiveState::Zero),
             Phase::InPlay => Some(LiveState::InPlay),
             Phase::Provisional => Some(LiveState::Provisional),
@@ -357,7 +357,7 @@ fn value_span(b: &[u8], from: usize) -> Option<std::ops::Range<usize>> {
 }
 
 /// Cuts the bootstrap around its `events` array; everything else is kept byte for byte.
-fn template(text: &str) -> Option<BootstrapTemplate> {
+pub(super) fn template(text: &str) -> Option<BootstrapTemplate> {
     let span = top_level_value(text, "events")?;
     let events: Vec<Value> = serde_json::from_str(&text[span.clone()]).ok()?;
     Some(BootstrapTemplate {

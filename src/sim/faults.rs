@@ -4,11 +4,14 @@
 //! [`ENDPOINTS`]) or every one (`*`; an endpoint's own fault wins over `*`). It can combine:
 //! added latency; a 5xx error rate; 429 with `Retry-After` every Nth request or at a rate; the
 //! 503 "game is being updated" page at a rate; truncated JSON at a rate; a field removed from the
-//! body (at every depth: top-level keys and row fields alike). Rates are drawn from the seed and
-//! the request's number, so a run is reproducible request by request.
+//! body or added to every object of it (at every depth — top-level keys and row fields alike —
+//! or, named by an object-type path such as `elements[].news`, in objects of that type only:
+//! schema drift). Rates are drawn from the seed and the request's number, so a run is
+//! reproducible request by request.
 //!
 //! The command line takes `ENDPOINT:KEY[=VALUE][,KEY=VALUE…]`, e.g. `event-live:latency=200`,
 //! `*:429=every:3,retry-after=2`, `fixtures:truncate`, `entry-picks:drop=entry_history`,
+//! `bootstrap-static:drop=elements[].news`, `bootstrap-static:add=elements[].shirt_colour`,
 //! `bootstrap-static:error=0.5,status=502`, `event-status:update=0.2`. The control API takes the
 //! same as JSON fields (`{"endpoint":"event-live","latency_ms":200}`) or as `{"spec":"…"}`.
 
@@ -69,9 +72,14 @@ pub struct Fault {
     /// Share of JSON bodies cut in half (0–1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncate_rate: Option<f64>,
-    /// A field removed from JSON bodies wherever it appears.
+    /// A field removed from JSON bodies wherever it appears (`name`), or from the objects of
+    /// one type (`elements[].news`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drop_field: Option<String>,
+    /// A field added to every object of JSON bodies (`name`), or to the objects of one type
+    /// (`elements[].shirt_colour`); its value is the string `"added by the simulator"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_field: Option<String>,
 }
 
 /// A fault that does not parse or names no endpoint.
@@ -129,7 +137,8 @@ impl Fault {
             retry_after_secs,
             update_rate,
             truncate_rate,
-            drop_field
+            drop_field,
+            add_field
         );
     }
 }
@@ -184,6 +193,9 @@ impl FromStr for Fault {
                 "drop" | "drop_field" => {
                     f.drop_field = Some(value.ok_or_else(missing).map_err(err)?.into())
                 }
+                "add" | "add_field" => {
+                    f.add_field = Some(value.ok_or_else(missing).map_err(err)?.into())
+                }
                 other => return Err(err(format!("unknown fault kind `{other}`"))),
             }
         }
@@ -200,6 +212,7 @@ pub struct Decision {
     /// Cut the JSON body in half.
     pub truncate: bool,
     pub drop_field: Option<String>,
+    pub add_field: Option<String>,
 }
 
 /// The answer a fault imposes.
@@ -290,6 +303,7 @@ impl Faults {
                 outcome: Outcome::Serve,
                 truncate: false,
                 drop_field: None,
+                add_field: None,
             };
         };
         a.count += 1;
@@ -314,22 +328,66 @@ impl Faults {
             outcome,
             truncate: draw("truncate", f.truncate_rate),
             drop_field: f.drop_field.clone(),
+            add_field: f.add_field.clone(),
         }
     }
 }
 
-/// Removes `field` from every object in `v`, at any depth.
-pub fn drop_field(v: &mut Value, field: &str) {
+/// A field fault's target: `(None, name)` for every object, `(Some(type), name)` for the
+/// objects of one type, from `elements[].news` (`[].stats` for the top-level list's rows).
+fn target(spec: &str) -> (Option<&str>, &str) {
+    match spec.rsplit_once('.') {
+        Some((object_type, field)) => (Some(object_type), field),
+        None => (None, spec),
+    }
+}
+
+/// Calls `f` on every object of `v` (whose object-type path is `path`) that `object_type`
+/// selects (every object when `None`).
+fn each_object(
+    v: &mut Value,
+    path: &str,
+    object_type: Option<&str>,
+    f: &mut dyn FnMut(&mut serde_json::Map<String, Value>),
+) {
     match v {
         Value::Object(map) => {
-            map.remove(field);
-            for x in map.values_mut() {
-                drop_field(x, field);
+            if object_type.is_none_or(|t| t == path) {
+                f(map);
+            }
+            for (k, x) in map.iter_mut() {
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                each_object(x, &child, object_type, f);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|x| drop_field(x, field)),
+        Value::Array(items) => {
+            let element = format!("{path}[]");
+            for x in items {
+                each_object(x, &element, object_type, f);
+            }
+        }
         _ => {}
     }
+}
+
+/// Removes field `spec` (a name: at any depth; `type.name`: from objects of that type).
+pub fn drop_field(v: &mut Value, spec: &str) {
+    let (object_type, field) = target(spec);
+    each_object(v, "", object_type, &mut |map| {
+        map.remove(field);
+    });
+}
+
+/// Adds field `spec` (a name: to every object; `type.name`: to the objects of that type).
+pub fn add_field(v: &mut Value, spec: &str) {
+    let (object_type, field) = target(spec);
+    each_object(v, "", object_type, &mut |map| {
+        map.insert(field.to_string(), Value::from("added by the simulator"));
+    });
 }
 
 /// Requests answered, by endpoint and status.
@@ -456,6 +514,26 @@ mod tests {
             (list[0].latency_ms, list[0].truncate_rate),
             (Some(10), Some(1.0))
         );
+    }
+
+    #[test]
+    fn a_field_of_one_object_type_is_dropped_or_added_there_only() {
+        let mut v = serde_json::json!({"id": 1, "rows": [{"id": 2, "x": {"id": 3}}], "keep": 4});
+        drop_field(&mut v, "rows[].id");
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 1, "rows": [{"x": {"id": 3}}], "keep": 4})
+        );
+        add_field(&mut v, "rows[].x.new");
+        assert_eq!(v["rows"][0]["x"]["new"], "added by the simulator");
+        add_field(&mut v, "top");
+        assert_eq!(v["top"], "added by the simulator");
+        assert_eq!(v["rows"][0]["top"], "added by the simulator");
+        let mut top = serde_json::json!([{"id": 1, "stats": []}]);
+        drop_field(&mut top, "[].stats");
+        assert_eq!(top, serde_json::json!([{"id": 1}]));
+        let f: Fault = "bootstrap-static:add=elements[].shirt".parse().unwrap();
+        assert_eq!(f.add_field.as_deref(), Some("elements[].shirt"));
     }
 
     #[test]

@@ -354,7 +354,7 @@ fn league_info(id: u64, admin: u64) -> LeagueInfo {
 }
 
 /// `(rows of page, has_next)` over `n` items, pages from 1.
-fn page_range(n: usize, page: u32) -> (std::ops::Range<usize>, bool) {
+pub(super) fn page_range(n: usize, page: u32) -> (std::ops::Range<usize>, bool) {
     let start = (page.max(1) as usize - 1).saturating_mul(PAGE_SIZE).min(n);
     let end = (start + PAGE_SIZE).min(n);
     (start..end, end < n)

@@ -1,11 +1,13 @@
 //! `fplsync sim`: an HTTP server that speaks the FPL API, replaying gameweek 38 of 2025-26 from
-//! real snapshots (and, in the season scenario, gameweeks 30–37 synthesized before it), driven
+//! real snapshots (and, in the season scenario, gameweeks 30–37 synthesized before it; in the
+//! rollover scenario, the next season's pre-season and gameweek-1 deadline after it), driven
 //! by a scenario clock, with synthetic managers at any scale and fault injection per endpoint.
 //!
 //! # Layout
 //! - [`clock`]: phases of a gameweek, the scenario timeline, simulated time.
 //! - [`dataset`]: the embedded real samples, decoded once per process and shared.
 //! - [`season`]: gameweeks 30–37 synthesized from the real players and fixtures.
+//! - [`rollover`]: the next season (2026-27) of the rollover scenario, from the real captures.
 //! - [`squad`]: squad rules — generation, transfers, chips, line-ups, scoring, auto-subs.
 //! - [`managers`]: the 72 real managers plus N synthetic ones, addressed by index.
 //! - [`world`]: what every endpoint serves at a given step, and the per-step caches.
@@ -25,6 +27,7 @@ pub mod faults;
 pub mod leagues;
 pub mod managers;
 pub mod rng;
+pub mod rollover;
 pub mod season;
 pub mod server;
 pub mod squad;
@@ -50,6 +53,9 @@ pub enum Scenario {
     Gw38,
     /// Gameweeks 30–37 synthesized, then the gameweek-38 replay.
     Season,
+    /// The gameweek-38 replay, then the next season (2026-27) from the real pre-season
+    /// captures: its PRE_SEASON (new ids, no current gameweek), then gameweek 1's deadline.
+    Rollover,
 }
 
 impl Scenario {
@@ -57,6 +63,7 @@ impl Scenario {
         match self {
             Scenario::Gw38 => "gw38",
             Scenario::Season => "season",
+            Scenario::Rollover => "rollover",
         }
     }
 }

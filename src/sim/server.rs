@@ -5,7 +5,7 @@
 //! and ids answer FPL's 404 `{"detail":"Not found."}`), let the faults decide (latency, 429,
 //! update page, 5xx), answer the 503 update page in the UPDATING phases, build the body off the
 //! async workers (`web::block`; a step's first league request scores every manager), apply the
-//! body faults (truncation, a dropped field), and count the answer by endpoint and status.
+//! body faults (truncation, a dropped or added field), and count the answer by endpoint and status.
 //!
 //! Control routes (JSON; errors are the service's `{"error": code, "message": …}`):
 //! `GET /sim/state`, `GET /sim/timeline`, `POST /sim/phase {"phase","event"?}`,
@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::clock::Phase;
-use super::faults::{Fault, Outcome, drop_field};
+use super::faults::{Fault, Outcome, add_field, drop_field};
 use super::world::{SimState, World};
 use super::{SimConfig, leagues};
 use crate::http::ApiError;
@@ -129,6 +129,12 @@ impl Route {
 /// The body of `route` at step `index`; `None` answers 404.
 fn body(state: &SimState, index: usize, route: Route) -> Option<Bytes> {
     let w = &state.world;
+    let step = w.step(index);
+    if step.next_season()
+        && let Some(next) = &w.next
+    {
+        return next.body(w, step, route, state.now());
+    }
     match route {
         Route::Bootstrap => Some(w.bootstrap(index)),
         Route::Fixtures(event) => Some(w.fixtures(index, event)),
@@ -258,10 +264,15 @@ async fn answer(
             return json_response(StatusCode::INTERNAL_SERVER_ERROR, r#"{"detail":"error"}"#);
         }
     };
-    if let Some(field) = &decision.drop_field
+    if (decision.drop_field.is_some() || decision.add_field.is_some())
         && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
     {
-        drop_field(&mut v, field);
+        if let Some(field) = &decision.drop_field {
+            drop_field(&mut v, field);
+        }
+        if let Some(field) = &decision.add_field {
+            add_field(&mut v, field);
+        }
         bytes = Bytes::from(serde_json::to_vec(&v).expect("JSON serializes"));
     }
     if decision.truncate {
@@ -284,9 +295,10 @@ fn state_json(state: &SimState) -> Value {
         .steps()
         .get(index + 1)
         .filter(|s| s.at > now)
-        .map(|s| json!({"event": s.event, "phase": s.phase, "at": s.at}));
+        .map(|s| json!({"season": s.season, "event": s.event, "phase": s.phase, "at": s.at}));
     json!({
         "scenario": world.scenario.name(),
+        "season": step.season,
         "event": step.event,
         "phase": step.phase,
         "updating": step.phase.is_updating(),

@@ -26,6 +26,7 @@ use super::faults::{Faults, Stats};
 use super::leagues::{self, FinalPoints, H2hTable, Table};
 use super::managers::Managers;
 use super::rng::{hash, label};
+use super::rollover::NextSeason;
 use super::season::Season;
 use super::squad::{Compact, FIRST_GW, LAST_GW, LivePoints, Scored, Selection, Transfer, score};
 use super::{Scenario, SimConfig};
@@ -70,6 +71,59 @@ pub struct Week {
     pub net: i32,
 }
 
+/// A fixture of the season scenario postponed out of its original gameweek and moved into a
+/// later one, as FPL does: served in its original gameweek until that gameweek's
+/// PRE_DEADLINE, then unscheduled (`event` and `kickoff_time` null, `started` null) until the
+/// PRE_DEADLINE of the gameweek before the one it moved to, then in that gameweek (its two
+/// teams play twice there: a double gameweek; the original one is a blank for them).
+///
+/// Taken from the real 2025-26 fixture list: FPL numbers a season's fixtures in gameweek order
+/// when it publishes them (ids 1–10 gameweek 1, …), so a fixture of a simulated gameweek whose
+/// final `event` is later than its id's gameweek was postponed (fixture 307: gameweek 31 → 36).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    pub fixture: u32,
+    pub from: u16,
+    pub to: u16,
+}
+
+/// Where a moved fixture stands at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovedState {
+    /// Still in its original gameweek.
+    Original,
+    /// Postponed, not yet rescheduled.
+    Unscheduled,
+    /// In the gameweek it moved to.
+    Rescheduled,
+}
+
+impl Moved {
+    fn find(season: &Season) -> Vec<Moved> {
+        let first = season.gameweeks.first().map_or(0, |g| g.event);
+        season
+            .gameweeks
+            .iter()
+            .flat_map(|g| g.fixtures.iter().map(move |f| (g.event, f.base.id.0)))
+            .filter_map(|(to, fixture)| {
+                let from = u16::try_from((fixture.saturating_sub(1)) / 10 + 1).ok()?;
+                (from >= first && from < to).then_some(Moved { fixture, from, to })
+            })
+            .collect()
+    }
+
+    /// Where the fixture stands at `step`.
+    pub fn state(&self, step: Step) -> MovedState {
+        if (step.event, step.phase) < (self.from, Phase::PreDeadline) {
+            MovedState::Original
+        } else if step.event < self.to - 1 {
+            MovedState::Unscheduled
+        } else {
+            MovedState::Rescheduled
+        }
+    }
+}
+
 /// The scenario and everything served from it.
 pub struct World {
     pub data: Arc<Dataset>,
@@ -77,6 +131,10 @@ pub struct World {
     pub seed: u64,
     pub timeline: Timeline,
     pub season: Option<Season>,
+    /// The season scenario's postponed fixtures (see [`Moved`]).
+    pub moved: Vec<Moved>,
+    /// The rollover scenario's next season, served from its PRE_SEASON step on.
+    pub next: Option<NextSeason>,
     pub managers: Managers,
     /// Points of every synthesized (gameweek, state), for scoring.
     synth_points: HashMap<(u16, LiveState), Arc<LivePoints>>,
@@ -98,7 +156,7 @@ impl World {
         let data = Dataset::shared()?;
         let d38 = data.deadline(LAST_GW);
         let (first_gw, season) = match config.scenario {
-            Scenario::Gw38 => (LAST_GW, None),
+            Scenario::Gw38 | Scenario::Rollover => (LAST_GW, None),
             Scenario::Season => {
                 let fixtures: Vec<Fixture> = data
                     .fixtures
@@ -142,11 +200,21 @@ impl World {
             }
         }
         let managers = Managers::new(data.clone(), config.seed, config.entries, first_gw);
+        let next = match config.scenario {
+            Scenario::Rollover => Some(NextSeason::new(config.seed, &managers)?),
+            _ => None,
+        };
+        let mut timeline = Timeline::new(&deadlines);
+        if let Some(next) = &next {
+            timeline = timeline.with_next_season(next.first_deadline());
+        }
         let mut world = World {
             data: data.clone(),
             scenario: config.scenario,
             seed: config.seed,
-            timeline: Timeline::new(&deadlines),
+            timeline,
+            next,
+            moved: season.as_ref().map_or_else(Vec::new, Moved::find),
             season,
             managers,
             synth_points,
@@ -162,6 +230,7 @@ impl World {
         // A real manager's total before the first simulated gameweek: his real total before
         // gameweek 38, less what he scores in the synthesized gameweeks 30–37.
         let final_step = Step {
+            season: super::clock::SEASON,
             event: LAST_GW,
             phase: Phase::Final,
             at: d38,
@@ -412,10 +481,46 @@ impl World {
             f.for_state(state_38)
         };
         base.iter()
+            .map(|r| {
+                let Some(m) = self.moved.iter().find(|m| m.fixture == r.info.id.0) else {
+                    return r.clone();
+                };
+                let mut f = r.info.clone();
+                match m.state(step) {
+                    MovedState::Rescheduled => return r.clone(),
+                    MovedState::Original => {
+                        f.event = Some(EventId(m.from));
+                        f.kickoff_time = Some(self.deadline(m.from) + Phase::InPlay.offset());
+                        f.started = Some(false);
+                    }
+                    MovedState::Unscheduled => {
+                        f.event = None;
+                        f.kickoff_time = None;
+                        f.started = None;
+                    }
+                }
+                f.verbatim = Default::default();
+                f.finished = false;
+                f.finished_provisional = false;
+                f.minutes = 0;
+                f.team_h_score = None;
+                f.team_a_score = None;
+                f.stats = Vec::new();
+                FixtureRow {
+                    json: Bytes::from(serde_json::to_vec(&f).expect("serializes")),
+                    info: f,
+                }
+            })
             .filter(|r| only_event.is_none() || r.info.event.map(|e| e.0) == only_event)
             .map(|r| {
                 let event = r.info.event.map_or(0, |e| e.0);
+                let moved_here = self
+                    .moved
+                    .iter()
+                    .any(|m| m.fixture == r.info.id.0 && m.to != event);
                 match self.season.as_ref().and_then(|s| s.gameweek(event)) {
+                    // A moved fixture not in its final gameweek yet is served as built above.
+                    _ if moved_here => r,
                     Some(gw) => {
                         let synth = gw
                             .fixtures
@@ -434,7 +539,7 @@ impl World {
                             json,
                         }
                     }
-                    None => r.clone(),
+                    None => r,
                 }
             })
             .collect()
@@ -522,7 +627,10 @@ impl World {
             (step.event - 1, Phase::Final)
         };
         let (points, bonus_added, leagues) = match phase {
-            Phase::PreDeadline | Phase::UpdatingDeadline | Phase::DeadlinePassed => ("", false, ""),
+            Phase::PreSeason
+            | Phase::PreDeadline
+            | Phase::UpdatingDeadline
+            | Phase::DeadlinePassed => ("", false, ""),
             Phase::InPlay => ("l", false, ""),
             Phase::Provisional => ("p", true, ""),
             Phase::Finished | Phase::FlagFlip | Phase::UpdatingFinal => ("r", true, "Updating"),

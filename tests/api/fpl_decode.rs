@@ -686,3 +686,30 @@ fn transfers_and_cup_responses_decode() {
     let empty: EntryCup = parse("{}");
     assert!(empty.cup_matches.is_empty() && empty.cup_status.is_none());
 }
+
+#[test]
+fn a_stored_object_keeps_the_text_fpl_sent_compacted_with_its_strings_untouched() {
+    let pretty = "{\n  \"id\": 3,\n  \"code\": 91,\n  \"name\": \"Bournemouth \\\"AFC\\\"  \",\n  \"short_name\": \"BOU\",\n  \"shirt\": {\"colour\": \"red and black\"}\n}";
+    let team: Team = parse(pretty);
+    assert_eq!(team.id, TeamId(3));
+    assert_eq!(team.name, "Bournemouth \"AFC\"  ");
+    assert_eq!(
+        team.verbatim.text(),
+        Some(
+            r#"{"id":3,"code":91,"name":"Bournemouth \"AFC\"  ","short_name":"BOU","shirt":{"colour":"red and black"}}"#
+        )
+    );
+    // Fields it lacks take their documented defaults; a value built in code has no text.
+    assert_eq!((team.strength_overall_home, team.unavailable), (0, false));
+    let built: Team = serde_json::from_value(serde_json::to_value(&team).unwrap()).unwrap();
+    assert_eq!(built, team, "the text never takes part in equality");
+    assert!(
+        Team {
+            verbatim: Verbatim::default(),
+            ..team
+        }
+        .verbatim
+        .text()
+        .is_none()
+    );
+}

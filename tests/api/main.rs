@@ -12,6 +12,7 @@ mod entries;
 mod fake_telegram;
 mod fpl_client;
 mod fpl_decode;
+mod fpl_drift;
 mod fpl_via_sim;
 mod helpers;
 mod hostile;

@@ -108,6 +108,9 @@ async fn price_changes_are_reported_and_snapshotted_per_day() {
     let (riser, faller) = (b.elements[0].id.0 as i32, b.elements[1].id.0 as i32);
     b.elements[0].now_cost += 1;
     b.elements[1].now_cost -= 1;
+    // Changed in code: what is stored is the model, not the text FPL sent.
+    b.elements[0].verbatim = Default::default();
+    b.elements[1].verbatim = Default::default();
     let next_day = apply_bootstrap(&db, &b, day(2)).await.unwrap();
     assert_eq!(next_day.counts("players").updated, 2);
     let moves: Vec<(i32, i32)> = next_day
@@ -271,6 +274,115 @@ mod jobs {
                 .unwrap();
             assert_eq!(n, 0, "{table} was written");
         }
+    }
+
+    /// The `schema_drift` alerts in the history, by key.
+    async fn drift_alerts(app: &TestApp) -> Vec<(String, i64)> {
+        let history = app.get("/alerts?limit=500").await.body;
+        let mut keys: Vec<(String, i64)> = history["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["source"] == "schema_drift")
+            .map(|a| {
+                let key = a["key"].as_str().unwrap().to_string();
+                (key, a["count"].as_i64().unwrap())
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    async fn run_ok(app: &TestApp, kind: &str) -> Value {
+        let run = app.trigger(kind, json!({})).await;
+        let run = app.finished_run(run).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        run
+    }
+
+    #[actix_rt::test]
+    async fn a_field_that_appears_or_disappears_is_reported_once_per_season_and_the_data_still_syncs()
+     {
+        let sim = sim().await;
+        let app = app_on(sim.base_url()).await;
+        // The first payloads are the baseline: nothing to report.
+        run_ok(&app, "bootstrap").await;
+        run_ok(&app, "fixtures").await;
+
+        // FPL drops a player field fplsync does not need and adds one it does not know.
+        let fault = |spec: &str| sim.state().faults.set(spec.parse().unwrap());
+        fault("bootstrap-static:drop=elements[].news,add=elements[].shirt_colour");
+        fault("fixtures:add=[].var_checks");
+        let run = run_ok(&app, "bootstrap").await;
+        let logs = log_lines(&run);
+        assert!(
+            logs.contains(&"schema drift: bootstrap-static lost `elements[].news`".to_string())
+                && logs.contains(
+                    &"schema drift: bootstrap-static gained `elements[].shirt_colour`".to_string()
+                ),
+            "{logs:?}"
+        );
+        run_ok(&app, "fixtures").await;
+        let expected = vec![
+            (
+                "schema_drift:2025-26:bootstrap-static:elements[].news".to_string(),
+                1,
+            ),
+            (
+                "schema_drift:2025-26:bootstrap-static:elements[].shirt_colour".to_string(),
+                1,
+            ),
+            ("schema_drift:2025-26:fixtures:[].var_checks".to_string(), 1),
+        ];
+        app.eventually("three schema_drift alerts", || async {
+            (drift_alerts(&app).await == expected).then_some(())
+        })
+        .await;
+        // The data synced, the new field kept in the stored object as FPL sent it.
+        let data: String = sqlx::query_scalar("SELECT data FROM players ORDER BY id LIMIT 1")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        let player: Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(player["shirt_colour"], "added by the simulator");
+        assert!(player.get("news").is_none(), "{player}");
+
+        // The same drift again is not news: no log line, no alert.
+        let run = run_ok(&app, "bootstrap").await;
+        let logs = log_lines(&run);
+        assert!(
+            logs.iter().all(|l| !l.starts_with("schema drift")),
+            "{logs:?}"
+        );
+        run_ok(&app, "fixtures").await;
+        // Recorded in PostgreSQL, so a restarted service does not raise it again either.
+        let recorded: Vec<(String, bool, bool)> = sqlx::query_as(
+            "SELECT field, present, reported_gone FROM schema_fields \
+             WHERE field IN ('elements[].news', 'elements[].shirt_colour') ORDER BY field",
+        )
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+        assert_eq!(
+            recorded,
+            [
+                ("elements[].news".to_string(), false, true),
+                ("elements[].shirt_colour".to_string(), true, false)
+            ]
+        );
+        assert_eq!(drift_alerts(&app).await, expected);
+
+        // A needed field gone fails the run, naming it, and writes nothing.
+        fault("bootstrap-static:drop=elements[].code");
+        let run = app.trigger("bootstrap", json!({})).await;
+        let run = app.finished_run(run).await;
+        assert_eq!(run["status"], "failed", "{run}");
+        assert_eq!(run["attempt"], 1, "a drifted schema is not retried");
+        let error = run["error"].as_str().unwrap();
+        assert!(
+            error.contains("bootstrap-static: the needed field `code` is missing"),
+            "{error}"
+        );
     }
 
     #[actix_rt::test]

@@ -777,3 +777,267 @@ async fn the_season_scenario_serves_gameweeks_30_to_38_with_consistent_history_t
     );
     sim.sim.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_postponed_fixture_leaves_its_gameweek_unscheduled_and_returns_in_a_double_gameweek() {
+    let sim = spawn_sim(|c| {
+        c.scenario = Scenario::Season;
+        c.entries = 0;
+    })
+    .await;
+    let fixture = |all: &Fixtures| all.iter().find(|f| f.id.0 == 307).cloned().unwrap();
+    let teams = |f: &Fixtures| -> HashMap<u16, usize> {
+        let mut n = HashMap::new();
+        for x in f {
+            *n.entry(x.team_h.0).or_default() += 1;
+            *n.entry(x.team_a.0).or_default() += 1;
+        }
+        n
+    };
+    // Scheduled in gameweek 31 at first.
+    sim.phase(Phase::Final, Some(30)).await;
+    let all: Fixtures = sim.fetch("fixtures/").await;
+    let f = fixture(&all);
+    assert_eq!(f.event, Some(EventId(31)));
+    assert!(f.kickoff_time.is_some() && f.started == Some(false));
+    let gw31: Fixtures = sim.fetch("fixtures/?event=31").await;
+    assert_eq!(gw31.len(), 9);
+    // Postponed: no gameweek, no kick-off; gameweek 31 is a blank for its two teams.
+    for gw in [31, 33, 34] {
+        sim.phase(Phase::InPlay, Some(gw)).await;
+        let f = fixture(&sim.fetch("fixtures/").await);
+        assert_eq!(
+            (f.event, f.kickoff_time, f.started),
+            (None, None, None),
+            "GW{gw}"
+        );
+        assert!(!f.finished && f.stats.is_empty());
+    }
+    sim.phase(Phase::InPlay, Some(31)).await;
+    let gw31: Fixtures = sim.fetch("fixtures/?event=31").await;
+    assert_eq!(teams(&gw31).len(), 16, "four teams without a match");
+    let live: EventLive = sim.fetch("event/31/live/").await;
+    let (h, a) = (f.team_h, f.team_a);
+    let bootstrap: BootstrapStatic = sim.fetch("bootstrap-static/").await;
+    let team_of: HashMap<ElementId, TeamId> =
+        bootstrap.elements.iter().map(|e| (e.id, e.team)).collect();
+    for e in &live.elements {
+        if [h, a].contains(&team_of[&e.id]) {
+            assert!(
+                e.explain.is_empty() && e.stats.stats.minutes == 0,
+                "{}",
+                e.id
+            );
+        }
+    }
+    // Rescheduled into gameweek 36: its teams play twice there.
+    sim.phase(Phase::PreDeadline, Some(35)).await;
+    let f = fixture(&sim.fetch("fixtures/").await);
+    assert_eq!(f.event, Some(EventId(36)));
+    assert!(f.kickoff_time.is_some());
+    sim.phase(Phase::Final, Some(36)).await;
+    let gw36: Fixtures = sim.fetch("fixtures/?event=36").await;
+    let n = teams(&gw36);
+    assert_eq!((n[&h.0], n[&a.0]), (2, 2));
+    let live: EventLive = sim.fetch("event/36/live/").await;
+    let mut doubles = 0;
+    for e in &live.elements {
+        if [h, a].contains(&team_of[&e.id]) {
+            assert_eq!(e.explain.len(), 2, "{}", e.id);
+            let minutes: i32 = e
+                .explain
+                .iter()
+                .flat_map(|x| &x.stats)
+                .filter(|s| s.identifier == "minutes")
+                .map(|s| s.value)
+                .sum();
+            assert_eq!(
+                minutes as u32, e.stats.stats.minutes,
+                "stats summed: {}",
+                e.id
+            );
+            let points: i32 = e
+                .explain
+                .iter()
+                .flat_map(|x| &x.stats)
+                .map(|s| s.points)
+                .sum();
+            assert_eq!(points, e.stats.total_points);
+            doubles += usize::from(e.explain.iter().all(|x| !x.stats.is_empty()));
+        }
+    }
+    assert!(doubles > 0);
+    sim.sim.stop().await;
+}
+
+#[actix_rt::test]
+async fn the_rollover_scenario_serves_gw38_final_then_the_next_seasons_pre_season_then_its_gw1_deadline()
+ {
+    let sim = spawn_sim(|c| {
+        c.scenario = Scenario::Rollover;
+        c.entries = 60;
+    })
+    .await;
+    let (_, state) = sim.control("GET", "/sim/state", None).await;
+    assert_eq!(
+        (state["scenario"].as_str(), state["season"].as_str()),
+        (Some("rollover"), Some("2025-26"))
+    );
+    let (_, timeline) = sim.control("GET", "/sim/timeline", None).await;
+    let steps = timeline["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 9 + 4);
+    assert_eq!(steps[9]["phase"], "PRE_SEASON");
+    assert_eq!(steps[9]["season"], "2026-27");
+
+    // GW38 final: the 2025-26 season, its managers and leagues.
+    sim.phase(Phase::Final, Some(38)).await;
+    let old: BootstrapStatic = sim.fetch("bootstrap-static/").await;
+    assert!(event(&old, 38).is_current && event(&old, 38).data_checked);
+    let real = real_ids();
+    // A synthetic manager who comes back, and his season total.
+    let world = &sim.sim.state().world;
+    let next = world.next.as_ref().unwrap();
+    let (idx, new_id) = (72..72 + 60)
+        .find_map(|idx| next.new_id(idx).map(|id| (idx, id)))
+        .unwrap();
+    let old_id = world.managers.id(idx);
+    let old_entry: Entry = sim.fetch(&format!("entry/{old_id}/")).await;
+    let old_total = old_entry.summary_overall_points.unwrap();
+    let _: ClassicStandings = sim.fetch("leagues-classic/1/standings/").await;
+
+    // Pre-season: the real 2026-27 payloads, new ids everywhere, nothing played.
+    sim.phase(Phase::PreSeason, None).await;
+    let (_, state) = sim.control("GET", "/sim/state", None).await;
+    assert_eq!(state["season"], "2026-27");
+    assert_eq!(state["current_event"], 0);
+    let raw = sim.get("bootstrap-static/").await;
+    let new: BootstrapStatic = raw.json().unwrap();
+    let shared: BootstrapStatic = sample(fplsync::sim::rollover::BOOTSTRAP);
+    assert_eq!(new, shared, "the real pre-season bootstrap as captured");
+    assert_eq!(
+        new.events[0].deadline_time,
+        "2026-08-21T17:30:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+    assert!(new.events.iter().all(|e| !e.is_current && !e.finished));
+    assert!(new.events[0].is_next);
+    assert_eq!(new.elements.len(), 581);
+    // Player ids restart; a player keeps his code.
+    let old_codes: HashMap<u32, ElementId> = old.elements.iter().map(|e| (e.code, e.id)).collect();
+    let kept = new
+        .elements
+        .iter()
+        .filter(|e| old_codes.get(&e.code).is_some_and(|id| *id != e.id))
+        .count();
+    assert!(kept > 300, "{kept} players known by code under a new id");
+    let status: EventStatus = sim.fetch("event-status/").await;
+    assert!(status.status.is_empty());
+    let fixtures: Fixtures = sim.fetch("fixtures/").await;
+    assert_eq!(fixtures.len(), 380);
+    assert!(
+        fixtures
+            .iter()
+            .all(|f| f.started == Some(false) && !f.finished && f.event.is_some())
+    );
+    assert_eq!(fixtures.iter().map(|f| f.id.0).max(), Some(380));
+    let live: EventLive = sim.fetch("event/1/live/").await;
+    assert!(live.elements.is_empty());
+    // Last season's leagues are gone; the new league has no table, only new entries.
+    assert_eq!(
+        sim.get("leagues-classic/1/standings/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sim.get("leagues-h2h/2/standings/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut members: Vec<u64> = Vec::new();
+    for page in 1.. {
+        let league: ClassicStandings = sim
+            .fetch(&format!(
+                "leagues-classic/24124/standings/?page_new_entries={page}"
+            ))
+            .await;
+        assert!(league.standings.results.is_empty());
+        let new_entries = league.new_entries.unwrap();
+        members.extend(new_entries.results.iter().map(|r| r.entry.0));
+        if !new_entries.has_next {
+            break;
+        }
+    }
+    let raw: Value = sim
+        .get("leagues-classic/24124/standings/")
+        .await
+        .json()
+        .unwrap();
+    let shape: Value = sample(fplsync::sim::rollover::LEAGUE);
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&raw["league"]), keys(&shape["league"]));
+    let total = 72 + 60;
+    assert!(
+        members.len() > total / 2 && members.len() < total,
+        "{} of {total} came back",
+        members.len()
+    );
+    // A returning manager: a new id, nothing played, last season among the past ones.
+    let id = new_id;
+    assert!(members.contains(&id));
+    let entry: Entry = sim.fetch(&format!("entry/{id}/")).await;
+    assert_eq!(entry.name, old_entry.name, "the same manager");
+    assert_eq!(entry.current_event, None);
+    assert_eq!(
+        (entry.summary_overall_points, entry.summary_overall_rank),
+        (None, None)
+    );
+    assert_eq!(entry.leagues.classic[0].id, LeagueId(24124));
+    let history: EntryHistory = sim.fetch(&format!("entry/{id}/history/")).await;
+    assert!(history.current.is_empty());
+    let last = history.past.iter().find(|p| p.season_name == "2025/26");
+    assert_eq!(last.map(|p| p.total_points), Some(old_total));
+    assert_eq!(
+        sim.get(&format!("entry/{id}/event/1/picks/")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Last season's ids: 404 above the new season's registrations, else someone new.
+    assert_eq!(
+        sim.get(&format!("entry/{}/", SYNTHETIC + 1)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let low = *real.iter().min().unwrap();
+    let someone: Entry = sim.fetch(&format!("entry/{low}/")).await;
+    assert_eq!(someone.id, EntryId(low));
+    assert_eq!(someone.current_event, None);
+
+    // Gameweek 1's deadline: the update page, then gameweek 1 current with picks.
+    sim.phase(Phase::UpdatingDeadline, Some(1)).await;
+    assert_eq!(
+        sim.get("bootstrap-static/").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    sim.phase(Phase::DeadlinePassed, Some(1)).await;
+    let b: BootstrapStatic = sim.fetch("bootstrap-static/").await;
+    assert!(b.events[0].is_current && b.events[1].is_next && !b.events[0].finished);
+    let picks: PicksResponse = sim.fetch(&format!("entry/{id}/event/1/picks/")).await;
+    assert_eq!(picks.picks.len(), 15);
+    let players: HashMap<ElementId, (u8, TeamId)> = b
+        .elements
+        .iter()
+        .map(|e| (e.id, (e.element_type.0, e.team)))
+        .collect();
+    assert!(picks.picks.iter().all(|p| players.contains_key(&p.element)));
+    check_squad(&picks, &players);
+    assert_eq!(picks.entry_history.points, 0);
+    let entry: Entry = sim.fetch(&format!("entry/{id}/")).await;
+    assert_eq!(entry.current_event, Some(EventId(1)));
+    let live: EventLive = sim.fetch("event/1/live/").await;
+    assert_eq!(live.elements.len(), 581);
+    assert!(
+        live.elements
+            .iter()
+            .all(|e| e.stats.total_points == 0 && e.explain.len() == 1)
+    );
+    let status: EventStatus = sim.fetch("event-status/").await;
+    assert!(!status.status.is_empty() && status.status.iter().all(|d| d.event == EventId(1)));
+    sim.sim.stop().await;
+}
