@@ -138,6 +138,8 @@ pub struct FplSettings {
     pub breaker_open_secs: u64,
     /// Pages read at most from one paged list (a safety net against a lying `has_next`).
     pub max_pages: u32,
+    /// After a 403 with the bot protection's challenge, no request goes out for this long.
+    pub blocked_backoff_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -834,6 +836,14 @@ impl Settings {
             f.retry_after_cap_secs <= 3600,
             "fpl.retry_after_cap_secs",
             format!("must be 0..=3600, got {}", f.retry_after_cap_secs),
+        );
+        check(
+            (1..=86_400).contains(&f.blocked_backoff_secs),
+            "fpl.blocked_backoff_secs",
+            format!(
+                "must be 1..=86400 (a challenge lifts after minutes), got {}",
+                f.blocked_backoff_secs
+            ),
         );
         check(
             (1..=100_000).contains(&f.rate_per_sec),

@@ -33,8 +33,8 @@ pub enum Outcome {
     /// (our request was wrong, the API is fine) and bodies that do not decode (schema drift is
     /// not unavailability).
     Success,
-    /// The API is unwell or wants us gone: 5xx, 429, 403 (bot protection), timeouts and network
-    /// errors.
+    /// The API is unwell or wants us gone: 5xx, pages that are not JSON, 429, 403 with the bot
+    /// protection's challenge, timeouts and network errors.
     Failure,
     /// Neither: the "game is being updated" page. FPL announces this state on purpose for
     /// minutes around deadlines and match-day ends; it is expected, the client already waits for
@@ -256,6 +256,20 @@ impl Breaker {
             probe,
             recorded: false,
         })
+    }
+
+    /// Opens the breaker for at least `for_` from now, whatever its state: the API told us
+    /// itself to stay away that long (the bot protection's challenge). Then one probe, as after
+    /// any opening.
+    pub fn trip(&self, for_: Duration) {
+        let until = Instant::now() + for_;
+        let mut inner = self.lock();
+        let until = match inner.state {
+            State::Open { until: already } => already.max(until),
+            _ => until,
+        };
+        inner.state = State::Open { until };
+        inner.recent.clear();
     }
 
     fn record(&self, outcome: Outcome, probe: bool) -> BreakerState {

@@ -14,8 +14,11 @@
 //! 4. on 429, 5xx, the update page, timeouts and network errors: wait (`Retry-After` if given,
 //!    capped; else full-jitter exponential backoff) and go to 1, at most `max_retries` times and
 //!    never past the deadline. Other answers are final: 404 is [`FplError::NotFound`] (the API's
-//!    "none": not in the cup, picks before the deadline, no such entry) and 403 is
-//!    [`FplError::Blocked`] (bot protection: retrying makes it worse).
+//!    "none": not in the cup, picks before the deadline, no such entry); a 403 with Cloudflare's
+//!    challenge is [`FplError::Blocked`] and stops every request for `fpl.blocked_backoff_secs`
+//!    (the breaker is tripped: retrying only prolongs a challenge), another 403 is
+//!    [`FplError::Forbidden`]. A page that is not JSON, whatever its status, is FPL unavailable
+//!    ([`FplError::Updating`] or [`FplError::Unavailable`], retried), never data.
 //!
 //! Metrics count *attempts* (each request FPL sees); labels are the fixed [`Endpoint`] names and
 //! [`Priority`] classes, never ids.
@@ -62,9 +65,18 @@ pub enum FplError {
     /// 429 after every retry; `retry_after` is what the API asked for (capped), if it said.
     #[error("FPL rate limited us{}", retry_hint(*.retry_after))]
     RateLimited { retry_after: Option<Duration> },
-    /// 403 from the bot protection (a captcha page): back off, do not retry.
-    #[error("FPL's bot protection blocked us (403)")]
-    Blocked,
+    /// 403 with Cloudflare's challenge (`cf-mitigated: challenge`, or its "Just a moment…"
+    /// page): FPL's bot protection has blocked this address. No request goes out for
+    /// `fpl.blocked_backoff_secs` (`retry_in`): retrying at once only prolongs it.
+    #[error("FPL's bot protection challenged us (403): no request for {}", human_duration(*.retry_in))]
+    Blocked { retry_in: Duration },
+    /// Any other 403: this resource is refused to everyone (a private league): permanent.
+    #[error("FPL refused {path} (403)")]
+    Forbidden { path: String },
+    /// A body that is not JSON (an HTML error page, whatever its status), other than the
+    /// update page: FPL is unavailable, and the page is never taken for data.
+    #[error("FPL served a page that is not JSON for {path} (status {status})")]
+    Unavailable { status: u16, path: String },
     /// Any other unexpected status (5xx after every retry, or a 4xx).
     #[error("FPL answered {status} for {path}")]
     Status { status: u16, path: String },
@@ -91,6 +103,10 @@ pub enum FplError {
     /// queued for admission) passed before FPL answered.
     #[error("FPL call exceeded its deadline")]
     Deadline,
+    /// A complete answer about another gameweek than the one asked for (FPL, just after a
+    /// deadline): rejected, never stored. Not retried at once — it lasts minutes —, but passing.
+    #[error("FPL answer for {path} is another gameweek's: {message}")]
+    WrongGameweek { path: String, message: String },
     /// A paged list still claimed `has_next` after `fpl.max_pages` pages.
     #[error("FPL list {path} has more than {max_pages} pages")]
     TooManyPages { path: String, max_pages: u32 },
@@ -263,6 +279,33 @@ struct Inner {
     clock_offset_ms: AtomicI64,
     /// Since when FPL has answered "the game is being updated" (cleared by any good answer).
     updating_since: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// Since when FPL has served no data — the update page or another page that is not JSON —,
+    /// and the last such answer (cleared by any good answer).
+    unavailable: std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, Unavailability)>>,
+    /// Since when the bot protection has challenged us (cleared by any good answer).
+    blocked_since: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// How long no request goes out after a challenge.
+    blocked_backoff: Duration,
+}
+
+/// Why FPL has served no data, as the last answer showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailability {
+    /// "The game is being updated."
+    Updating,
+    /// Another page that is not JSON, with its status.
+    Page { status: u16 },
+}
+
+impl std::fmt::Display for Unavailability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailability::Updating => f.write_str("\"The game is being updated.\""),
+            Unavailability::Page { status } => {
+                write!(f, "a page that is not JSON (status {status})")
+            }
+        }
+    }
 }
 
 /// The FPL API client. Cheap to clone; clones share connections, admission and breaker.
@@ -288,6 +331,7 @@ fn retry_reason(e: &FplError) -> Option<&'static str> {
     match e {
         FplError::RateLimited { .. } => Some("rate_limited"),
         FplError::Updating => Some("updating"),
+        FplError::Unavailable { .. } => Some("unavailable"),
         FplError::Timeout => Some("timeout"),
         FplError::Network(_) => Some("network"),
         FplError::Truncated { .. } => Some("truncated"),
@@ -303,7 +347,8 @@ fn breaker_outcome<T>(result: &Result<T, FplError>) -> Outcome {
         Err(FplError::Updating) => Outcome::Neutral,
         Err(
             FplError::RateLimited { .. }
-            | FplError::Blocked
+            | FplError::Blocked { .. }
+            | FplError::Unavailable { .. }
             | FplError::Timeout
             | FplError::Network(_)
             | FplError::Truncated { .. },
@@ -333,6 +378,75 @@ impl Attempt {
             date: None,
             result: Err(FplError::Timeout),
         }
+    }
+}
+
+/// Markers of Cloudflare's challenge page, for a 403 that lost its `cf-mitigated` header on the
+/// way (a proxy between us and FPL).
+const CHALLENGE_MARKERS: [&str; 3] = ["challenge-platform", "cf_chl_opt", "<title>Just a moment"];
+
+/// Whether `body` is a JSON document by its first byte: an object or an array is all FPL sends.
+/// A body cut short still starts like one (and is judged when it is decoded).
+fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
+/// One answer's status, content type and body, classified *before* any decoding: what is not
+/// data never reaches a decoder.
+///
+/// - 2xx with JSON is data; 2xx with anything else is FPL unavailable (the update page is
+///   [`FplError::Updating`], any other page [`FplError::Unavailable`]);
+/// - 403 with Cloudflare's challenge is [`FplError::Blocked`], any other 403 is
+///   [`FplError::Forbidden`]; 404 is [`FplError::NotFound`]; 429 is rate limiting;
+/// - any other status with an HTML page is FPL unavailable too (retried); otherwise it is
+///   [`FplError::Status`].
+fn classify(
+    status: StatusCode,
+    html: bool,
+    challenged: bool,
+    body: Bytes,
+    path: &str,
+    retry_after: Option<Duration>,
+) -> Result<Bytes, FplError> {
+    let updating_page = html && contains(&body, UPDATING_MARKER);
+    let page = html || (!body.is_empty() && !looks_like_json(&body));
+    let unavailable = || {
+        Err(if updating_page {
+            FplError::Updating
+        } else {
+            FplError::Unavailable {
+                status: status.as_u16(),
+                path: path.to_string(),
+            }
+        })
+    };
+    match status {
+        s if s.is_success() && (page || body.is_empty()) => unavailable(),
+        s if s.is_success() => Ok(body),
+        StatusCode::FORBIDDEN
+            if challenged || (html && CHALLENGE_MARKERS.iter().any(|m| contains(&body, m))) =>
+        {
+            // The backoff is the client's to set; the caller fills it in.
+            Err(FplError::Blocked {
+                retry_in: Duration::ZERO,
+            })
+        }
+        StatusCode::FORBIDDEN => Err(FplError::Forbidden {
+            path: path.to_string(),
+        }),
+        StatusCode::NOT_FOUND => Err(FplError::NotFound {
+            path: path.to_string(),
+        }),
+        StatusCode::TOO_MANY_REQUESTS => Err(FplError::RateLimited { retry_after }),
+        // An error status says enough by itself unless it came with a page (FPL's edge).
+        _ if html => unavailable(),
+        s => Err(FplError::Status {
+            status: s.as_u16(),
+            path: path.to_string(),
+        }),
     }
 }
 
@@ -431,6 +545,9 @@ impl FplClient {
                 spend: Spend::default(),
                 clock_offset_ms: AtomicI64::new(0),
                 updating_since: std::sync::Mutex::new(None),
+                unavailable: std::sync::Mutex::new(None),
+                blocked_since: std::sync::Mutex::new(None),
+                blocked_backoff: Duration::from_secs(settings.blocked_backoff_secs),
             }),
             heart: None,
         })
@@ -486,27 +603,74 @@ impl FplClient {
         *self.inner.updating_since.lock().expect("updating lock")
     }
 
-    /// How long FPL has been answering "the game is being updated"; `None` once an attempt got
-    /// data (watched by the alerting actor).
-    pub fn updating_for(&self) -> Option<Duration> {
-        self.updating_since()
-            .map(|since| (chrono::Utc::now() - since).to_std().unwrap_or_default())
-    }
-
     fn note_answer<T>(&self, result: &Result<T, FplError>, headers_date: Option<SystemTime>) {
         if let Some(date) = headers_date {
             let theirs = chrono::DateTime::<chrono::Utc>::from(date);
             let offset = (theirs - chrono::Utc::now()).num_milliseconds();
             self.inner.clock_offset_ms.store(offset, Ordering::Relaxed);
         }
+        let now = chrono::Utc::now();
         let mut updating = self.inner.updating_since.lock().expect("updating lock");
+        let mut unavailable = self.inner.unavailable.lock().expect("unavailable lock");
+        let mut blocked = self.inner.blocked_since.lock().expect("blocked lock");
+        let mut unavailable_now = |why| match &mut *unavailable {
+            Some((_, last)) => *last = why,
+            none => *none = Some((now, why)),
+        };
         match result {
-            Ok(_) => *updating = None,
+            Ok(_) => {
+                *updating = None;
+                *unavailable = None;
+                *blocked = None;
+            }
             Err(FplError::Updating) => {
-                updating.get_or_insert_with(chrono::Utc::now);
+                updating.get_or_insert(now);
+                unavailable_now(Unavailability::Updating);
+            }
+            Err(FplError::Unavailable { status, .. }) => {
+                unavailable_now(Unavailability::Page { status: *status })
+            }
+            Err(FplError::Blocked { .. }) => {
+                blocked.get_or_insert(now);
             }
             Err(_) => {}
         }
+    }
+
+    /// How long FPL has served no data (the update page or another page that is not JSON), and
+    /// what it served last; `None` once an attempt got data (watched by the alerting actor).
+    pub fn unavailable_for(&self) -> Option<(Duration, Unavailability)> {
+        self.inner
+            .unavailable
+            .lock()
+            .expect("unavailable lock")
+            .map(|(since, why)| {
+                (
+                    (chrono::Utc::now() - since).to_std().unwrap_or_default(),
+                    why,
+                )
+            })
+    }
+
+    /// Counts an answer of `endpoint` rejected as another gameweek's (by the caller that could
+    /// tell, for event-live; by [`FplClient::entry_picks`] itself).
+    pub fn rejected(&self, endpoint: Endpoint) {
+        self.inner
+            .metrics
+            .wrong_gameweek
+            .with_label_values(&[endpoint.as_str()])
+            .inc();
+    }
+
+    /// How long no request goes out after the bot protection's challenge.
+    pub fn blocked_backoff(&self) -> Duration {
+        self.inner.blocked_backoff
+    }
+
+    /// Since when the bot protection has challenged this address; `None` once an attempt got
+    /// data (watched by the alerting actor).
+    pub fn blocked_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        *self.inner.blocked_since.lock().expect("blocked lock")
     }
 
     /// The body of `path` (relative to the base URL, e.g. `"event/38/live/"`), after retries.
@@ -557,6 +721,20 @@ impl FplClient {
             .await
     }
 
+    /// `event/{gw}/live/` decoded, with the bytes it was decoded from (for the schema drift
+    /// check, which reads the payload's shape).
+    pub async fn event_live_with_body(
+        &self,
+        event: EventId,
+        priority: Priority,
+    ) -> Result<(EventLive, Bytes), FplError> {
+        let path = format!("event/{event}/live/");
+        self.fetch(Endpoint::of(&path), &path, priority, |body| {
+            decode(&path, &body).map(|live| (live, body))
+        })
+        .await
+    }
+
     /// `event-status/`: bonus and league-update state per match day.
     pub async fn event_status(&self, priority: Priority) -> Result<EventStatus, FplError> {
         self.get_json("event-status/", priority).await
@@ -584,8 +762,17 @@ impl FplClient {
         event: EventId,
         priority: Priority,
     ) -> Result<PicksResponse, FplError> {
-        self.get_json(&format!("entry/{entry}/event/{event}/picks/"), priority)
-            .await
+        let path = format!("entry/{entry}/event/{event}/picks/");
+        let picks: PicksResponse = self.get_json(&path, priority).await?;
+        picks.check_gameweek(event).map_err(|e| {
+            self.rejected(Endpoint::EntryPicks);
+            tracing::warn!(path, error = %e, "FPL answer rejected");
+            FplError::WrongGameweek {
+                path,
+                message: e.to_string(),
+            }
+        })?;
+        Ok(picks)
     }
 
     /// `entry/{id}/transfers/`.
@@ -644,8 +831,10 @@ impl FplClient {
         })
     }
 
-    /// One page (from 1) of a classic league's table: what a roster read that checkpoints page
-    /// by page fetches.
+    /// Page `page` (from 1) of a classic league's table *and* of its new joiners
+    /// (`new_entries`, paged alongside): what a roster read that checkpoints page by page
+    /// fetches. Before a season's first league update every member is a new joiner (the table
+    /// has no results), and in season the joiners since the last update are members too.
     pub async fn classic_standings_page(
         &self,
         league: LeagueId,
@@ -653,7 +842,9 @@ impl FplClient {
         priority: Priority,
     ) -> Result<ClassicStandings, FplError> {
         self.get_json(
-            &format!("leagues-classic/{league}/standings/?page_standings={page}"),
+            &format!(
+                "leagues-classic/{league}/standings/?page_standings={page}&page_new_entries={page}"
+            ),
             priority,
         )
         .await
@@ -871,6 +1062,20 @@ impl FplClient {
                 ticket.record(breaker_outcome(&result));
                 self.set_breaker_gauge();
             }
+            if let Err(FplError::Blocked { .. }) = &result {
+                // The challenge lifts after minutes, not seconds: nothing goes out until then.
+                inner.breaker.trip(inner.blocked_backoff);
+                self.set_breaker_gauge();
+                tracing::warn!(
+                    endpoint = endpoint.as_str(),
+                    path,
+                    backoff = %human_duration(inner.blocked_backoff),
+                    "FPL's bot protection challenged us: no request until the backoff is over"
+                );
+                return Err(FplError::Blocked {
+                    retry_in: inner.blocked_backoff,
+                });
+            }
 
             let error = match result {
                 Ok(body) => return Ok(body),
@@ -990,6 +1195,11 @@ impl FplClient {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.to_ascii_lowercase().contains("text/html"));
+        let challenged = response
+            .headers()
+            .get("cf-mitigated")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("challenge"));
         let body = match response.bytes().await {
             Ok(b) => b,
             // Another status says what it has to say without its body (only the update page's
@@ -1009,21 +1219,7 @@ impl FplClient {
                 };
             }
         };
-        let updating_page = || html && contains(&body, UPDATING_MARKER);
-        let result = match status {
-            s if s.is_success() && updating_page() => Err(FplError::Updating),
-            s if s.is_success() => Ok(body),
-            StatusCode::SERVICE_UNAVAILABLE if updating_page() => Err(FplError::Updating),
-            StatusCode::NOT_FOUND => Err(FplError::NotFound {
-                path: path.to_string(),
-            }),
-            StatusCode::TOO_MANY_REQUESTS => Err(FplError::RateLimited { retry_after }),
-            StatusCode::FORBIDDEN => Err(FplError::Blocked),
-            s => Err(FplError::Status {
-                status: s.as_u16(),
-                path: path.to_string(),
-            }),
-        };
+        let result = classify(status, html, challenged, body, path, retry_after);
         Attempt {
             status: Some(status),
             retry_after,

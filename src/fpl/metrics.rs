@@ -14,6 +14,8 @@ pub struct FplMetrics {
     /// 0 closed, 1 half-open, 2 open.
     pub breaker_state: IntGauge,
     pub retries: IntCounterVec,
+    /// Answers rejected as another gameweek's, by endpoint.
+    pub wrong_gameweek: IntCounterVec,
 }
 
 impl Family for FplMetrics {
@@ -47,8 +49,14 @@ impl Family for FplMetrics {
             retries: m.counter_vec(
                 "fplsync_fpl_retries_total",
                 "FPL API attempts retried, by endpoint and reason (rate_limited, server_error, \
-                 updating, timeout, network).",
+                 updating, unavailable, timeout, network, truncated).",
                 &["endpoint", "reason"],
+            ),
+            wrong_gameweek: m.counter_vec(
+                "fplsync_fpl_wrong_gameweek_total",
+                "FPL answers rejected because they were another gameweek's than the one asked \
+                 for (event-live, entry-picks), by endpoint.",
+                &["endpoint"],
             ),
         }
     }

@@ -99,7 +99,8 @@ id_type!(
     FixtureId(u32)
 );
 id_type!(
-    /// A manager's team ("entry") id; stable across seasons.
+    /// A manager's team ("entry") id, within one season: a returning manager registers again
+    /// each summer under a new id, and an old id may then belong to someone else.
     EntryId(u64)
 );
 id_type!(
@@ -1455,6 +1456,66 @@ pub struct EventLive {
     pub elements: Vec<LiveElement>,
 }
 
+/// An answer of FPL about another gameweek than the one asked for: FPL serves the previous
+/// gameweek's data for a short while after a deadline. It is rejected, never stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("asked for GW{asked}, FPL answered with {evidence}")]
+pub struct WrongGameweek {
+    pub asked: EventId,
+    /// What gave it away ("fixture 371 of GW37").
+    pub evidence: String,
+}
+
+impl EventLive {
+    /// Checks that this live answer and the fixtures answer fetched with it are gameweek
+    /// `event`'s: every fixture names `event`, and every fixture a player's points are explained
+    /// by is one of them. (Before kick-off nothing is explained: nothing to contradict.)
+    pub fn check_gameweek(
+        &self,
+        event: EventId,
+        fixtures: &[Fixture],
+    ) -> Result<(), WrongGameweek> {
+        if let Some(f) = fixtures.iter().find(|f| f.event != Some(event)) {
+            return Err(WrongGameweek {
+                asked: event,
+                evidence: match f.event {
+                    Some(e) => format!("fixture {} of GW{e}", f.id),
+                    None => format!("fixture {}, which is unscheduled", f.id),
+                },
+            });
+        }
+        let ids: std::collections::HashSet<FixtureId> = fixtures.iter().map(|f| f.id).collect();
+        let foreign = self
+            .elements
+            .iter()
+            .flat_map(|e| e.explain.iter().map(move |x| (e.id, x.fixture)))
+            // An explain without its fixture id (a field FPL may drop) proves nothing.
+            .find(|(_, fixture)| fixture.0 != 0 && !ids.contains(fixture));
+        match foreign {
+            Some((player, fixture)) => Err(WrongGameweek {
+                asked: event,
+                evidence: format!(
+                    "live points of player {player} in fixture {fixture}, not one of GW{event}'s"
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl PicksResponse {
+    /// Checks that these picks are gameweek `event`'s (`entry_history.event`).
+    pub fn check_gameweek(&self, event: EventId) -> Result<(), WrongGameweek> {
+        if self.entry_history.event == event {
+            return Ok(());
+        }
+        Err(WrongGameweek {
+            asked: event,
+            evidence: format!("picks of GW{}", self.entry_history.event),
+        })
+    }
+}
+
 /// One player of `event/{gw}/live/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveElement {
@@ -2074,6 +2135,17 @@ pub struct Page<T> {
     pub page: u32,
     /// The rows.
     pub results: Vec<T>,
+}
+
+impl<T> Default for Page<T> {
+    /// No rows, no next page: a list FPL left out.
+    fn default() -> Self {
+        Page {
+            has_next: false,
+            page: 0,
+            results: Vec::new(),
+        }
+    }
 }
 
 /// `league` of a standings response (classic or H2H).

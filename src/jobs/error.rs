@@ -35,16 +35,16 @@ impl JobError {
 }
 
 /// How a job treats an FPL failure:
-/// - `Updating`, `Timeout`, `Network`, `Truncated` (a body cut short), `Deadline` and 5xx are
+/// - `Updating`, `Unavailable` (a page that is not JSON), `Timeout`, `Network`, `Truncated` (a
+///   body cut short), `WrongGameweek` (FPL still on the last gameweek), `Deadline` and 5xx are
 ///   passing conditions: `Transient`, retried with the kind's backoff (a job reports "FPL
 ///   updating" from the message).
-/// - `RateLimited` and `CircuitOpen` say when to come back: `RetryAfter` that long (a 429 without
-///   `Retry-After` falls back to `Transient`).
+/// - `RateLimited`, `CircuitOpen` and `Blocked` (the bot protection's challenge) say when to
+///   come back: `RetryAfter` that long (a 429 without `Retry-After` falls back to `Transient`).
 /// - `NotFound` reaching a job means the job did not expect "none" there; other 4xx mean our
 ///   request is wrong; `Decode` means the schema drifted (the same bytes will not decode on
 ///   retry); `TooManyPages` means a list we cannot read whole. All `Permanent`.
-/// - `Blocked` is `Permanent` too: the bot protection does not lift because we retry, and an
-///   operator should hear about it (the run fails and alerts; the next scheduled run tries again).
+/// - `Forbidden` (a 403 without the challenge) is `Permanent` too: that resource is refused.
 impl From<FplError> for JobError {
     fn from(e: FplError) -> Self {
         match e {
@@ -54,19 +54,23 @@ impl From<FplError> for JobError {
                 after,
                 source: e.into(),
             },
-            FplError::CircuitOpen { retry_in } => JobError::RetryAfter {
-                after: retry_in,
-                source: e.into(),
-            },
+            FplError::CircuitOpen { retry_in } | FplError::Blocked { retry_in } => {
+                JobError::RetryAfter {
+                    after: retry_in,
+                    source: e.into(),
+                }
+            }
             FplError::Updating
+            | FplError::Unavailable { .. }
             | FplError::RateLimited { retry_after: None }
             | FplError::Timeout
             | FplError::Network(_)
             | FplError::Truncated { .. }
+            | FplError::WrongGameweek { .. }
             | FplError::Deadline => JobError::Transient(e.into()),
             FplError::Status { status, .. } if status >= 500 => JobError::Transient(e.into()),
             FplError::NotFound { .. }
-            | FplError::Blocked
+            | FplError::Forbidden { .. }
             | FplError::Status { .. }
             | FplError::Decode { .. }
             | FplError::TooManyPages { .. } => JobError::Permanent(e.into()),
@@ -149,7 +153,15 @@ mod tests {
                 "retry-after",
             ),
             (FplError::CircuitOpen { retry_in: after }, "retry-after"),
-            (FplError::Blocked, "permanent"),
+            (FplError::Blocked { retry_in: after }, "retry-after"),
+            (FplError::Forbidden { path: "x".into() }, "permanent"),
+            (
+                FplError::Unavailable {
+                    status: 200,
+                    path: "x".into(),
+                },
+                "transient",
+            ),
             (FplError::NotFound { path: "x".into() }, "permanent"),
             (
                 FplError::Status {
@@ -167,7 +179,10 @@ mod tests {
             ),
         ];
         for (error, expected) in cases {
-            if let FplError::RateLimited { .. } | FplError::CircuitOpen { .. } = error {
+            if let FplError::RateLimited { .. }
+            | FplError::CircuitOpen { .. }
+            | FplError::Blocked { .. } = error
+            {
                 let JobError::RetryAfter { after: a, .. } = JobError::from(error.clone()) else {
                     panic!("{error:?} must say when to come back");
                 };

@@ -3,7 +3,9 @@
 //! A [`Fault`] targets one endpoint (`bootstrap-static`, `event-live`, `entry-picks`, …, see
 //! [`ENDPOINTS`]) or every one (`*`; an endpoint's own fault wins over `*`). It can combine:
 //! added latency; a 5xx error rate; 429 with `Retry-After` every Nth request or at a rate; the
-//! 503 "game is being updated" page at a rate; truncated JSON at a rate; a field removed from the
+//! 503 "game is being updated" page at a rate; a 200 HTML error page at a rate; Cloudflare's 403
+//! challenge at a rate; the previous gameweek's data for event-live and picks at a rate;
+//! truncated JSON at a rate; a field removed from the
 //! body or added to every object of it (at every depth — top-level keys and row fields alike —
 //! or, named by an object-type path such as `elements[].news`, in objects of that type only:
 //! schema drift). Rates are drawn from the seed and the request's number, so a run is
@@ -12,7 +14,8 @@
 //! The command line takes `ENDPOINT:KEY[=VALUE][,KEY=VALUE…]`, e.g. `event-live:latency=200`,
 //! `*:429=every:3,retry-after=2`, `fixtures:truncate`, `entry-picks:drop=entry_history`,
 //! `bootstrap-static:drop=elements[].news`, `bootstrap-static:add=elements[].shirt_colour`,
-//! `bootstrap-static:error=0.5,status=502`, `event-status:update=0.2`. The control API takes the
+//! `bootstrap-static:error=0.5,status=502`, `event-status:update=0.2`, `*:html=0.1`,
+//! `*:challenge=every` (`challenge=1`), `event-live:wrong-event=1`. The control API takes the
 //! same as JSON fields (`{"endpoint":"event-live","latency_ms":200}`) or as `{"spec":"…"}`.
 
 use std::collections::BTreeMap;
@@ -69,6 +72,18 @@ pub struct Fault {
     /// Share of requests answered with the 503 update page (0–1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_rate: Option<f64>,
+    /// Share of requests answered 200 with an HTML error page instead of JSON (0–1), as FPL's
+    /// edge does during incidents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_rate: Option<f64>,
+    /// Share of requests answered 403 with Cloudflare's challenge (`cf-mitigated: challenge`
+    /// and its "Just a moment..." page) (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_rate: Option<f64>,
+    /// Share of `event-live` and `entry-picks` requests answered with the previous gameweek's
+    /// data (0–1), as FPL does for a short while after a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrong_event_rate: Option<f64>,
     /// Share of JSON bodies cut in half (0–1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncate_rate: Option<f64>,
@@ -105,6 +120,9 @@ impl Fault {
             ("rate_limit_rate", self.rate_limit_rate),
             ("update_rate", self.update_rate),
             ("truncate_rate", self.truncate_rate),
+            ("html_rate", self.html_rate),
+            ("challenge_rate", self.challenge_rate),
+            ("wrong_event_rate", self.wrong_event_rate),
         ] {
             if let Some(r) = rate
                 && !(0.0..=1.0).contains(&r)
@@ -137,6 +155,9 @@ impl Fault {
             retry_after_secs,
             update_rate,
             truncate_rate,
+            html_rate,
+            challenge_rate,
+            wrong_event_rate,
             drop_field,
             add_field
         );
@@ -190,6 +211,13 @@ impl FromStr for Fault {
                 }
                 "update" | "update_rate" => f.update_rate = Some(rate(value).map_err(err)?),
                 "truncate" | "truncate_rate" => f.truncate_rate = Some(rate(value).map_err(err)?),
+                "html" | "html_rate" => f.html_rate = Some(rate(value).map_err(err)?),
+                "challenge" | "challenge_rate" => {
+                    f.challenge_rate = Some(rate(value).map_err(err)?)
+                }
+                "wrong-event" | "wrong_event" | "wrong_event_rate" => {
+                    f.wrong_event_rate = Some(rate(value).map_err(err)?)
+                }
                 "drop" | "drop_field" => {
                     f.drop_field = Some(value.ok_or_else(missing).map_err(err)?.into())
                 }
@@ -211,6 +239,8 @@ pub struct Decision {
     pub outcome: Outcome,
     /// Cut the JSON body in half.
     pub truncate: bool,
+    /// Serve the previous gameweek's data (event-live and entry-picks).
+    pub wrong_event: bool,
     pub drop_field: Option<String>,
     pub add_field: Option<String>,
 }
@@ -224,6 +254,10 @@ pub enum Outcome {
     RateLimited(u64),
     /// The 503 update page.
     Updating,
+    /// 200 with an HTML error page.
+    Html,
+    /// 403 with Cloudflare's challenge.
+    Challenge,
 }
 
 struct Active {
@@ -302,6 +336,7 @@ impl Faults {
                 latency: None,
                 outcome: Outcome::Serve,
                 truncate: false,
+                wrong_event: false,
                 drop_field: None,
                 add_field: None,
             };
@@ -316,8 +351,12 @@ impl Faults {
             || draw("429", f.rate_limit_rate)
         {
             Outcome::RateLimited(f.retry_after_secs.unwrap_or(1))
+        } else if draw("challenge", f.challenge_rate) {
+            Outcome::Challenge
         } else if draw("update", f.update_rate) {
             Outcome::Updating
+        } else if draw("html", f.html_rate) {
+            Outcome::Html
         } else if draw("error", f.error_rate) {
             Outcome::Error(f.error_status.unwrap_or(500))
         } else {
@@ -327,6 +366,7 @@ impl Faults {
             latency: f.latency_ms.map(Duration::from_millis),
             outcome,
             truncate: draw("truncate", f.truncate_rate),
+            wrong_event: draw("wrong_event", f.wrong_event_rate),
             drop_field: f.drop_field.clone(),
             add_field: f.add_field.clone(),
         }

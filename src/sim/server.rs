@@ -160,6 +160,15 @@ fn json_response(status: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
         .body(body.into())
 }
 
+/// An error page from FPL's edge during an incident, served with status 200.
+const ERROR_PAGE: &str = "<!DOCTYPE html><html><head><title>Error</title></head><body>\
+    <h1>Sorry, something went wrong.</h1><p>Please try again later.</p></body></html>";
+
+/// Cloudflare's challenge page (abridged), served with 403 and `cf-mitigated: challenge`.
+const CHALLENGE_PAGE: &str = "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...\
+    </title></head><body><script>window._cf_chl_opt={cvId:'3'};</script><script \
+    src=\"/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1\"></script></body></html>";
+
 fn update_page() -> HttpResponse {
     HttpResponse::ServiceUnavailable()
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -228,6 +237,17 @@ async fn answer(
                 );
         }
         Outcome::Updating => return update_page(),
+        Outcome::Html => {
+            return HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+                .body(ERROR_PAGE);
+        }
+        Outcome::Challenge => {
+            return HttpResponse::Forbidden()
+                .insert_header(("cf-mitigated", "challenge"))
+                .insert_header((CONTENT_TYPE, "text/html; charset=UTF-8"))
+                .body(CHALLENGE_PAGE);
+        }
         Outcome::Error(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return HttpResponse::build(status)
@@ -236,9 +256,17 @@ async fn answer(
         }
         Outcome::Serve => {}
     }
-    let Some(route) = route else {
+    let Some(mut route) = route else {
         return json_response(StatusCode::NOT_FOUND, NOT_FOUND);
     };
+    if decision.wrong_event {
+        // FPL just after a deadline: the gameweek before the one asked for.
+        route = match route {
+            Route::Live(e) if e > 1 => Route::Live(e - 1),
+            Route::Picks(entry, e) if e > 1 => Route::Picks(entry, e - 1),
+            other => other,
+        };
+    }
     if !matches!(
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
@@ -401,7 +429,7 @@ async fn speed(
 #[serde(untagged)]
 enum FaultBody {
     Spec { spec: String },
-    Fault(Fault),
+    Fault(Box<Fault>),
 }
 
 fn faults_json(state: &SimState) -> Value {
@@ -423,7 +451,7 @@ async fn add_fault(
         FaultBody::Fault(f) => {
             f.validate()
                 .map_err(|e| ApiError::bad_request("invalid_fault", e))?;
-            f
+            *f
         }
     };
     state.faults.set(fault);

@@ -86,11 +86,44 @@ async fn not_found(fake: web::Data<Fake>) -> HttpResponse {
         .body(r#"{"detail":"Not found."}"#)
 }
 
-async fn captcha(fake: web::Data<Fake>) -> HttpResponse {
-    fake.hit("transfers");
-    HttpResponse::Forbidden()
-        .content_type("text/html")
-        .body("<html><body>Please complete the security check</body></html>")
+/// Cloudflare's challenge page as it arrives (abridged): a 403 whose HTML runs the challenge.
+const CHALLENGE_PAGE: &str = "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...\
+    </title></head><body><script>window._cf_chl_opt={cvId:'3'};</script>\
+    <script src=\"/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1\"></script></body></html>";
+
+/// Entry 7's transfers: Cloudflare's challenge with its header; entry 8's: the same page
+/// without the header (a proxy dropped it); entry 9's: a 403 that is no challenge.
+async fn forbidden(fake: web::Data<Fake>, id: web::Path<u64>) -> HttpResponse {
+    let id = id.into_inner();
+    fake.hit(&format!("transfers-{id}"));
+    match id {
+        7 => HttpResponse::Forbidden()
+            .insert_header(("cf-mitigated", "challenge"))
+            .content_type("text/html; charset=UTF-8")
+            .body(CHALLENGE_PAGE),
+        8 => HttpResponse::Forbidden()
+            .content_type("text/html; charset=UTF-8")
+            .body(CHALLENGE_PAGE),
+        _ => HttpResponse::Forbidden()
+            .content_type("application/json")
+            .body(r#"{"detail":"You do not have permission to perform this action."}"#),
+    }
+}
+
+/// Entry 5: an HTML error page with status 200; entry 6: a 502 with an HTML page; entry 4: a
+/// 200 whose body is plain text, without any content type.
+async fn error_page(fake: web::Data<Fake>, id: web::Path<u64>) -> HttpResponse {
+    let id = id.into_inner();
+    fake.hit(&format!("entry-{id}"));
+    match id {
+        5 => HttpResponse::Ok()
+            .content_type("text/html")
+            .body("<html><body><h1>Something went wrong</h1></body></html>"),
+        6 => HttpResponse::BadGateway()
+            .content_type("text/html")
+            .body("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        _ => HttpResponse::Ok().body("upstream connect error or disconnect/reset before headers"),
+    }
 }
 
 /// Entry 1's history is always cut in half; entry 2's only on the first request; entry 3's is
@@ -155,7 +188,8 @@ fn spawn_fake_fpl() -> (String, web::Data<Fake>) {
                 .route("/fixtures/", web::get().to(fixtures_updating))
                 .route("/event/{gw}/live/", web::get().to(slow_live))
                 .route("/entry/{id}/cup/", web::get().to(not_found))
-                .route("/entry/{id}/transfers/", web::get().to(captcha))
+                .route("/entry/{id}/transfers/", web::get().to(forbidden))
+                .route("/entry/{id}/", web::get().to(error_page))
                 .route("/entry/{id}/history/", web::get().to(history))
                 .route(
                     "/leagues-classic/{id}/standings/",
@@ -319,15 +353,119 @@ async fn a_404_is_not_found_and_not_retried() {
 }
 
 #[actix_rt::test]
-async fn a_403_captcha_page_is_blocked_and_not_retried() {
+async fn a_403_with_cloudflares_challenge_stops_every_request_for_the_backoff_then_one_probe_goes()
+{
     let (url, fake) = spawn_fake_fpl();
-    let (client, _) = client(&fpl_settings(&url));
+    let mut settings = fpl_settings(&url);
+    settings.blocked_backoff_secs = 2;
+    let (client, _) = client(&settings);
     let err = client
         .entry_transfers(EntryId(7), Priority::Bulk)
         .await
         .unwrap_err();
-    assert_eq!(err, FplError::Blocked);
-    assert_eq!(fake.hits("transfers"), 1);
+    assert_eq!(
+        err,
+        FplError::Blocked {
+            retry_in: Duration::from_secs(2)
+        }
+    );
+    assert_eq!(fake.hits("transfers-7"), 1, "a challenge is not retried");
+    assert!(client.blocked_since().is_some());
+    assert_eq!(client.breaker_state(), BreakerState::Open);
+    // Nothing goes out during the backoff, to any endpoint.
+    let err = client.bootstrap_static(Priority::Meta).await.unwrap_err();
+    assert!(
+        matches!(err, FplError::CircuitOpen { retry_in } if retry_in > Duration::from_secs(1)),
+        "{err:?}"
+    );
+    assert_eq!(fake.hits("bootstrap"), 0);
+    // Then one probe; its success lets everything through again and ends the episode.
+    eventually("the backoff to end", Duration::from_secs(10), || async {
+        (client.breaker_state() != BreakerState::Open).then_some(())
+    })
+    .await;
+    client
+        .bootstrap_static(Priority::Meta)
+        .await
+        .expect("the probe");
+    assert_eq!(fake.hits("bootstrap"), 1);
+    assert_eq!(client.breaker_state(), BreakerState::Closed);
+    assert!(client.blocked_since().is_none());
+}
+
+#[actix_rt::test]
+async fn the_challenge_page_is_recognised_without_its_header() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let err = client
+        .entry_transfers(EntryId(8), Priority::Bulk)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FplError::Blocked { .. }), "{err:?}");
+    assert_eq!(fake.hits("transfers-8"), 1);
+}
+
+#[actix_rt::test]
+async fn a_403_without_the_challenge_refuses_that_resource_only_and_is_not_retried() {
+    let (url, fake) = spawn_fake_fpl();
+    let (client, _) = client(&fpl_settings(&url));
+    let err = client
+        .entry_transfers(EntryId(9), Priority::Bulk)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        FplError::Forbidden {
+            path: "entry/9/transfers/".into()
+        }
+    );
+    assert_eq!(fake.hits("transfers-9"), 1);
+    assert!(client.blocked_since().is_none());
+    client
+        .bootstrap_static(Priority::Meta)
+        .await
+        .expect("other requests go on");
+}
+
+#[actix_rt::test]
+async fn a_page_that_is_not_json_is_fpl_unavailable_whatever_its_status_and_is_retried_never_decoded()
+ {
+    let (url, fake) = spawn_fake_fpl();
+    let mut settings = fpl_settings(&url);
+    settings.max_retries = 2;
+    let (client, metrics) = client(&settings);
+    for (id, status) in [(5, 200), (6, 502), (4, 200)] {
+        let err = client.entry(EntryId(id), Priority::Bulk).await.unwrap_err();
+        assert_eq!(
+            err,
+            FplError::Unavailable {
+                status,
+                path: format!("entry/{id}/")
+            },
+            "entry {id}"
+        );
+        assert_eq!(
+            fake.hits(&format!("entry-{id}")),
+            3,
+            "entry {id}: 1 + 2 retries"
+        );
+    }
+    let (for_, last) = client.unavailable_for().expect("FPL is unavailable");
+    assert!(for_ < Duration::from_secs(60));
+    assert_eq!(
+        last,
+        fplsync::fpl::client::Unavailability::Page { status: 200 }
+    );
+    assert!(
+        metrics
+            .render()
+            .contains(r#"fplsync_fpl_retries_total{endpoint="entry",reason="unavailable"} 6"#),
+        "{}",
+        metrics.render()
+    );
+    // Any answer with data ends the episode.
+    client.bootstrap_static(Priority::Meta).await.unwrap();
+    assert!(client.unavailable_for().is_none());
 }
 
 #[actix_rt::test]

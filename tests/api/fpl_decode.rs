@@ -713,3 +713,38 @@ fn a_stored_object_keeps_the_text_fpl_sent_compacted_with_its_strings_untouched(
         .is_none()
     );
 }
+
+#[test]
+fn a_real_live_answer_is_its_gameweeks_and_another_gameweeks_is_told_apart() {
+    let all: Fixtures = sample(FIXTURES_FINAL);
+    let of = |gw: u16| -> Fixtures {
+        all.iter()
+            .filter(|f| f.event == Some(EventId(gw)))
+            .cloned()
+            .collect()
+    };
+    for live in [LIVE_IN_PLAY, LIVE_PROVISIONAL, LIVE_FINAL] {
+        let live: EventLive = sample(live);
+        assert_eq!(live.check_gameweek(EventId(38), &of(38)), Ok(()));
+        // Asked for GW37 (its fixtures answered right), FPL's live data is still GW38's.
+        let wrong = live.check_gameweek(EventId(37), &of(37)).unwrap_err();
+        assert_eq!(wrong.asked, EventId(37));
+        assert!(wrong.evidence.contains("not one of GW37's"), "{wrong}");
+        // A fixtures answer of another gameweek is caught on its own.
+        let wrong = live.check_gameweek(EventId(37), &of(38)).unwrap_err();
+        assert!(wrong.evidence.contains("of GW38"), "{wrong}");
+    }
+    // Before kick-off nothing is explained: nothing to contradict.
+    let future: EventLive = sample(LIVE_FUTURE);
+    assert_eq!(future.check_gameweek(EventId(10), &of(10)), Ok(()));
+}
+
+#[test]
+fn real_picks_are_their_gameweeks_and_another_gameweeks_are_told_apart() {
+    let league: HashMap<String, PicksResponse> = sample(LEAGUE_PICKS);
+    for picks in league.values() {
+        assert_eq!(picks.check_gameweek(EventId(38)), Ok(()));
+        let wrong = picks.check_gameweek(EventId(1)).unwrap_err();
+        assert_eq!(wrong.evidence, "picks of GW38");
+    }
+}
