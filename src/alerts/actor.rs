@@ -43,7 +43,8 @@ pub struct AlertActor {
     storms: HashMap<String, Instant>,
     /// When the FPL circuit was first seen open in this episode, and whether it was raised.
     circuit_open: Option<(Instant, bool)>,
-    updating_raised: bool,
+    unavailable_raised: bool,
+    challenge_raised: bool,
 }
 
 impl AlertActor {
@@ -62,7 +63,8 @@ impl AlertActor {
             history: None,
             storms: HashMap::new(),
             circuit_open: None,
-            updating_raised: false,
+            unavailable_raised: false,
+            challenge_raised: false,
         }
     }
 
@@ -119,7 +121,8 @@ impl AlertActor {
         self.apply(fx);
     }
 
-    /// FPL circuit open, or the game updating, for longer than `alerts.fpl_blocked_secs`.
+    /// FPL circuit open, or FPL serving no data, for longer than `alerts.fpl_blocked_secs`; the bot
+    /// protection's challenge at once.
     fn watch_fpl(&mut self, now: Instant) {
         let Some(fpl) = self.deps.fpl.clone() else {
             return;
@@ -140,14 +143,26 @@ impl AlertActor {
             }
             (_, Some(_)) => {}
         }
-        match fpl.updating_for() {
-            Some(d) if d >= threshold && !self.updating_raised => {
-                self.updating_raised = true;
-                self.raise(Alert::fpl_updating(d));
+        match fpl.unavailable_for() {
+            Some((d, last)) if d >= threshold && !self.unavailable_raised => {
+                self.unavailable_raised = true;
+                self.raise(Alert::fpl_unavailable(d, last));
             }
-            None if self.updating_raised => {
-                self.updating_raised = false;
-                self.raise(Alert::fpl_update_over());
+            None if self.unavailable_raised => {
+                self.unavailable_raised = false;
+                self.raise(Alert::fpl_available());
+            }
+            _ => {}
+        }
+        // A challenge is news at once: it stops every request for minutes.
+        match fpl.blocked_since() {
+            Some(_) if !self.challenge_raised => {
+                self.challenge_raised = true;
+                self.raise(Alert::fpl_challenged(fpl.blocked_backoff()));
+            }
+            None if self.challenge_raised => {
+                self.challenge_raised = false;
+                self.raise(Alert::fpl_challenge_over());
             }
             _ => {}
         }

@@ -262,25 +262,57 @@ impl Alert {
         )
     }
 
-    /// FPL has answered "the game is being updated" this long (warning).
-    /// Key: `fpl_blocked:updating`.
-    pub fn fpl_updating(updating_for: Duration) -> Alert {
+    /// FPL has served no data this long — the "game is being updated" page, or another page
+    /// that is not JSON (an error page during an incident) — (warning). Key:
+    /// `fpl_blocked:unavailable`.
+    pub fn fpl_unavailable(
+        unavailable_for: Duration,
+        last: crate::fpl::client::Unavailability,
+    ) -> Alert {
         firing(
             Severity::Warning,
             Source::FplBlocked,
-            "fpl_blocked:updating".into(),
+            "fpl_blocked:unavailable".into(),
             format!(
-                "FPL has been updating for {} s (\"The game is being updated.\")",
-                updating_for.as_secs()
+                "FPL has served no data for {} s: its last answer was {last}",
+                unavailable_for.as_secs()
             ),
         )
     }
 
-    pub fn fpl_update_over() -> Alert {
+    pub fn fpl_available() -> Alert {
         resolved(
             Source::FplBlocked,
-            "fpl_blocked:updating".into(),
-            "FPL answers again: the update is over".into(),
+            "fpl_blocked:unavailable".into(),
+            "FPL serves data again: the update or outage is over".into(),
+        )
+    }
+
+    /// FPL's bot protection (Cloudflare) challenged this address with a 403 (warning, at once):
+    /// no request goes out for `backoff`, then one probe. Persisting, it means the address is
+    /// blocked and the operator should change it. Key: `fpl_blocked:challenge`.
+    pub fn fpl_challenged(backoff: Duration) -> Alert {
+        firing(
+            Severity::Warning,
+            Source::FplBlocked,
+            "fpl_blocked:challenge".into(),
+            format!(
+                "FPL's bot protection challenged us (403, cf-mitigated: challenge): no request \
+                 for {}, then one probe",
+                crate::fpl::client::human_duration(backoff)
+            ),
+        )
+        .with_detail(
+            "Usually transient. If it keeps coming back, this address is blocked: lower \
+             fpl.rate_per_sec or run from another egress address.",
+        )
+    }
+
+    pub fn fpl_challenge_over() -> Alert {
+        resolved(
+            Source::FplBlocked,
+            "fpl_blocked:challenge".into(),
+            "FPL answers again: the bot protection let us through".into(),
         )
     }
 
@@ -429,6 +461,51 @@ impl Alert {
             format!("FPL's {endpoint} {what} the field `{field}` (season {season})"),
         )
         .with_detail(detail)
+    }
+
+    /// Tracked managers re-checked in a new season (warning): ids FPL no longer knows, and ids
+    /// that now belong to someone else. Neither is merged with last season's manager; the
+    /// operator decides (a returning manager has a new id). Key:
+    /// `tracked_entries_rechecked:{season}`.
+    pub fn tracked_entries_rechecked(season: &str, gone: &[u64], new_owner: &[u64]) -> Alert {
+        // Bounded: a message names at most this many of each.
+        const NAMED: usize = 50;
+        let list = |ids: &[u64]| {
+            let mut text = ids
+                .iter()
+                .take(NAMED)
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if ids.len() > NAMED {
+                text.push_str(&format!(" and {} more", ids.len() - NAMED));
+            }
+            text
+        };
+        let mut detail = Vec::new();
+        if !gone.is_empty() {
+            detail.push(format!("unknown to FPL now: {}", list(gone)));
+        }
+        if !new_owner.is_empty() {
+            detail.push(format!("now someone else's team: {}", list(new_owner)));
+        }
+        detail.push(
+            "A returning manager registers again each season under a new id: track that one \
+             (live.tracked_entries, or the tournament's league)."
+                .into(),
+        );
+        Alert::operations(
+            Severity::Warning,
+            &format!("tracked_entries_rechecked:{season}"),
+            format!(
+                "season {season}: {} tracked entries are not last season's managers ({} gone, {} \
+                 someone else's)",
+                gone.len() + new_owner.len(),
+                gone.len(),
+                new_owner.len()
+            ),
+            Some(detail.join("\n")),
+        )
     }
 
     /// The day's price changes (info). Key: `price_changes:{season}`.

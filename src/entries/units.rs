@@ -109,6 +109,9 @@ where
         let mut results = results;
         let mut batch: Vec<(u64, T)> = Vec::with_capacity(BATCH);
         let mut failures: Vec<(u64, String)> = Vec::new();
+        // The first failure of the pass, for the run's log: why units fail is what the
+        // operator needs, and one example usually says it.
+        let mut example: Option<(u64, String)> = None;
         let mut last_percent = 0;
         loop {
             let next = results.recv().await;
@@ -129,6 +132,7 @@ where
             }
             if failures.len() >= BATCH || (end && !failures.is_empty()) {
                 report.failed += failures.len();
+                example.get_or_insert_with(|| failures[0].clone());
                 record_failures(db, stage, event, &std::mem::take(&mut failures)).await?;
             }
             // Written when the percentage moves (at most ~100 statements a run), not per unit.
@@ -144,6 +148,16 @@ where
                 last_percent = percent;
             }
             if end {
+                if let Some((entry, error)) = example {
+                    ctx.log(
+                        crate::run::LogLevel::Warn,
+                        format!(
+                            "{} units failed, e.g. entry {entry}: {error}",
+                            report.failed
+                        ),
+                    )
+                    .await?;
+                }
                 return Ok::<_, JobError>(report);
             }
         }
@@ -152,7 +166,8 @@ where
     report
 }
 
-/// A unit's fetch. An open circuit breaker is waited out rather than counted against the unit:
+/// A unit's fetch. An open circuit breaker (or the bot protection's backoff, which holds it
+/// open) is waited out rather than counted against the unit:
 /// FPL gave no answer to judge it by, and the breaker's probe, not a flood of failed units,
 /// decides when FPL is tried again. The wait is a deliberate one (the run stays alive); the
 /// run's time limit bounds it.
@@ -167,7 +182,7 @@ where
 {
     loop {
         match fetch(entry).await {
-            Err(FplError::CircuitOpen { retry_in }) => {
+            Err(FplError::CircuitOpen { retry_in } | FplError::Blocked { retry_in }) => {
                 let _waiting = ctx.heart.waiting();
                 tokio::time::sleep(retry_in.max(Duration::from_millis(100))).await;
             }

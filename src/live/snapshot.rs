@@ -4,7 +4,8 @@
 //! whether he can still play. Only players whose state changed are written ([`super::store`]);
 //! an identical snapshot (same fingerprint as the last one processed) writes nothing at all.
 //! Every tracked manager is scored ([`super::scores`]) and the result published to the cache as
-//! one revision ([`super::publish`]).
+//! one revision ([`super::publish`]). A snapshot that differs from the last also has its
+//! payload's shape compared with the season's (`schema_drift`, as the metadata jobs do).
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
@@ -14,16 +15,21 @@ use serde::{Deserialize, Serialize};
 use super::publish::publish;
 use super::scores::manager_scores;
 use super::store::{
-    confirm_unchanged, current_event, fingerprint, fixtures_valid, inputs_stamp, players, store,
+    confirm_unchanged, current_event, fingerprint, fixtures_moved_out, fixtures_valid,
+    inputs_stamp, players, store,
 };
 use crate::cache::MetaDataset;
 use crate::fpl::Priority;
+use crate::fpl::client::Endpoint;
 use crate::fpl::model::{ElementId, EventId};
 use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::managers;
 use crate::meta::datasets::{Published, publish as publish_meta};
-use crate::meta::jobs::{run_bootstrap_first, season_refreshing};
+use crate::meta::jobs::{
+    FIXTURES, FixturesParams, report_drift, run_bootstrap_first, season_refreshing,
+};
 use crate::meta::sync::apply_fixtures;
+use crate::meta::sync::current_season;
 use crate::run::LogLevel;
 use crate::scoring::live_rows;
 
@@ -67,10 +73,18 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
     };
 
     let fpl = &ctx.deps.fpl;
-    let (live, fixtures) = tokio::try_join!(
-        fpl.event_live(EventId(event), Priority::Live),
+    let ((live, live_body), fixtures) = tokio::try_join!(
+        fpl.event_live_with_body(EventId(event), Priority::Live),
         fpl.event_fixtures(EventId(event), Priority::Live),
     )?;
+    if let Err(wrong) = live.check_gameweek(EventId(event), &fixtures) {
+        // FPL still on the last gameweek (just after a deadline): nothing of it is stored, so a
+        // finalized gameweek is never overwritten with another's points. The retry asks again.
+        fpl.rejected(Endpoint::EventLive);
+        ctx.log(LogLevel::Warn, format!("rejected: {wrong}"))
+            .await?;
+        return Err(JobError::Transient(anyhow::anyhow!("rejected: {wrong}")));
+    }
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
     let stamp = inputs_stamp(db, season, event).await?;
     let fingerprint = fingerprint(&live, &fixtures, stamp);
@@ -80,6 +94,10 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
         )));
     }
     ctx.progress(30).await?;
+    // Only a snapshot that differs can carry a new field: identical ones were returned above.
+    if let Some((_, season_name)) = current_season(db).await? {
+        report_drift(ctx, season, &season_name, "event-live", &live_body).await?;
+    }
 
     // Players or fixtures the metadata does not know: refresh it (coalesced), once.
     let mut players = players(db, season).await?;
@@ -109,6 +127,20 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
         )));
     }
     if fixtures_known {
+        let moved = fixtures_moved_out(db, season, event, &fixtures).await?;
+        if !moved.is_empty() {
+            // Postponed or moved: where to, only the season's list says. Until it is synced
+            // the gameweek would keep a match that is not played in it (its match window, its
+            // teams' blank) — so sync it first, once.
+            ctx.log(
+                LogLevel::Info,
+                format!(
+                    "fixtures {moved:?} are no longer in GW{event}: syncing every fixture first"
+                ),
+            )
+            .await?;
+            ctx.run_first(FIXTURES, &FixturesParams::default()).await?;
+        }
         // The season's fixtures dataset (`meta:fixtures`) follows what the snapshot stored.
         let counts = apply_fixtures(db, season, &fixtures).await?;
         let published = ctx.deps.shared.get::<Published>();

@@ -36,6 +36,27 @@ pub async fn fixtures_valid(
     Ok(crate::meta::validate::fixtures(fixtures, &teams, &events).is_ok())
 }
 
+/// Fixtures stored as gameweek `event`'s that FPL's answer for it (`fixtures`) no longer has:
+/// postponed (their `event` now null) or moved to another gameweek.
+pub async fn fixtures_moved_out(
+    db: &PgPool,
+    season: SeasonId,
+    event: u16,
+    fixtures: &[Fixture],
+) -> Result<Vec<i32>, StoreError> {
+    let answered: Vec<i32> = fixtures.iter().map(|f| f.id.0 as i32).collect();
+    let moved = sqlx::query_scalar(
+        "SELECT id FROM fixtures WHERE season_id = $1 AND event_id = $2 AND NOT (id = ANY($3)) \
+         ORDER BY id",
+    )
+    .bind(season.0)
+    .bind(i32::from(event))
+    .bind(answered)
+    .fetch_all(db)
+    .await?;
+    Ok(moved)
+}
+
 /// What besides FPL's data changes the published result: the picks stored, the official
 /// results recorded and whether the event is final.
 pub async fn inputs_stamp(db: &PgPool, season: SeasonId, event: u16) -> Result<i64, StoreError> {

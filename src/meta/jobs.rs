@@ -92,7 +92,7 @@ fn permanent(e: PayloadError) -> JobError {
 /// Compares the payload's fields with what was seen before of `endpoint` this season, and
 /// raises one `schema_drift` warning (and a log line) per field not reported before. A failure
 /// to read or record it is logged, not a failed run: the data is synced.
-async fn report_drift(
+pub async fn report_drift(
     ctx: &JobContext,
     season: SeasonId,
     season_name: &str,

@@ -455,7 +455,7 @@ async fn a_run_longer_than_its_threshold_is_a_warning_with_its_progress_that_cle
 }
 
 #[actix_rt::test]
-async fn fpl_updating_longer_than_the_threshold_is_a_warning_that_clears_when_fpl_answers() {
+async fn fpl_serving_no_data_longer_than_the_threshold_is_a_warning_that_clears_when_fpl_answers() {
     let sim = crate::helpers::start_sim(0, &[]).await;
     assert!(
         sim.state()
@@ -479,11 +479,12 @@ async fn fpl_updating_longer_than_the_threshold_is_a_warning_that_clears_when_fp
         .eventually("the updating warning", || async {
             fake.sent()
                 .into_iter()
-                .find(|m| m.text.contains("fpl_blocked:updating"))
+                .find(|m| m.text.contains("fpl_blocked:unavailable"))
         })
         .await;
     assert!(
-        sent.text.contains("FPL has been updating for"),
+        sent.text.contains("FPL has served no data for")
+            && sent.text.contains("The game is being updated."),
         "{}",
         sent.text
     );
@@ -497,7 +498,7 @@ async fn fpl_updating_longer_than_the_threshold_is_a_warning_that_clears_when_fp
     app.eventually("the update is announced over", || async {
         fake.sent()
             .into_iter()
-            .find(|m| m.text.contains("RESOLVED") && m.text.contains("update is over"))
+            .find(|m| m.text.contains("RESOLVED") && m.text.contains("serves data again"))
     })
     .await;
 }
