@@ -98,7 +98,7 @@ pub async fn run(ctx: JobContext, params: EntriesParams) -> Result<JobOutcome, J
     ensure_fresh_meta(&ctx).await?;
     let season = season_or_bootstrap(&ctx).await?;
     let (report, what) = match (params.stage, params.event) {
-        (Stage::Info, _) => (sync_info(&ctx).await?, "entry info".to_string()),
+        (Stage::Info, _) => (sync_info(&ctx, season).await?, "entry info".to_string()),
         (Stage::Picks, Some(e)) => (
             sync_picks(&ctx, season, e.get()).await?,
             format!("GW{e} picks"),
@@ -162,23 +162,29 @@ async fn ensure_fresh_meta(ctx: &JobContext) -> Result<(), JobError> {
     run_bootstrap_first(ctx).await
 }
 
-/// Entry info and history of every tracked manager not fetched since this work began.
-async fn sync_info(ctx: &JobContext) -> Result<UnitReport, JobError> {
+/// Entry info and history of every tracked manager not fetched since this work began, as the
+/// current season's. In a new season this re-checks the managers tracked the season before:
+/// an id FPL no longer knows, or one that now belongs to someone else, is recorded in
+/// `entry_rechecks` and reported (`tracked_entries_rechecked`), never merged with the old
+/// season's manager.
+async fn sync_info(ctx: &JobContext, season: SeasonId) -> Result<UnitReport, JobError> {
     let db = &ctx.deps.db;
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
     let epoch = work_began(db, ctx).await?;
     let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
     let todo: Vec<i64> = sqlx::query_scalar(
         "SELECT t.id FROM unnest($1::bigint[]) AS t(id) WHERE NOT EXISTS \
-         (SELECT 1 FROM entries e WHERE e.id = t.id AND e.updated_at >= $2) ORDER BY 1",
+         (SELECT 1 FROM entries e WHERE e.season_id = $3 AND e.id = t.id \
+          AND e.updated_at >= $2) ORDER BY 1",
     )
     .bind(ids)
     .bind(epoch)
+    .bind(season.0)
     .fetch_all(db)
     .await
     .map_err(StoreError::from)?;
     let fpl = ctx.deps.fpl.clone();
-    units::process(
+    let report = units::process(
         ctx,
         Stage::Info,
         0,
@@ -193,9 +199,82 @@ async fn sync_info(ctx: &JobContext) -> Result<UnitReport, JobError> {
                 )
             }
         },
-        |batch| store_info(db, batch),
+        |batch| store_info(db, season, batch),
     )
-    .await
+    .await?;
+    let found = recheck(db, season, &tracked).await?;
+    if !found.is_empty() {
+        let gone: Vec<u64> = found
+            .iter()
+            .filter(|r| r.1 == "gone")
+            .map(|r| r.0)
+            .collect();
+        let new_owner: Vec<u64> = found
+            .iter()
+            .filter(|r| r.1 == "new_owner")
+            .map(|r| r.0)
+            .collect();
+        let line = format!(
+            "re-checked in the new season: {} tracked entries FPL no longer knows {gone:?}, {} \
+             that now belong to someone else {new_owner:?}: not merged with last season's",
+            gone.len(),
+            new_owner.len()
+        );
+        ctx.log(LogLevel::Warn, &line).await?;
+        ctx.deps
+            .alerts
+            .emit(crate::alerts::Alert::tracked_entries_rechecked(
+                &season_name(db, season).await?,
+                &gone,
+                &new_owner,
+            ));
+    }
+    Ok(report)
+}
+
+async fn season_name(db: &PgPool, season: SeasonId) -> Result<String, StoreError> {
+    Ok(sqlx::query_scalar("SELECT name FROM seasons WHERE id = $1")
+        .bind(season.0)
+        .fetch_one(db)
+        .await?)
+}
+
+/// Compares the tracked managers known the season before `season` with what `season` has of
+/// them: known then and 404 now (`gone`), or another manager's name now (`new_owner`).
+/// Records what it finds for the first time and returns only that, so a re-run reports
+/// nothing twice.
+async fn recheck(
+    db: &PgPool,
+    season: SeasonId,
+    tracked: &[u64],
+) -> Result<Vec<(u64, String)>, StoreError> {
+    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
+    // `gone`: a 404 leaves no row, and no failure is recorded for it (FPL answered).
+    let found: Vec<(i64, String)> = sqlx::query_as(
+        "WITH previous AS ( \
+           SELECT id FROM seasons WHERE first_deadline < \
+             (SELECT first_deadline FROM seasons WHERE id = $1) \
+           ORDER BY first_deadline DESC LIMIT 1), \
+         judged AS ( \
+           SELECT o.id AS entry_id, o.player_name AS previous_player, n.player_name AS player, \
+             CASE WHEN n.id IS NULL THEN 'gone' ELSE 'new_owner' END AS verdict \
+           FROM entries o LEFT JOIN entries n ON n.season_id = $1 AND n.id = o.id \
+           WHERE o.season_id = (SELECT id FROM previous) AND o.id = ANY($2) \
+             AND (n.id IS NULL AND NOT EXISTS (SELECT 1 FROM entry_unit_failures f \
+                   WHERE f.stage = 'info' AND f.entry_id = o.id) \
+                  OR n.player_name IS DISTINCT FROM o.player_name)) \
+         INSERT INTO entry_rechecks (season_id, entry_id, verdict, previous_player, player) \
+         SELECT $1, entry_id, verdict, previous_player, player FROM judged \
+         ON CONFLICT (season_id, entry_id) DO NOTHING \
+         RETURNING entry_id, verdict",
+    )
+    .bind(season.0)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    let mut found: Vec<(u64, String)> = found.into_iter().map(|(e, v)| (e as u64, v)).collect();
+    found.sort();
+    Ok(found)
 }
 
 /// When the work of this run began: its creation, or that of the run it re-runs.
@@ -211,6 +290,7 @@ async fn work_began(db: &PgPool, ctx: &JobContext) -> Result<DateTime<Utc>, Stor
 
 async fn store_info(
     db: &PgPool,
+    season: SeasonId,
     batch: Vec<(u64, (Entry, EntryHistory))>,
 ) -> Result<(), StoreError> {
     let ids: Vec<i64> = batch.iter().map(|(e, _)| *e as i64).collect();
@@ -236,13 +316,15 @@ async fn store_info(
         .map(|(_, (_, h))| serde_json::to_string(h).expect("histories serialise"))
         .collect();
     sqlx::query(
-        "INSERT INTO entries (id, name, player_name, overall_rank, summary_points, data, history) \
-         SELECT u.id, u.name, u.player, u.rank, u.points, u.data::jsonb, u.history::jsonb \
+        "INSERT INTO entries (season_id, id, name, player_name, overall_rank, summary_points, \
+         data, history) \
+         SELECT $8, u.id, u.name, u.player, u.rank, u.points, u.data::jsonb, u.history::jsonb \
          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], \
          $7::text[]) AS u(id, name, player, rank, points, data, history) \
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, player_name = EXCLUDED.player_name, \
-         overall_rank = EXCLUDED.overall_rank, summary_points = EXCLUDED.summary_points, \
-         data = EXCLUDED.data, history = EXCLUDED.history, updated_at = now()",
+         ON CONFLICT (season_id, id) DO UPDATE SET name = EXCLUDED.name, \
+         player_name = EXCLUDED.player_name, overall_rank = EXCLUDED.overall_rank, \
+         summary_points = EXCLUDED.summary_points, data = EXCLUDED.data, \
+         history = EXCLUDED.history, updated_at = now()",
     )
     .bind(ids)
     .bind(names)
@@ -251,6 +333,7 @@ async fn store_info(
     .bind(points)
     .bind(data)
     .bind(history)
+    .bind(season.0)
     .execute(db)
     .await?;
     Ok(())

@@ -40,6 +40,7 @@ pub const CODES: &[&str] = &[
     "database_unavailable",
     "run_finished",
     "no_data",
+    "unknown_season",
     "cache_unavailable",
     "corrupt_data",
     "not_leader",

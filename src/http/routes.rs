@@ -115,6 +115,8 @@ pub fn routes() -> Vec<Route> {
         route!(Read, data::teams),
         route!(Read, data::players),
         route!(Read, data::fixtures),
+        route!(Read, data::seasons),
+        route!(Read, data::gameweek),
         route!(Read, live::lifecycle),
         route!(Read, live::entries),
         route!(Read, live::entry),

@@ -212,6 +212,7 @@ async fn tick(deps: &LifecycleDeps, timing: &Timing) -> Duration {
         }
         return fallback;
     };
+    archive_past_seasons(deps).await;
     let decision = decide(&obs, timing);
     record(deps, &decision, last_snapshot);
     if !updating {
@@ -307,10 +308,17 @@ fn record(deps: &LifecycleDeps, d: &Decision, last_snapshot: Option<DateTime<Utc
 
 /// Asks for the runs a decision calls for.
 async fn act(deps: &LifecycleDeps, d: &Decision) {
+    let a = d.actions;
+    if a.recheck_entries {
+        let info = EntriesParams {
+            stage: Stage::Info,
+            event: None,
+        };
+        ask(deps, ENTRIES, info).await;
+    }
     let Some(event) = d.event.and_then(std::num::NonZeroU16::new) else {
         return;
     };
-    let a = d.actions;
     if a.sync_picks {
         let picks = EntriesParams {
             stage: Stage::Picks,
@@ -393,6 +401,7 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
         followed: false,
         finalized: false,
         unchanged_snapshots: 0,
+        recheck_pending: recheck_pending(db, season, &tracked).await?,
     };
     let Some(event) = current else {
         return Ok(Some((season, obs, None)));
@@ -436,6 +445,57 @@ async fn observe(deps: &LifecycleDeps, now: DateTime<Utc>) -> Result<Observed, S
     obs.finalized = is_finalized(db, season, event.id).await?;
     obs.unchanged_snapshots = snapshot.map_or(0, |(_, n)| n.max(0) as u32);
     Ok(Some((season, obs, snapshot.map(|(t, _)| t))))
+}
+
+/// Whether tracked managers are to be re-checked in `season`: a season before it is stored
+/// (a rollover happened) and some tracked manager has no entry info of `season` and no
+/// failed or pending re-check of it yet.
+async fn recheck_pending(
+    db: &PgPool,
+    season: SeasonId,
+    tracked: &[u64],
+) -> Result<bool, StoreError> {
+    if tracked.is_empty() {
+        return Ok(false);
+    }
+    let ids: Vec<i64> = tracked.iter().map(|&e| e as i64).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM seasons o WHERE o.first_deadline < \
+           (SELECT first_deadline FROM seasons WHERE id = $1)) \
+         AND EXISTS (SELECT 1 FROM unnest($2::bigint[]) AS t(id) \
+           WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.season_id = $1 AND e.id = t.id) \
+           AND NOT EXISTS (SELECT 1 FROM entry_rechecks r WHERE r.season_id = $1 \
+                           AND r.entry_id = t.id) \
+           AND NOT EXISTS (SELECT 1 FROM entry_unit_failures f WHERE f.stage = 'info' \
+                           AND f.entry_id = t.id))",
+    )
+    .bind(season.0)
+    .bind(ids)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Archives the tournaments of seasons before the current one (after a rollover) and says so.
+async fn archive_past_seasons(deps: &LifecycleDeps) {
+    match crate::tournament::store::archive_past_seasons(&deps.db).await {
+        Ok(ids) if ids.is_empty() => {}
+        Ok(ids) => {
+            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            tracing::info!(tournaments = ?ids, "tournaments of a past season archived");
+            deps.alerts.emit(Alert::operations(
+                crate::alerts::Severity::Info,
+                "tournaments_archived",
+                format!(
+                    "a new season began: {} tournament(s) of the last one archived ({}); their \
+                     standings stay readable",
+                    ids.len(),
+                    ids.join(", ")
+                ),
+                None,
+            ));
+        }
+        Err(e) => tracing::warn!(error = %e, "past seasons' tournaments not archived"),
+    }
 }
 
 impl Actor for Lifecycle {

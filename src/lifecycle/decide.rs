@@ -8,7 +8,8 @@
 //!
 //! | state | when | does |
 //! |---|---|---|
-//! | `PRE_DEADLINE` | the last gameweek is final and the next deadline is near | nothing |
+//! | `PRE_SEASON` | a season whose first deadline is still far (no gameweek current) | re-check tracked managers once after a rollover |
+//! | `PRE_DEADLINE` | the last gameweek is final (or none began) and the next deadline is near | nothing |
 //! | `PICKS_WAIT` | deadline passed, FPL still hiding picks (`live.picks_wait_mins`) | nothing |
 //! | `PICKS_SYNC` | tracked managers' picks are missing, no match in its window | fetch picks |
 //! | `LIVE_ACTIVE` | a fixture is in its match window | snapshot |
@@ -28,6 +29,7 @@ use crate::config::LiveSettings;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum State {
+    PreSeason,
     PreDeadline,
     PicksWait,
     PicksSync,
@@ -39,7 +41,8 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 8] = [
+    pub const ALL: [State; 9] = [
+        State::PreSeason,
         State::PreDeadline,
         State::PicksWait,
         State::PicksSync,
@@ -52,6 +55,7 @@ impl State {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            State::PreSeason => "PRE_SEASON",
             State::PreDeadline => "PRE_DEADLINE",
             State::PicksWait => "PICKS_WAIT",
             State::PicksSync => "PICKS_SYNC",
@@ -110,6 +114,9 @@ pub struct Observation {
     pub finalized: bool,
     /// Identical snapshots in a row.
     pub unchanged_snapshots: u32,
+    /// A season before this one is stored and some tracked managers have no entry info of this
+    /// one yet: they are to be re-checked (an old id may now be someone else's, or gone).
+    pub recheck_pending: bool,
 }
 
 /// What a tick does.
@@ -126,6 +133,8 @@ pub struct Actions {
     pub sync_fixtures: bool,
     /// Record the official results and compare them with ours, once.
     pub finalize: bool,
+    /// Fetch the tracked managers' entry info of the new season (re-checking last season's).
+    pub recheck_entries: bool,
 }
 
 /// The lifecycle's verdict on one observation.
@@ -176,10 +185,20 @@ impl Timing {
     }
 
     fn interval(&self, state: State, unchanged: u32) -> Duration {
-        if state == State::DaySettling && unchanged >= self.stable_after {
-            return self.intervals[8];
-        }
-        self.intervals[state as usize]
+        let i = match state {
+            State::DaySettling if unchanged >= self.stable_after => 8,
+            State::PreDeadline => 0,
+            State::PicksWait => 1,
+            State::PicksSync => 2,
+            State::LiveActive => 3,
+            State::BetweenFixtures => 4,
+            State::DaySettling => 5,
+            State::GwReview => 6,
+            // Weeks from the first deadline, nothing moves: as rarely as after a final
+            // gameweek.
+            State::Finalized | State::PreSeason => 7,
+        };
+        self.intervals[i]
     }
 
     /// A fixture is in its match window: from just before kick-off until it is over, or two
@@ -200,10 +219,18 @@ impl Timing {
 /// Decides the state and the tick's actions.
 pub fn decide(obs: &Observation, timing: &Timing) -> Decision {
     let mut d = decide_state(obs, timing);
+    // After a rollover, whatever the state: once, the tracked managers of last season are
+    // looked up in the new one.
+    d.actions.recheck_entries = obs.recheck_pending;
     // The match windows come from the stored fixtures: a gameweek under way whose fixtures are
     // unknown (the fixtures job has not run since they were published) gets them fetched, or a
     // long picks sync would run past kick-off without a live tick.
-    if obs.fixtures.is_empty() && !matches!(d.state, State::PreDeadline | State::Finalized) {
+    if obs.fixtures.is_empty()
+        && !matches!(
+            d.state,
+            State::PreSeason | State::PreDeadline | State::Finalized
+        )
+    {
         d.actions.sync_fixtures = true;
     }
     d
@@ -217,7 +244,17 @@ fn decide_state(obs: &Observation, timing: &Timing) -> Decision {
         next_poll: timing.interval(state, obs.unchanged_snapshots),
     };
     let Some(event) = obs.current else {
-        return decision(State::PreDeadline, Actions::default());
+        // Before the season's first deadline: nothing of a gameweek can be fetched yet (no
+        // picks, no live data, leagues without results), so nothing is asked for.
+        let near = obs
+            .next_deadline
+            .is_some_and(|d| d - obs.now <= timing.pre_deadline);
+        let state = if near {
+            State::PreDeadline
+        } else {
+            State::PreSeason
+        };
+        return decision(state, Actions::default());
     };
     if event.data_checked && (obs.finalized || !obs.followed) {
         let near = obs
@@ -317,6 +354,7 @@ mod tests {
             followed: true,
             finalized: false,
             unchanged_snapshots: 0,
+            recheck_pending: false,
         }
     }
 
@@ -429,9 +467,39 @@ mod tests {
     }
 
     #[test]
-    fn before_the_first_deadline_the_service_waits() {
+    fn before_the_first_deadline_the_season_waits_asking_for_nothing_then_nears_its_deadline() {
         let mut obs = at(0, Vec::new());
         obs.current = None;
+        obs.next_deadline = Some(obs.now + chrono::Duration::days(20));
+        let d = decide(&obs, &timing());
+        assert_eq!(d.state, State::PreSeason);
+        assert_eq!(d.actions, Actions::default());
+        assert_eq!(d.event, None);
+        assert_eq!(d.next_poll, Duration::from_secs(300));
+        obs.next_deadline = Some(obs.now + chrono::Duration::hours(3));
         assert_eq!(decide(&obs, &timing()).state, State::PreDeadline);
+        // A season with no deadline at all yet (FPL publishes the fixtures later).
+        obs.next_deadline = None;
+        assert_eq!(decide(&obs, &timing()).state, State::PreSeason);
+    }
+
+    #[test]
+    fn after_a_rollover_the_tracked_managers_are_rechecked_once_whatever_the_state() {
+        let mut obs = at(0, Vec::new());
+        obs.current = None;
+        obs.recheck_pending = true;
+        let d = decide(&obs, &timing());
+        assert_eq!(d.state, State::PreSeason);
+        assert_eq!(
+            d.actions,
+            Actions {
+                recheck_entries: true,
+                ..Actions::default()
+            }
+        );
+        let mut live = at(86, vec![fixture(false, false, false)]);
+        live.recheck_pending = true;
+        let d = decide(&live, &timing());
+        assert!(d.actions.snapshot && d.actions.recheck_entries);
     }
 }

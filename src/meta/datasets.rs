@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use sqlx::PgPool;
 
-use super::sync::SyncReport;
+use super::sync::{SeasonId, SyncReport};
 use crate::cache::{CacheKey, Family, Loaders, MetaDataset};
 use crate::store::StoreError;
 
@@ -31,18 +31,30 @@ fn table(dataset: MetaDataset) -> Option<&'static str> {
     }
 }
 
-const CURRENT_SEASON: &str = "(SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1)";
+/// The season `$1` names, or the most recent one when `$1` is null.
+const SEASON: &str =
+    "COALESCE($1::int, (SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1))";
 
 /// The dataset of the most recent season as JSON bytes; `None` before the first bootstrap (or
 /// for a dataset no job stores yet).
 pub async fn load(db: &PgPool, dataset: MetaDataset) -> Result<Option<Bytes>, StoreError> {
+    load_season(db, None, dataset).await
+}
+
+/// The dataset of `season` (the most recent when `None`) as JSON bytes: what `/data/*?season=`
+/// serves of a season the cache no longer holds. `None` when no such season is stored.
+pub async fn load_season(
+    db: &PgPool,
+    season: Option<SeasonId>,
+    dataset: MetaDataset,
+) -> Result<Option<Bytes>, StoreError> {
     // Table names come from the enum above, never from input.
     let sql = match (dataset, table(dataset)) {
         // The stored texts joined as they are (no re-serialising), as a sync publishes them.
         (_, Some(table)) => format!(
             "SELECT '[' || COALESCE(string_agg(t.data, ',' ORDER BY t.id), '') || ']' \
-             FROM {table} t WHERE t.season_id = {CURRENT_SEASON} \
-             HAVING EXISTS (SELECT 1 FROM seasons)"
+             FROM {table} t WHERE t.season_id = {SEASON} \
+             HAVING EXISTS (SELECT 1 FROM seasons WHERE id = {SEASON})"
         ),
         // The latest day's price snapshot.
         (MetaDataset::PlayerValues, None) => format!(
@@ -50,13 +62,16 @@ pub async fn load(db: &PgPool, dataset: MetaDataset) -> Result<Option<Bytes>, St
              'now_cost', v.now_cost, 'selected_by_percent', v.selected_by_percent, \
              'transfers_in_event', v.transfers_in_event, \
              'transfers_out_event', v.transfers_out_event) ORDER BY v.player_id), '[]'::json)::text \
-             FROM player_values v WHERE v.season_id = {CURRENT_SEASON} AND v.day = \
-             (SELECT max(day) FROM player_values WHERE season_id = {CURRENT_SEASON}) \
-             HAVING EXISTS (SELECT 1 FROM seasons)"
+             FROM player_values v WHERE v.season_id = {SEASON} AND v.day = \
+             (SELECT max(day) FROM player_values WHERE season_id = {SEASON}) \
+             HAVING EXISTS (SELECT 1 FROM seasons WHERE id = {SEASON})"
         ),
         _ => return Ok(None),
     };
-    let text: Option<String> = sqlx::query_scalar(&sql).fetch_optional(db).await?;
+    let text: Option<String> = sqlx::query_scalar(&sql)
+        .bind(season.map(|s| s.0))
+        .fetch_optional(db)
+        .await?;
     Ok(text.map(Bytes::from))
 }
 

@@ -71,13 +71,21 @@ pub async fn run(ctx: JobContext, params: ResultsParams) -> Result<JobOutcome, J
     let mut waiting = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let cup = cup_matches(&ctx, *id, event).await?;
-        let outcome = store::process_event(db, *id, season.0.0, event, &cup).await?;
+        // A tournament's results are its own season's, whatever season is current now.
+        let played_in = store::season_of(db, *id).await?.unwrap_or(season.0.0);
+        let outcome = store::process_event(db, *id, played_in, event, &cup).await?;
         let line = match &outcome {
             Processed::Done { entries } => {
                 store::publish(db, &ctx.deps.cache, *id).await;
-                format!(
+                let mut line = format!(
                     "tournament {id}: GW{event} results of {entries} entries, standings recomputed"
-                )
+                );
+                if is_last_gameweek(db, played_in, event).await? {
+                    // The season is over: so is the tournament. Its results stay readable.
+                    store::archive(db, *id).await?;
+                    line.push_str("; the season's last gameweek: archived");
+                }
+                line
             }
             Processed::NotConcerned => {
                 format!("tournament {id}: GW{event} is not one of its gameweeks")
@@ -106,6 +114,19 @@ pub async fn run(ctx: JobContext, params: ResultsParams) -> Result<JobOutcome, J
         1 => lines.remove(0),
         n => format!("GW{event}: {n} tournaments processed"),
     }))
+}
+
+/// Whether `event` is the last gameweek of `season`.
+async fn is_last_gameweek(
+    db: &sqlx::PgPool,
+    season: i32,
+    event: u16,
+) -> Result<bool, crate::store::StoreError> {
+    let last: Option<i32> = sqlx::query_scalar("SELECT max(id) FROM events WHERE season_id = $1")
+        .bind(season)
+        .fetch_one(db)
+        .await?;
+    Ok(last == Some(i32::from(event)))
 }
 
 /// The FPL cup match of `event` of every entry of a tournament that follows the cup (none

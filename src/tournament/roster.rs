@@ -1,5 +1,6 @@
 //! The `tournament-roster` job: reads a draft league tournament's roster from FPL, one standings
-//! page at a time at tournament priority, storing each page as it comes (the checkpoint), so a
+//! page at a time at tournament priority (a classic league's page brings the same page of its
+//! new joiners, so a league read before its first update — pre-season — has its members), storing each page as it comes (the checkpoint), so a
 //! stopped read resumes at the next page and a league of 10,000 managers (200 pages, 50 s at
 //! 4 req/s) never holds an HTTP request open. `POST /tournaments` and `sync-roster` ask for it
 //! and answer at once with its run id.
@@ -107,7 +108,8 @@ async fn fetch_page(
                 .classic_standings_page(l, page, Priority::Tournament)
                 .await
                 .map_err(unknown(l.0))?;
-            let rows = p
+            let joiners = p.new_entries.unwrap_or_default();
+            let mut rows: Vec<RosterEntry> = p
                 .standings
                 .results
                 .into_iter()
@@ -118,7 +120,18 @@ async fn fetch_page(
                     league_rank: i32::try_from(r.rank_sort).ok(),
                 })
                 .collect();
-            (rows, p.standings.has_next)
+            // New joiners are members without a rank yet (every member, before the season's
+            // first league update).
+            rows.extend(joiners.results.into_iter().map(|r| RosterEntry {
+                entry: r.entry,
+                name: r.entry_name,
+                player_name: match (r.player_first_name, r.player_last_name) {
+                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                    (f, l) => f.or(l),
+                },
+                league_rank: None,
+            }));
+            (rows, p.standings.has_next || joiners.has_next)
         }
         League::H2h(l) => {
             let p = fpl

@@ -27,7 +27,7 @@ pub use roster::{
     set_read_run, store_page,
 };
 pub use standings::load;
-pub use structure::{activate, archive};
+pub use structure::{activate, archive, archive_past_seasons};
 
 use std::collections::HashMap;
 
@@ -127,6 +127,17 @@ pub(super) fn state_error(code: &'static str, message: String) -> TournamentErro
 }
 
 /// Active tournaments, for a results run over all of them.
+/// The season a tournament is played in (`None` for a draft created before any bootstrap).
+pub async fn season_of(db: &PgPool, id: TournamentId) -> Result<Option<i32>, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<i32>>("SELECT season_id FROM tournaments WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
 pub async fn active_ids(db: &PgPool) -> Result<Vec<TournamentId>, StoreError> {
     let ids: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM tournaments WHERE state = 'active' ORDER BY id")

@@ -74,8 +74,9 @@ pub async fn create(db: &PgPool, def: &NewTournament) -> Result<TournamentRow, T
     let row: TournamentRow = sqlx::query_as(&format!(
         "INSERT INTO tournaments (name, source_kind, source_league, group_mode, group_count, \
          qualifiers_per_group, group_first_event, group_last_event, knockout_mode, \
-         knockout_first_event, cup, roster_state, roster_generation) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) RETURNING {COLUMNS}"
+         knockout_first_event, cup, roster_state, roster_generation, season_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, \
+         (SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1)) RETURNING {COLUMNS}"
     ))
     .bind(def.name.trim())
     .bind(kind)

@@ -45,12 +45,23 @@ pub async fn activate(
             ),
         ));
     }
+    // A draft created before the first bootstrap is played in the season current now.
+    sqlx::query(
+        "UPDATE tournaments SET season_id = \
+         (SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1) \
+         WHERE id = $1 AND season_id IS NULL",
+    )
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
     // The overall rank fplsync knows best: the entry's, else its latest official result's.
     let seeds: Vec<(i64, Option<i64>)> = sqlx::query_as(
         "SELECT te.entry_id, COALESCE(e.overall_rank, \
            (SELECT r.overall_rank FROM entry_event_results r WHERE r.entry_id = te.entry_id \
-            AND r.overall_rank IS NOT NULL ORDER BY r.season_id DESC, r.event_id DESC LIMIT 1)) \
-         FROM tournament_entries te LEFT JOIN entries e ON e.id = te.entry_id \
+            AND r.season_id = t.season_id AND r.overall_rank IS NOT NULL \
+            ORDER BY r.event_id DESC LIMIT 1)) \
+         FROM tournament_entries te JOIN tournaments t ON t.id = te.tournament_id \
+         LEFT JOIN entries e ON e.id = te.entry_id AND e.season_id = t.season_id \
          WHERE te.tournament_id = $1",
     )
     .bind(id.0)
@@ -180,4 +191,31 @@ pub async fn archive(db: &PgPool, id: TournamentId) -> Result<TournamentRow, Tou
     let row = fetch_locked(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Archives every tournament (draft or active) of a season before the current one: a season
+/// over is over, whether or not its last gameweek's results reached the tournament. Their
+/// entries are no longer tracked for them. Returns the ids archived.
+pub async fn archive_past_seasons(db: &PgPool) -> Result<Vec<TournamentId>, TournamentError> {
+    let mut tx = db.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE tournaments SET state = 'archived', updated_at = now() \
+         WHERE state <> 'archived' AND season_id <> \
+           (SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1) \
+         RETURNING id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if !ids.is_empty() {
+        let sources: Vec<String> = ids
+            .iter()
+            .map(|&id| TournamentId(id).tracking_source())
+            .collect();
+        sqlx::query("DELETE FROM tracked_entries WHERE source = ANY($1)")
+            .bind(sources)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(ids.into_iter().map(TournamentId).collect())
 }
