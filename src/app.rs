@@ -261,9 +261,11 @@ impl Application {
             cache: cache.clone(),
             // Decoded picks kept between live ticks, shared by `live`, `entries` and `finalize`.
             // What metadata this process last published, so a lost publish is made again.
+            // Which gameweeks' live payloads were compared for schema drift.
             shared: Shared::default()
                 .with(PicksCache::default())
-                .with(crate::meta::datasets::Published::default()),
+                .with(crate::meta::datasets::Published::default())
+                .with(crate::meta::jobs::DriftChecked::default()),
         };
 
         let lifecycle = LifecycleBoard::default();

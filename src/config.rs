@@ -249,6 +249,24 @@ impl LifecycleIntervals {
             ("finalized", self.finalized),
         ]
     }
+
+    /// Sets every state's interval to `f` of what it was: a clock sped up (the demo, tests)
+    /// polls every state faster alike.
+    pub fn map(&mut self, f: impl Fn(f64) -> f64) {
+        for interval in [
+            &mut self.pre_deadline,
+            &mut self.picks_wait,
+            &mut self.picks_sync,
+            &mut self.live_active,
+            &mut self.between_fixtures,
+            &mut self.day_settling,
+            &mut self.day_settling_stable,
+            &mut self.gw_review,
+            &mut self.finalized,
+        ] {
+            *interval = f(*interval);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

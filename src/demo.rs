@@ -85,20 +85,9 @@ pub fn demo_settings(
     let rate = (4.0 * speed.max(1.0)).min(f64::from(DEMO_MAX_RATE)) as u32;
     s.fpl.rate_per_sec = s.fpl.rate_per_sec.max(rate);
     // The lifecycle polls on real time; the gameweek passes on the simulator's.
-    let i = &mut s.live.interval_secs;
-    for interval in [
-        &mut i.pre_deadline,
-        &mut i.picks_wait,
-        &mut i.picks_sync,
-        &mut i.live_active,
-        &mut i.between_fixtures,
-        &mut i.day_settling,
-        &mut i.day_settling_stable,
-        &mut i.gw_review,
-        &mut i.finalized,
-    ] {
-        *interval = (*interval / speed.max(1.0)).max(MIN_POLL_SECS);
-    }
+    s.live
+        .interval_secs
+        .map(|secs| (secs / speed.max(1.0)).max(MIN_POLL_SECS));
     s.live.start_delay_ms = s.live.start_delay_ms.min(250);
     // The lifecycle drives every job of the gameweek; cron ticks on the real clock would only
     // add requests the story does not need.

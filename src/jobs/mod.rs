@@ -167,6 +167,26 @@ impl JobContext {
         self.heart.beat();
     }
 
+    /// Runs CPU-bound work (reading a megabyte's shape, say) on the blocking pool, beating
+    /// while it works: the work is alive even though no request or statement is, and the
+    /// runtime's other tasks keep their thread.
+    pub async fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, JobError> {
+        let mut done = tokio::task::spawn_blocking(work);
+        let mut beat = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                result = &mut done => {
+                    self.beat();
+                    return result.map_err(|e| JobError::Transient(anyhow::anyhow!(e)));
+                }
+                _ = beat.tick() => self.beat(),
+            }
+        }
+    }
+
     /// Reports progress (0–100) on the run; counts as a sign of life.
     pub async fn progress(&self, percent: u8) -> Result<(), JobError> {
         self.beat();

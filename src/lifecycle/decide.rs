@@ -243,13 +243,13 @@ fn decide_state(obs: &Observation, timing: &Timing) -> Decision {
         actions,
         next_poll: timing.interval(state, obs.unchanged_snapshots),
     };
+    let deadline_near = obs
+        .next_deadline
+        .is_some_and(|d| d - obs.now <= timing.pre_deadline);
     let Some(event) = obs.current else {
         // Before the season's first deadline: nothing of a gameweek can be fetched yet (no
         // picks, no live data, leagues without results), so nothing is asked for.
-        let near = obs
-            .next_deadline
-            .is_some_and(|d| d - obs.now <= timing.pre_deadline);
-        let state = if near {
+        let state = if deadline_near {
             State::PreDeadline
         } else {
             State::PreSeason
@@ -257,10 +257,7 @@ fn decide_state(obs: &Observation, timing: &Timing) -> Decision {
         return decision(state, Actions::default());
     };
     if event.data_checked && (obs.finalized || !obs.followed) {
-        let near = obs
-            .next_deadline
-            .is_some_and(|d| d - obs.now <= timing.pre_deadline);
-        let state = if near {
+        let state = if deadline_near {
             State::PreDeadline
         } else {
             State::Finalized

@@ -4,8 +4,8 @@
 //! whether he can still play. Only players whose state changed are written ([`super::store`]);
 //! an identical snapshot (same fingerprint as the last one processed) writes nothing at all.
 //! Every tracked manager is scored ([`super::scores`]) and the result published to the cache as
-//! one revision ([`super::publish`]). A snapshot that differs from the last also has its
-//! payload's shape compared with the season's (`schema_drift`, as the metadata jobs do).
+//! one revision ([`super::publish`]). The gameweek's first snapshot also has its payload's
+//! shape compared with the season's (`schema_drift`, as the metadata jobs do).
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
@@ -26,7 +26,7 @@ use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::managers;
 use crate::meta::datasets::{Published, publish as publish_meta};
 use crate::meta::jobs::{
-    FIXTURES, FixturesParams, report_drift, run_bootstrap_first, season_refreshing,
+    DriftChecked, FIXTURES, FixturesParams, report_drift, run_bootstrap_first, season_refreshing,
 };
 use crate::meta::sync::apply_fixtures;
 use crate::meta::sync::current_season;
@@ -94,10 +94,16 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
         )));
     }
     ctx.progress(30).await?;
-    // Only a snapshot that differs can carry a new field: identical ones were returned above.
-    if let Some((_, season_name)) = current_season(db).await? {
+    // The first snapshot of the gameweek (in this process) is compared for schema drift.
+    let first = ctx
+        .deps
+        .shared
+        .get::<DriftChecked>()
+        .is_none_or(|memo| memo.first(season, "event-live", event));
+    if first && let Some((_, season_name)) = current_season(db).await? {
         report_drift(ctx, season, &season_name, "event-live", &live_body).await?;
     }
+    ctx.progress(40).await?;
 
     // Players or fixtures the metadata does not know: refresh it (coalesced), once.
     let mut players = players(db, season).await?;
@@ -160,6 +166,7 @@ async fn snapshot(ctx: &JobContext, params: LiveParams) -> Result<JobOutcome, Jo
         )
         .await?;
     }
+    ctx.progress(50).await?;
 
     let stats: HashMap<ElementId, serde_json::Value> = live
         .elements

@@ -5,6 +5,10 @@
 //! field fails the run naming it), writes only what changed, logs what it did per table, and
 //! reports a field that appeared or disappeared since the last payload as `schema_drift`.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +93,26 @@ fn permanent(e: PayloadError) -> JobError {
     JobError::Permanent(e.into())
 }
 
+/// Which gameweeks' live payloads this process has compared for drift. A gameweek's answers
+/// keep one shape, while reading a megabyte's shape on every changed snapshot (every 30 s in
+/// play) would cost CPU that the live tick needs; the first snapshot of each gameweek after a
+/// start is enough. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct DriftChecked(Arc<Mutex<HashSet<DriftCheck>>>);
+
+/// A payload checked: its season, endpoint and gameweek.
+type DriftCheck = (SeasonId, &'static str, u16);
+
+impl DriftChecked {
+    /// True the first time `(season, endpoint, event)` is asked for in this process.
+    pub fn first(&self, season: SeasonId, endpoint: &'static str, event: u16) -> bool {
+        self.0
+            .lock()
+            .expect("drift memo lock")
+            .insert((season, endpoint, event))
+    }
+}
+
 /// Compares the payload's fields with what was seen before of `endpoint` this season, and
 /// raises one `schema_drift` warning (and a log line) per field not reported before. A failure
 /// to read or record it is logged, not a failed run: the data is synced.
@@ -97,9 +121,10 @@ pub async fn report_drift(
     season: SeasonId,
     season_name: &str,
     endpoint: &str,
-    body: &[u8],
+    body: &Bytes,
 ) -> Result<(), JobError> {
-    let shape = match Shape::of(body) {
+    let bytes = body.clone();
+    let shape = match ctx.compute(move || Shape::of(&bytes)).await? {
         Ok(shape) => shape,
         Err(e) => {
             tracing::warn!(error = %e, endpoint, "schema drift not checked");

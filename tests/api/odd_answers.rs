@@ -297,3 +297,53 @@ async fn a_postponed_fixture_leaves_its_gameweek_blank_and_its_replay_makes_a_do
         );
     }
 }
+
+#[actix_rt::test]
+async fn a_field_new_in_a_gameweeks_live_scores_is_reported_once_and_the_snapshot_still_stores() {
+    let sim = Simulator::start(SimConfig {
+        bind: "127.0.0.1:0".into(),
+        speed: 0.0,
+        entries: 0,
+        workers: 1,
+        scenario: Scenario::Season,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(sim.state().jump(Phase::Final, Some(31)));
+    let url = sim.base_url();
+    let app = spawn_app_with(|s| point_fpl_at(s, url)).await;
+    let ok = |run: Value| {
+        assert_eq!(run["status"], "succeeded", "{run}");
+        run
+    };
+    ok(run(&app, "bootstrap", json!({})).await);
+    // GW30's scores are the season's baseline of `event-live`.
+    let baseline = ok(run(&app, "live", json!({"event": 30})).await);
+    assert!(
+        !logs(&baseline).contains("schema drift"),
+        "{}",
+        logs(&baseline)
+    );
+
+    // GW31's answer carries a field every player object lacked before.
+    sim.state()
+        .faults
+        .set("event-live:add=elements[].shiny".parse().unwrap());
+    let live = ok(run(&app, "live", json!({"event": 31})).await);
+    assert!(
+        logs(&live).contains("schema drift: event-live gained `elements[].shiny`"),
+        "{}",
+        logs(&live)
+    );
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM live_player_points WHERE event_id = 31")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert!(stored > 0, "the snapshot was stored");
+    app.eventually("the schema_drift alert", || {
+        alert(&app, "schema_drift:2025-26:event-live:elements[].shiny")
+    })
+    .await;
+}

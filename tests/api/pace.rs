@@ -44,20 +44,7 @@ async fn a_gameweek_at_a_scaled_real_pace_syncs_every_pick_once_and_stays_within
         s.live.enabled = true;
         s.live.start_delay_ms = 10;
         s.live.stale_after_secs = 3600;
-        let i = &mut s.live.interval_secs;
-        for interval in [
-            &mut i.pre_deadline,
-            &mut i.picks_wait,
-            &mut i.picks_sync,
-            &mut i.live_active,
-            &mut i.between_fixtures,
-            &mut i.day_settling,
-            &mut i.day_settling_stable,
-            &mut i.gw_review,
-            &mut i.finalized,
-        ] {
-            *interval /= SCALE;
-        }
+        s.live.interval_secs.map(|secs| secs / SCALE);
     })
     .await;
     assert_eq!(app.state.settings.fpl.max_in_flight, 5, "the default cap");

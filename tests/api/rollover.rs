@@ -71,20 +71,7 @@ async fn the_service_follows_a_season_into_the_next_through_pre_season_to_gw1() 
         s.live.start_delay_ms = 10;
         s.live.stale_after_secs = 3600;
         // The lifecycle ticks fast; FPL's clock (the simulator's) stands still between jumps.
-        let i = &mut s.live.interval_secs;
-        for interval in [
-            &mut i.pre_deadline,
-            &mut i.picks_wait,
-            &mut i.picks_sync,
-            &mut i.live_active,
-            &mut i.between_fixtures,
-            &mut i.day_settling,
-            &mut i.day_settling_stable,
-            &mut i.gw_review,
-            &mut i.finalized,
-        ] {
-            *interval = 0.05;
-        }
+        s.live.interval_secs.map(|_| 0.05);
     })
     .await;
 

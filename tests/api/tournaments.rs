@@ -274,7 +274,8 @@ async fn a_battle_race_feeds_a_knockout_bracket_decided_on_the_tie_breaks() {
     let db = &app.state.db;
     let season = season(db).await;
     for (i, entry) in (101..=106).enumerate() {
-        sqlx::query("INSERT INTO entries (id, overall_rank) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO entries (season_id, id, overall_rank) VALUES ($1, $2, $3)")
+            .bind(season)
             .bind(entry as i64)
             .bind(i as i64 + 1)
             .execute(db)
