@@ -401,8 +401,8 @@ fn looks_like_json(body: &[u8]) -> bool {
 ///   [`FplError::Updating`], any other page [`FplError::Unavailable`]);
 /// - 403 with Cloudflare's challenge is [`FplError::Blocked`], any other 403 is
 ///   [`FplError::Forbidden`]; 404 is [`FplError::NotFound`]; 429 is rate limiting;
-/// - a 5xx (or other non-4xx status) with an HTML page is FPL unavailable too (retried);
-///   otherwise it is [`FplError::Status`] (a 4xx is the caller's fault and never retried).
+/// - any other status with an HTML page is FPL unavailable too (retried); otherwise it is
+///   [`FplError::Status`].
 fn classify(
     status: StatusCode,
     html: bool,
@@ -441,9 +441,9 @@ fn classify(
             path: path.to_string(),
         }),
         StatusCode::TOO_MANY_REQUESTS => Err(FplError::RateLimited { retry_after }),
-        // A server error that came with a page is FPL's edge standing in for the API (the
-        // update page, a gateway's); a client error says enough by itself (and is not retried).
-        s if html && !s.is_client_error() => unavailable(),
+        // An error status that came with a page is FPL's edge standing in for the API (the
+        // update page, a gateway's): the API's own errors are JSON.
+        _ if html => unavailable(),
         s => Err(FplError::Status {
             status: s.as_u16(),
             path: path.to_string(),

@@ -250,6 +250,11 @@ async fn answer(
         }
         Outcome::Error(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // A server error comes from FPL's edge, as a page; a client error from the API
+            // itself (Django REST framework), as JSON.
+            if status.is_client_error() {
+                return json_response(status, r#"{"detail":"Bad request."}"#);
+            }
             return HttpResponse::build(status)
                 .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
                 .body(format!("<h1>Server Error ({})</h1>", status.as_u16()));
