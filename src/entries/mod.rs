@@ -3,7 +3,9 @@
 //!
 //! - `info`: `entry/{id}/` and `entry/{id}/history/` into `entries` (done once fetched since the
 //!   run, or the run it re-runs, was created);
-//! - `picks` (a gameweek): the picks after its deadline into `entry_picks` (done once stored);
+//! - `picks` (a gameweek): the picks after its deadline into `entry_picks` (done once stored),
+//!   as shared units that every instance of the deployment claims and fetches (see
+//!   [`crate::jobs::work`]; [`picks_units`] does a batch);
 //! - `results` (a gameweek): the official result after finalization into
 //!   `entry_event_results`, beside the points fplsync computed (done once stored).
 //!
@@ -24,6 +26,7 @@ use sqlx::PgPool;
 
 use crate::fpl::Priority;
 use crate::fpl::model::{Entry, EntryHistory, EntryId, EventId};
+use crate::jobs::work::{self, Claimed, Outcome};
 use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::live::scores::manager_scores;
 use crate::live::store::stored_rows;
@@ -350,7 +353,19 @@ async fn fetch_picks(
         .await
 }
 
-/// The picks of every tracked manager with none stored for `event`.
+/// The handler name of the picks stage's shared units (see [`crate::jobs::work`]).
+pub const PICKS_UNITS: &str = "entries-picks";
+
+/// What a picks unit needs besides its manager: the season and the gameweek.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct PicksWork {
+    season: i32,
+    event: u16,
+}
+
+/// The picks of every tracked manager with none stored for `event`, fetched as shared units
+/// by every instance of the deployment (each through its own FPL budget); this run opens the
+/// work (or adopts the one an interrupted run left) and waits until every unit is done.
 pub async fn sync_picks(
     ctx: &JobContext,
     season: SeasonId,
@@ -359,22 +374,71 @@ pub async fn sync_picks(
     let db = &ctx.deps.db;
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
     let todo = managers::missing_picks(db, season, event, &tracked).await?;
-    let fpl = ctx.deps.fpl.clone();
-    units::process(
-        ctx,
-        Stage::Picks,
+    let due = units::not_deferred(db, Stage::Picks, event, &todo).await?;
+    let key = format!("entries:picks:{}:{event}", season.0);
+    let params = serde_json::to_value(PicksWork {
+        season: season.0,
         event,
-        tracked.len(),
-        todo,
-        |entry| fetch_picks(fpl.clone(), entry, event),
-        |batch| async move {
-            let batch: Vec<_> = batch.into_iter().map(|(e, p)| (EntryId(e), p)).collect();
-            managers::store_picks(db, season, event, &batch)
-                .await
-                .map(drop)
-        },
-    )
-    .await
+    })
+    .expect("work parameters serialise");
+    work::open(ctx, PICKS_UNITS, &key, &params, &due).await?;
+    let already_done = tracked.len() - todo.len();
+    let finished = work::wait_done(ctx, &key, tracked.len() as u64, already_done as u64).await?;
+    let t = finished.tally;
+    let report = UnitReport {
+        total: tracked.len(),
+        already_done,
+        deferred: todo.len() - due.len(),
+        stored: t.done as usize,
+        unknown: t.unknown as usize,
+        failed: t.failed as usize,
+    };
+    if let Some((entry, error)) = finished.example_failure {
+        ctx.log(
+            LogLevel::Warn,
+            format!(
+                "{} units failed, e.g. entry {entry}: {error}",
+                report.failed
+            ),
+        )
+        .await?;
+    }
+    Ok(report)
+}
+
+/// Does one claimed batch of picks units, on whichever instance claimed it: fetches the picks
+/// at bulk priority and stores them, the failures and the units' completion in one
+/// transaction.
+pub async fn picks_units(claimed: Claimed) -> Result<(), JobError> {
+    let work: PicksWork = serde_json::from_value(claimed.params.clone())
+        .map_err(|e| JobError::permanent(format!("picks work parameters: {e}")))?;
+    let fpl = claimed.deps().fpl.clone();
+    let results = claimed
+        .fetch(|entry| fetch_picks(fpl.clone(), entry, work.event))
+        .await;
+    let mut picks = Vec::new();
+    let mut outcome = Outcome::default();
+    for (entry, got) in results {
+        match got {
+            Ok(p) => {
+                picks.push((EntryId(entry), p));
+                outcome.stored.push(entry);
+            }
+            Err(crate::fpl::client::FplError::NotFound { .. }) => outcome.unknown.push(entry),
+            Err(e) => outcome.failed.push((entry, e.to_string())),
+        }
+    }
+    let Some(mut tx) = claimed.begin().await? else {
+        return Ok(()); // the run ended meanwhile: its units were given back
+    };
+    let season = SeasonId(work.season);
+    managers::store_picks(&mut *tx, season, work.event, &picks).await?;
+    units::clear_failures(&mut *tx, Stage::Picks, work.event, &outcome.stored).await?;
+    if !outcome.failed.is_empty() {
+        units::record_failures(&mut *tx, Stage::Picks, work.event, &outcome.failed).await?;
+    }
+    claimed.finish(tx, outcome).await?;
+    Ok(())
 }
 
 /// The official result of every tracked manager without one for `event`, stored beside the
