@@ -83,7 +83,9 @@ fn register_families(metrics: &Metrics) {
 /// The unit handlers of the kinds whose bulk work every instance shares (see
 /// [`crate::jobs::work`]).
 pub fn builtin_unit_handlers() -> Handlers {
-    Handlers::default().with(crate::entries::PICKS_UNITS, crate::entries::picks_units)
+    Handlers::default()
+        .with(crate::entries::PICKS_UNITS, crate::entries::picks_units)
+        .with(crate::entries::RESULTS_UNITS, crate::entries::results_units)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -575,7 +575,7 @@ impl Scoreboard {
 
 /// Stores official results (one statement), with fplsync's own points beside them.
 pub async fn store_results(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     season: SeasonId,
     event: u16,
     batch: &[(u64, PicksResponse)],

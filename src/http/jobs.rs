@@ -73,7 +73,7 @@ pub struct RunDetail {
     #[serde(flatten)]
     run: RunRecord,
     logs: Vec<RunLogLine>,
-    /// For a run whose bulk work every instance shares (`entries` picks): its units by state
+    /// For a run whose bulk work every instance shares (`entries` picks and results, `finalize`): its units by state
     /// and each instance's share; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     units: Option<crate::jobs::work::WorkShare>,
