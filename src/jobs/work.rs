@@ -46,13 +46,17 @@ use crate::store::StoreError;
 const CONCURRENCY: usize = 16;
 /// The most units one claim takes.
 pub const MAX_CLAIM: usize = 100;
+/// Batches an instance works on at once: while one is stored and the next claimed, the other's
+/// requests keep the instance's admission queue busy, so no FPL budget is lost between batches.
+pub const LANES: u64 = 2;
 
-/// How many units to claim: about `batch_secs` of this instance's FPL budget (small, so a
-/// killed instance costs the others little to fetch again), at least one, at most
-/// [`MAX_CLAIM`]; and near the end no more than a quarter of what is left, so the tail is
-/// spread over the instances rather than held by the one that claimed last.
+/// How many units one lane claims: together the lanes hold about `batch_secs` of this
+/// instance's FPL budget (small, so a killed instance costs the others little to fetch again),
+/// each at least one, at most [`MAX_CLAIM`]; and near the end no more than a quarter of what is
+/// left, so the tail is spread over the instances rather than held by the one that claimed
+/// last.
 pub fn claim_size(rate_per_sec: u32, batch_secs: u64, claimable: u64) -> usize {
-    let budget = (u64::from(rate_per_sec) * batch_secs).clamp(1, MAX_CLAIM as u64);
+    let budget = (u64::from(rate_per_sec) * batch_secs / LANES).clamp(1, MAX_CLAIM as u64);
     budget.min(claimable.div_ceil(4).max(1)) as usize
 }
 
@@ -531,10 +535,29 @@ async fn claim(
     )))
 }
 
-/// This instance's worker: claims and does batches of any open work until `stop` turns true
-/// (then gives back what it holds, for the others to claim at once). Idle, it looks for work
-/// every `units.poll_ms`.
+/// This instance's worker: [`LANES`] lanes, each claiming and doing batches of any open work
+/// until `stop` turns true (then giving back what it holds, for the others to claim at once).
+/// Idle, a lane looks for work every `units.poll_ms`.
 pub async fn work(
+    deps: Deps,
+    handlers: Handlers,
+    worker: Worker,
+    settings: UnitsSettings,
+    stop: watch::Receiver<bool>,
+) {
+    let lanes = (0..LANES).map(|_| {
+        lane(
+            deps.clone(),
+            handlers.clone(),
+            worker.clone(),
+            settings.clone(),
+            stop.clone(),
+        )
+    });
+    futures_util::future::join_all(lanes).await;
+}
+
+async fn lane(
     deps: Deps,
     handlers: Handlers,
     worker: Worker,
@@ -656,15 +679,16 @@ mod tests {
 
     #[test]
     fn a_claim_holds_about_batch_secs_of_the_instances_budget_within_bounds() {
-        assert_eq!(claim_size(20, 2, 10_000), 40);
-        assert_eq!(claim_size(4, 2, 10_000), 8);
+        // Two lanes: each holds half of the instance's batch_secs.
+        assert_eq!(claim_size(20, 2, 10_000), 20);
+        assert_eq!(claim_size(4, 2, 10_000), 4);
         assert_eq!(claim_size(1_000, 2, 10_000), MAX_CLAIM);
         assert_eq!(claim_size(0, 2, 10_000), 1);
     }
 
     #[test]
     fn near_the_end_a_claim_takes_at_most_a_quarter_of_what_is_left_but_never_nothing() {
-        assert_eq!(claim_size(20, 2, 100), 25);
+        assert_eq!(claim_size(100, 2, 100), 25);
         assert_eq!(claim_size(20, 2, 9), 3);
         assert_eq!(claim_size(20, 2, 1), 1);
     }

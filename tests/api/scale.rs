@@ -167,6 +167,11 @@ async fn three_instances_share_a_picks_run_each_fetching_a_part_once_at_its_own_
     .await
     .unwrap();
     let ideal = MANAGERS as f64 / (3.0 * f64::from(RATE));
+    println!(
+        "{MANAGERS} managers by 3 instances in {secs:.2} s, ideal {ideal:.2} s: ratio {:.3}; \
+         shares {shares:?}",
+        secs / ideal
+    );
     assert!(
         secs <= 1.2 * ideal,
         "{secs:.1} s for {MANAGERS} managers, ideal {ideal:.1} s; shares {shares:?}"
@@ -222,7 +227,9 @@ async fn a_killed_followers_leased_units_are_claimed_again_after_the_lease_and_t
     );
     assert_eq!(stored_picks(&db).await, MANAGERS as i64);
     // Nothing fetched twice beyond the batch the follower held when it died.
-    let batch = fplsync::jobs::work::claim_size(RATE, 2, MANAGERS) as u64;
+    // What one instance leases at once: a batch per lane.
+    let batch =
+        fplsync::jobs::work::claim_size(RATE, 2, MANAGERS) as u64 * fplsync::jobs::work::LANES;
     let requests = picks_requests(&sim);
     assert!(
         (MANAGERS..=MANAGERS + batch).contains(&requests),
@@ -283,7 +290,9 @@ async fn a_killed_leaders_picks_run_is_adopted_by_the_next_leader_and_completes(
     assert_eq!(stored_picks(&db).await, MANAGERS as i64);
     let (_, detail) = follower.get(&format!("/jobs/{rerun}")).await;
     assert_eq!(detail["units"]["state"], "closed", "{detail}");
-    let batch = fplsync::jobs::work::claim_size(RATE, 2, MANAGERS) as u64;
+    // What one instance leases at once: a batch per lane.
+    let batch =
+        fplsync::jobs::work::claim_size(RATE, 2, MANAGERS) as u64 * fplsync::jobs::work::LANES;
     let requests = picks_requests(&sim);
     assert!(
         (MANAGERS..=MANAGERS + batch).contains(&requests),
