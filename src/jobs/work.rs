@@ -1,12 +1,12 @@
 //! Shared work: a bulk run's units in PostgreSQL, done by every instance of the deployment.
 //!
 //! The leader's run decides *what* is done: it opens the work ([`open`]) with its units and
-//! waits until none is left ([`wait_done`]). Every instance — the leader too — runs one
-//! [`work`] loop that claims a small batch of units of any open work under a lease (`FOR
-//! UPDATE SKIP LOCKED`, the way Oban, River and good_job share jobs), fetches them through its
-//! own FPL client (so at its own admission rate: `fpl.rate_per_sec` is per instance), renews
-//! the lease while it works, and completes the batch in the transaction that stores its data
-//! ([`Claimed::begin`], [`Claimed::finish`]). A unit whose data is stored is done and never
+//! waits until none is left ([`wait_done`]). Every instance — the leader too — runs the
+//! [`work`] loop (in [`LANES`] lanes) that claims small batches of units of any open work under
+//! a lease (`FOR UPDATE SKIP LOCKED`, the way Oban, River and good_job share jobs), fetches
+//! them through its own FPL client (so at its own admission rate: `fpl.rate_per_sec` is per
+//! instance), renews the lease while it works, and completes the batch in the transaction that
+//! stores its data ([`Claimed::begin`], [`Claimed::finish`]). A unit whose data is stored is done and never
 //! fetched again, whoever fetched it. An instance killed mid-batch leaves leases that run out
 //! after `units.lease_secs`; the others claim those units again.
 //!
