@@ -107,6 +107,12 @@ struct Service {
 
 impl Service {
     async fn start(config: &Path) -> Service {
+        Self::start_at(config, *PORT.0, true).await
+    }
+
+    /// Starts an instance listening on `port`: the leader (every actor running) or a follower
+    /// of the leader already running on the schema (ready, its leader-only actors standing by).
+    async fn start_at(config: &Path, port: u16, leader: bool) -> Service {
         let child = Command::new(env!("CARGO_BIN_EXE_fplsync"))
             .args(["--config", config.to_str().unwrap(), "serve"])
             .stdout(Stdio::null())
@@ -121,12 +127,19 @@ impl Service {
         let svc = Service {
             child,
             http,
-            base: format!("http://127.0.0.1:{PORT}"),
+            base: format!("http://127.0.0.1:{port}"),
             api_key: Some(api_key()),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = svc.get("/actors").await
+            if !leader
+                && let Ok(r) = svc.get("/ready").await
+                && r["leadership"]["role"] == "follower"
+            {
+                break;
+            }
+            if leader
+                && let Ok(r) = svc.get("/actors").await
                 && let Some(actors) = r["actors"].as_array()
                 && !actors.is_empty()
                 && actors.iter().all(|a| a["state"] == "running")
@@ -288,6 +301,11 @@ enum Pace {
 /// The service's configuration: admission per `pace`, no schedules, no lifecycle (the harness
 /// triggers every run).
 fn write_config(dir: &Path, sim: &RunningSim, pace: Pace) -> PathBuf {
+    write_config_at(dir, sim, pace, *PORT.0, "service.toml")
+}
+
+/// The configuration of an instance listening on `port`, written to `dir/file`.
+fn write_config_at(dir: &Path, sim: &RunningSim, pace: Pace, port: u16, file: &str) -> PathBuf {
     let (rate, burst, in_flight) = match pace {
         Pace::Rate(r) => (r, String::new(), 8),
         Pace::Lifted => (100_000, "burst = 100000".to_owned(), 64),
@@ -296,7 +314,7 @@ fn write_config(dir: &Path, sim: &RunningSim, pace: Pace) -> PathBuf {
     let text = format!(
         r#"
 [http]
-bind = "127.0.0.1:{PORT}"
+bind = "127.0.0.1:{port}"
 [auth]
 keys = [{{ name = "bench", role = "admin", sha256 = "{key_hash}" }}]
 trigger_limit = 1000000000
@@ -328,7 +346,7 @@ filter = "warn,sqlx=error"
         key_hash = fplsync::auth::hash_key(&api_key()),
         bulk = in_flight - 1,
     );
-    let path = dir.join("service.toml");
+    let path = dir.join(file);
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -1029,8 +1047,90 @@ async fn run(out: &Path, only: &[String]) -> BTreeMap<String, Outcome> {
         step("tournament_roster_10k, picks_sync_paced");
         results.extend(paced(out, &db).await);
     }
+    if wanted(&["picks_sync_scaled"]) {
+        step("picks_sync_scaled");
+        results.insert(
+            "picks_sync_scaled".into(),
+            picks_sync_scaled(out, &db).await,
+        );
+    }
     reset_store(&db).await;
     results
+}
+
+/// Scale-out (issue 17): three instances of one deployment, each at 20 req/s with every other
+/// admission setting at its default, share the picks of 2,000 managers through PostgreSQL:
+/// the run's time against E / (3 r), every unit fetched once, and each instance's share.
+async fn picks_sync_scaled(out: &Path, db: &PgPool) -> Outcome {
+    const RATE: u32 = 20;
+    const INSTANCES: u32 = 3;
+    const MANAGERS: u64 = 2_000;
+    reset_store(db).await;
+    let sim = Simulator::start(SimConfig {
+        bind: "127.0.0.1:0".into(),
+        speed: 0.0,
+        entries: MANAGERS as u32,
+        workers: 1,
+        handle_signals: false,
+        ..Default::default()
+    })
+    .await
+    .expect("the simulator starts");
+    assert!(sim.state().jump(Phase::DeadlinePassed, Some(38)));
+    let leader = Service::start(&write_config(out, &sim, Pace::Paced(RATE))).await;
+    let mut followers = Vec::new();
+    for i in 1..INSTANCES {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let config = write_config_at(
+            out,
+            &sim,
+            Pace::Paced(RATE),
+            port,
+            &format!("follower-{i}.toml"),
+        );
+        followers.push(Service::start_at(&config, port, false).await);
+    }
+    leader.run("bootstrap", json!({})).await;
+    track(db, (1..=MANAGERS).map(|i| SYNTHETIC_BASE + i)).await;
+    sim.state().stats.reset();
+    let (_, run) = leader
+        .run("entries", json!({"stage": "picks", "event": 38}))
+        .await;
+    let picks = sim.state().stats.snapshot()["endpoints"]["entry-picks"]["total"]
+        .as_u64()
+        .unwrap_or(0);
+    let shares: Vec<i64> = run["units"]["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["done"].as_i64().unwrap_or(0))
+        .collect();
+    let secs = run_ms(&run) / 1000.0;
+    let ideal = MANAGERS as f64 / f64::from(INSTANCES * RATE);
+    let ratio = secs / ideal;
+    for f in followers {
+        f.stop().await;
+    }
+    leader.stop().await;
+    sim.stop().await;
+    Outcome::new("≤ 1.1 × E / (3 r)")
+        .set("p50_ms", round2(secs * 1000.0))
+        .set("ratio_to_ideal", round3(ratio))
+        .set("picks_requests", picks)
+        .set("shares", json!(shares))
+        .met(
+            ratio <= 1.1
+                && picks == MANAGERS
+                && shares.len() == INSTANCES as usize
+                && shares.iter().all(|&s| s > 0),
+        )
+        .note(format!(
+            "{MANAGERS} managers by {INSTANCES} instances at {RATE} req/s each in {secs:.1} s, \
+             ideal {ideal:.1} s; units done per instance {shares:?}"
+        ))
 }
 
 /// The paced scenarios, on a fresh store against a simulator of 10,000 managers, the service

@@ -35,6 +35,7 @@ use crate::cache::{Cache, CacheActor, CacheKey, CacheMetrics, Loaders};
 use crate::config::{ConfigError, Settings, redact_url};
 use crate::fpl::{FplClient, FplMetrics};
 use crate::http::{self, ApiState};
+use crate::jobs::work::{Handlers, UnitMetrics, Worker};
 use crate::jobs::{Deps, JobActor, JobCatalog, JobDirectory, JobMetrics, JobSpec, Shared};
 use crate::kv::{Kv, KvError};
 use crate::leader::{LeaderMetrics, Leadership};
@@ -76,6 +77,15 @@ fn register_families(metrics: &Metrics) {
     metrics.get::<LifecycleMetrics>();
     metrics.get::<LiveMetrics>();
     metrics.get::<LeaderMetrics>();
+    metrics.get::<UnitMetrics>();
+}
+
+/// The unit handlers of the kinds whose bulk work every instance shares (see
+/// [`crate::jobs::work`]).
+pub fn builtin_unit_handlers() -> Handlers {
+    Handlers::default()
+        .with(crate::entries::PICKS_UNITS, crate::entries::picks_units)
+        .with(crate::entries::RESULTS_UNITS, crate::entries::results_units)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +121,9 @@ pub struct Application {
     /// shutdown.
     spend_stop: watch::Sender<bool>,
     spend_task: tokio::task::JoinHandle<()>,
+    /// This instance's worker of shared units (leader or follower alike).
+    units_stop: watch::Sender<bool>,
+    units_task: tokio::task::JoinHandle<()>,
 }
 
 /// Options that differ between the binary and tests.
@@ -346,6 +359,30 @@ impl Application {
             stop_rx,
         ));
 
+        // Every instance works on shared units, whatever its role; the role only labels what
+        // it did.
+        let (units_stop, units_rx) = watch::channel(false);
+        let units_task = {
+            let leadership = state.leadership.clone();
+            let worker = Worker {
+                instance: leadership.status().instance,
+                role: Arc::new(move || {
+                    if leadership.is_leader() {
+                        "leader"
+                    } else {
+                        "follower"
+                    }
+                }),
+            };
+            tokio::spawn(crate::jobs::work::work(
+                deps.clone(),
+                builtin_unit_handlers(),
+                worker,
+                settings.units.clone(),
+                units_rx,
+            ))
+        };
+
         let (spend_stop, spend_rx) = watch::channel(false);
         let spend_task = tokio::spawn(record_fpl_spend(fpl.clone(), state.db.clone(), spend_rx));
 
@@ -364,6 +401,8 @@ impl Application {
             recorder,
             spend_stop,
             spend_task,
+            units_stop,
+            units_task,
         })
     }
 
@@ -403,6 +442,10 @@ impl Application {
 
         let drain = Duration::from_secs(state.settings.shutdown.drain_timeout_secs);
         drain_runs(&state.registry, drain).await;
+        // After the drain (a leader's own run may wait for units), and before the tree stops:
+        // what this instance still holds is given back for the others to claim at once.
+        let _ = self.units_stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.units_task).await;
 
         let grace = Duration::from_millis(state.settings.supervisor.stop_timeout_ms) * 2;
         let _ = self.root.send(StopChild).timeout(grace).await;

@@ -46,6 +46,7 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub cache: CacheSettings,
     pub leader: LeaderSettings,
+    pub units: UnitsSettings,
     pub shutdown: ShutdownSettings,
     pub log: LogSettings,
 }
@@ -382,6 +383,21 @@ pub struct LeaderSettings {
     pub check_interval_ms: u64,
 }
 
+/// Shared bulk work (`[units]`, see `crate::jobs::work`): how every instance claims units.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitsSettings {
+    /// How long a claimed unit stays this instance's without a renewal; the units of an
+    /// instance that died are claimed by the others after this long.
+    pub lease_secs: u64,
+    /// A claim takes about this many seconds of the instance's FPL budget
+    /// (`fpl.rate_per_sec` × `batch_secs` units, 1..=100): what a killed instance costs the
+    /// others to fetch again.
+    pub batch_secs: u64,
+    /// How often an idle instance looks for units, and a run checks on its units.
+    pub poll_ms: u64,
+}
+
 /// Graceful shutdown (`[shutdown]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -617,6 +633,26 @@ impl Settings {
             (100..=60_000).contains(&self.leader.check_interval_ms),
             "leader.check_interval_ms",
             format!("must be 100..=60000, got {}", self.leader.check_interval_ms),
+        );
+        check(
+            (2..=3600).contains(&self.units.lease_secs),
+            "units.lease_secs",
+            format!("must be 2..=3600, got {}", self.units.lease_secs),
+        );
+        check(
+            (1..=60).contains(&self.units.batch_secs)
+                && self.units.batch_secs < self.units.lease_secs,
+            "units.batch_secs",
+            format!(
+                "must be 1..=60 and below units.lease_secs (a batch is renewed, but should \
+                 not outlast its lease), got {}",
+                self.units.batch_secs
+            ),
+        );
+        check(
+            (10..=60_000).contains(&self.units.poll_ms),
+            "units.poll_ms",
+            format!("must be 10..=60000, got {}", self.units.poll_ms),
         );
         check(
             self.shutdown.drain_timeout_secs <= 3600,
@@ -1303,6 +1339,25 @@ mod tests {
             "leader.check_interval_ms",
             "shutdown.drain_timeout_secs",
         ] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn shared_units_default_to_a_short_lease_and_bad_settings_are_named() {
+        let s = load_with(&[]).unwrap();
+        assert_eq!(
+            (s.units.lease_secs, s.units.batch_secs, s.units.poll_ms),
+            (30, 2, 250)
+        );
+        let err = load_with(&[
+            ("FPLSYNC__UNITS__LEASE_SECS", "1"),
+            ("FPLSYNC__UNITS__BATCH_SECS", "0"),
+            ("FPLSYNC__UNITS__POLL_MS", "5"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for key in ["units.lease_secs", "units.batch_secs", "units.poll_ms"] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }
     }

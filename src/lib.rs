@@ -20,7 +20,8 @@
 //! 5. **Alerting**: [`alerts`] (the alert, its sink, rules, Telegram delivery, history, actor).
 //! 6. **Cache**: [`cache`] (in-process and Redis tiers, read-through to PostgreSQL; its actor).
 //! 7. **Job runtime**: [`jobs`] (kinds as plain async functions, the pure queue and policy,
-//!    the thin job actor, the directory every request goes through).
+//!    the thin job actor, the directory every request goes through, and `jobs::work`: bulk
+//!    units shared by every instance through PostgreSQL leases).
 //! 8. **Job kinds**, in this order: [`meta`] (`bootstrap`, `fixtures`), [`prune`],
 //!    [`managers`] (tracked managers: picks, official results, live scores), [`live`] (the
 //!    `live` snapshot), [`tournament`] (storage, standings, `tournament-results`), [`entries`]

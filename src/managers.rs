@@ -209,7 +209,7 @@ async fn missing_in(
 /// Stores fetched picks (one statement for the batch); picks already stored are kept as they
 /// were: the picks of a gameweek do not change after its deadline.
 pub async fn store_picks(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     season: SeasonId,
     event: u16,
     batch: &[(EntryId, PicksResponse)],
@@ -575,7 +575,7 @@ impl Scoreboard {
 
 /// Stores official results (one statement), with fplsync's own points beside them.
 pub async fn store_results(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     season: SeasonId,
     event: u16,
     batch: &[(u64, PicksResponse)],

@@ -3,9 +3,12 @@
 //!
 //! - `info`: `entry/{id}/` and `entry/{id}/history/` into `entries` (done once fetched since the
 //!   run, or the run it re-runs, was created);
-//! - `picks` (a gameweek): the picks after its deadline into `entry_picks` (done once stored);
+//! - `picks` (a gameweek): the picks after its deadline into `entry_picks` (done once stored),
+//!   as shared units that every instance of the deployment claims and fetches (see
+//!   [`crate::jobs::work`]; [`picks_units`] does a batch);
 //! - `results` (a gameweek): the official result after finalization into
-//!   `entry_event_results`, beside the points fplsync computed (done once stored).
+//!   `entry_event_results`, beside the points fplsync computed (done once stored), as shared
+//!   units too ([`results_units`]).
 //!
 //! It needs fresh metadata (a `bootstrap` that succeeded within `entries.meta_max_age_hours`;
 //! one is run first otherwise). Work is split into units processed in batches ([`units`]); done
@@ -23,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::fpl::Priority;
-use crate::fpl::model::{Entry, EntryHistory, EntryId, EventId};
+use crate::fpl::model::{Entry, EntryHistory, EntryId, EventId, PicksResponse};
+use crate::jobs::work::{self, Claimed, Outcome};
 use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::live::scores::manager_scores;
 use crate::live::store::stored_rows;
@@ -350,7 +354,12 @@ async fn fetch_picks(
         .await
 }
 
-/// The picks of every tracked manager with none stored for `event`.
+/// The handler name of the picks stage's shared units (see [`crate::jobs::work`]).
+pub const PICKS_UNITS: &str = "entries-picks";
+
+/// The picks of every tracked manager with none stored for `event`, fetched as shared units
+/// by every instance of the deployment (each through its own FPL budget); this run opens the
+/// work (or adopts the one an interrupted run left) and waits until every unit is done.
 pub async fn sync_picks(
     ctx: &JobContext,
     season: SeasonId,
@@ -359,26 +368,88 @@ pub async fn sync_picks(
     let db = &ctx.deps.db;
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
     let todo = managers::missing_picks(db, season, event, &tracked).await?;
-    let fpl = ctx.deps.fpl.clone();
-    units::process(
+    shared_stage(
         ctx,
         Stage::Picks,
+        PICKS_UNITS,
+        season,
         event,
         tracked.len(),
         todo,
-        |entry| fetch_picks(fpl.clone(), entry, event),
-        |batch| async move {
-            let batch: Vec<_> = batch.into_iter().map(|(e, p)| (EntryId(e), p)).collect();
-            managers::store_picks(db, season, event, &batch)
-                .await
-                .map(drop)
-        },
     )
     .await
 }
 
+/// Does one claimed batch of picks units, on whichever instance claimed it: fetches the picks
+/// at bulk priority and stores them, the failures and the units' completion in one
+/// transaction.
+pub async fn picks_units(claimed: Claimed) -> Result<(), JobError> {
+    let (work, answers, outcome) = fetch_batch(&claimed).await?;
+    let picks: Vec<_> = answers.into_iter().map(|(e, p)| (EntryId(e), p)).collect();
+    let Some(mut tx) = claimed.begin().await? else {
+        return Ok(()); // the run ended meanwhile: its units were given back
+    };
+    managers::store_picks(&mut *tx, SeasonId(work.season), work.event, &picks).await?;
+    complete(claimed, tx, Stage::Picks, work.event, outcome).await
+}
+
+/// The handler name of the results stage's shared units (see [`crate::jobs::work`]).
+pub const RESULTS_UNITS: &str = "entries-results";
+
+/// What a picks or results unit needs besides its manager: the season and the gameweek.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct GameweekWork {
+    season: i32,
+    event: u16,
+}
+
+/// Opens the shared work of a gameweek stage over `todo` (the tracked managers without its data)
+/// and waits until every unit is done, by whichever instances.
+async fn shared_stage(
+    ctx: &JobContext,
+    stage: Stage,
+    handler: &str,
+    season: SeasonId,
+    event: u16,
+    total: usize,
+    todo: Vec<u64>,
+) -> Result<UnitReport, JobError> {
+    let db = &ctx.deps.db;
+    let due = units::not_deferred(db, stage, event, &todo).await?;
+    let key = format!("entries:{}:{}:{event}", stage.as_str(), season.0);
+    let params = serde_json::to_value(GameweekWork {
+        season: season.0,
+        event,
+    })
+    .expect("work parameters serialise");
+    work::open(ctx, handler, &key, &params, &due).await?;
+    let already_done = total - todo.len();
+    let finished = work::wait_done(ctx, &key, total as u64, already_done as u64).await?;
+    let t = finished.tally;
+    let report = UnitReport {
+        total,
+        already_done,
+        deferred: todo.len() - due.len(),
+        stored: t.done as usize,
+        unknown: t.unknown as usize,
+        failed: t.failed as usize,
+    };
+    if let Some((entry, error)) = finished.example_failure {
+        ctx.log(
+            LogLevel::Warn,
+            format!(
+                "{} units failed, e.g. entry {entry}: {error}",
+                report.failed
+            ),
+        )
+        .await?;
+    }
+    Ok(report)
+}
+
 /// The official result of every tracked manager without one for `event`, stored beside the
-/// points fplsync computes from its stored picks and the stored live points.
+/// points fplsync computes from its stored picks and the stored live points; fetched as shared
+/// units like the picks.
 pub async fn sync_results(
     ctx: &JobContext,
     season: SeasonId,
@@ -387,37 +458,87 @@ pub async fn sync_results(
     let db = &ctx.deps.db;
     let tracked = managers::tracked(db, &ctx.deps.settings.live.tracked_entries).await?;
     let todo = managers::missing_results(db, season, event, &tracked).await?;
-    let computed: HashMap<u64, i32> = {
-        let rows = stored_rows(db, season, event).await?;
-        manager_scores(
-            db,
-            season,
-            event,
-            &tracked,
-            &rows,
-            ctx.deps.shared.get::<managers::PicksCache>(),
-        )
-        .await?
-        .scores()
-        .map(|s| (s.entry, s.points))
-        .collect()
-    };
-    let computed = &computed;
-    let fpl = ctx.deps.fpl.clone();
-    units::process(
+    shared_stage(
         ctx,
         Stage::Results,
+        RESULTS_UNITS,
+        season,
         event,
         tracked.len(),
         todo,
-        |entry| fetch_picks(fpl.clone(), entry, event),
-        |batch| async move {
-            managers::store_results(db, season, event, &batch, computed)
-                .await
-                .map(drop)
-        },
     )
     .await
+}
+
+/// Fetches a claimed batch's picks responses and sorts them by how each unit ended.
+async fn fetch_batch(
+    claimed: &Claimed,
+) -> Result<(GameweekWork, Vec<(u64, PicksResponse)>, Outcome), JobError> {
+    let work: GameweekWork = serde_json::from_value(claimed.params.clone())
+        .map_err(|e| JobError::permanent(format!("gameweek work parameters: {e}")))?;
+    let fpl = claimed.deps().fpl.clone();
+    let results = claimed
+        .fetch(|entry| fetch_picks(fpl.clone(), entry, work.event))
+        .await;
+    let mut answers = Vec::new();
+    let mut outcome = Outcome::default();
+    for (entry, got) in results {
+        match got {
+            Ok(p) => {
+                answers.push((entry, p));
+                outcome.stored.push(entry);
+            }
+            Err(crate::fpl::client::FplError::NotFound { .. }) => outcome.unknown.push(entry),
+            Err(e) => outcome.failed.push((entry, e.to_string())),
+        }
+    }
+    Ok((work, answers, outcome))
+}
+
+/// Records a batch's failures (and clears those of its stored units) in `tx`, then completes
+/// the batch with it.
+async fn complete(
+    claimed: Claimed,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    stage: Stage,
+    event: u16,
+    outcome: Outcome,
+) -> Result<(), JobError> {
+    units::clear_failures(&mut *tx, stage, event, &outcome.stored).await?;
+    if !outcome.failed.is_empty() {
+        units::record_failures(&mut *tx, stage, event, &outcome.failed).await?;
+    }
+    claimed.finish(tx, outcome).await?;
+    Ok(())
+}
+
+/// Does one claimed batch of results units, on whichever instance claimed it: fetches the
+/// picks responses at bulk priority, computes the managers' points from the stored picks and
+/// live points, and stores the results, the failures and the units' completion in one
+/// transaction.
+pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
+    let (work, answers, outcome) = fetch_batch(&claimed).await?;
+    let season = SeasonId(work.season);
+    let deps = claimed.deps().clone();
+    let entries: Vec<u64> = answers.iter().map(|(e, _)| *e).collect();
+    let rows = stored_rows(&deps.db, season, work.event).await?;
+    let computed: HashMap<u64, i32> = manager_scores(
+        &deps.db,
+        season,
+        work.event,
+        &entries,
+        &rows,
+        deps.shared.get::<managers::PicksCache>(),
+    )
+    .await?
+    .scores()
+    .map(|s| (s.entry, s.points))
+    .collect();
+    let Some(mut tx) = claimed.begin().await? else {
+        return Ok(()); // the run ended meanwhile: its units were given back
+    };
+    managers::store_results(&mut *tx, season, work.event, &answers, &computed).await?;
+    complete(claimed, tx, Stage::Results, work.event, outcome).await
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ where
 }
 
 /// The units of `todo` not waiting out a backoff.
-async fn not_deferred(
+pub(super) async fn not_deferred(
     db: &PgPool,
     stage: Stage,
     event: u16,
@@ -212,8 +212,8 @@ async fn not_deferred(
     Ok(due.into_iter().map(|e| e as u64).collect())
 }
 
-async fn clear_failures(
-    db: &PgPool,
+pub(super) async fn clear_failures(
+    db: impl sqlx::PgExecutor<'_>,
     stage: Stage,
     event: u16,
     ids: &[u64],
@@ -231,8 +231,8 @@ async fn clear_failures(
 }
 
 /// Records failures: one more attempt each, the next not before its backoff.
-async fn record_failures(
-    db: &PgPool,
+pub(super) async fn record_failures(
+    db: impl sqlx::PgExecutor<'_>,
     stage: Stage,
     event: u16,
     failures: &[(u64, String)],

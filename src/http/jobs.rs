@@ -73,6 +73,10 @@ pub struct RunDetail {
     #[serde(flatten)]
     run: RunRecord,
     logs: Vec<RunLogLine>,
+    /// For a run whose bulk work every instance shares (`entries` picks and results, `finalize`): its units by state
+    /// and each instance's share; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    units: Option<crate::jobs::work::WorkShare>,
 }
 
 /// One run with its log lines.
@@ -89,7 +93,8 @@ pub async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpR
         .await?
         .ok_or_else(|| ApiError::not_found("run_not_found", format!("no run has id {id}")))?;
     let logs = store::runs::logs(&state.db, id).await?;
-    Ok(ok(&RunDetail { run, logs }))
+    let units = crate::jobs::work::share(&state.db, id).await?;
+    Ok(ok(&RunDetail { run, logs, units }))
 }
 
 /// The JSON schema of a trigger's body, for the OpenAPI document: every kind's parameters in

@@ -16,6 +16,8 @@
 //!   dependencies) and waiting for a run's outcome.
 //! - `messages`: what a job actor is sent, and the handle that reaches it.
 //! - [`JobMetrics`]: the runtime's Prometheus families.
+//! - `work`: shared bulk work — a run's units in PostgreSQL, claimed under a lease by every
+//!   instance (the leader's run opens the work and waits for it).
 
 mod actor;
 mod directory;
@@ -24,6 +26,7 @@ mod messages;
 mod metrics;
 pub mod policy;
 pub mod queue;
+pub mod work;
 
 use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};

@@ -29,6 +29,7 @@ mod odd_answers;
 mod ops;
 mod pace;
 mod rollover;
+mod scale;
 mod season;
 mod sim;
 mod supervision;

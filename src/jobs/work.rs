@@ -1,0 +1,704 @@
+//! Shared work: a bulk run's units in PostgreSQL, done by every instance of the deployment.
+//!
+//! The leader's run decides *what* is done: it opens the work ([`open`]) with its units and
+//! waits until none is left ([`wait_done`]). Every instance — the leader too — runs the
+//! [`work`] loop (in [`LANES`] lanes) that claims small batches of units of any open work under
+//! a lease (`FOR UPDATE SKIP LOCKED`, the way Oban, River and good_job share jobs), fetches
+//! them through its own FPL client (so at its own admission rate: `fpl.rate_per_sec` is per
+//! instance), renews the lease while it works, and completes the batch in the transaction that
+//! stores its data ([`Claimed::begin`], [`Claimed::finish`]). A unit whose data is stored is done and never
+//! fetched again, whoever fetched it. An instance killed mid-batch leaves leases that run out
+//! after `units.lease_secs`; the others claim those units again.
+//!
+//! The work is keyed by what it covers (e.g. the picks of one gameweek), not by run: the run
+//! that re-runs an interrupted one (a new leader's start-up recovery) adopts the work, units
+//! done and leases held included; the followers go on working while the leadership changes
+//! hands. Units are only claimed and completed while the work's run is running (or
+//! interrupted, awaiting that re-run), so a cancelled run stores nothing more and its units are
+//! released to the run that follows.
+//!
+//! What a unit is, and how it is fetched and stored, is the kind's: it registers a
+//! [`UnitHandler`] under a name in [`Handlers`] (assembled in `app.rs`); this module knows no
+//! kind.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use prometheus::IntCounterVec;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::{Deps, JobContext, JobError};
+use crate::config::UnitsSettings;
+use crate::fpl::client::FplError;
+use crate::metrics::{Family, Metrics};
+use crate::run::RunId;
+use crate::store::StoreError;
+
+/// Requests in flight from one claimed batch (the admission control sets the pace).
+const CONCURRENCY: usize = 16;
+/// The most units one claim takes.
+pub const MAX_CLAIM: usize = 100;
+/// Batches an instance works on at once: while one is stored and the next claimed, the other's
+/// requests keep the instance's admission queue busy, so no FPL budget is lost between batches.
+pub const LANES: u64 = 2;
+
+/// How many units one lane claims: together the lanes hold about `batch_secs` of this
+/// instance's FPL budget (small, so a killed instance costs the others little to fetch again),
+/// each at least one, at most [`MAX_CLAIM`]; and near the end no more than a quarter of what is
+/// left, so the tail is spread over the instances rather than held by the one that claimed
+/// last.
+pub fn claim_size(rate_per_sec: u32, batch_secs: u64, claimable: u64) -> usize {
+    let budget = (u64::from(rate_per_sec) * batch_secs / LANES).clamp(1, MAX_CLAIM as u64);
+    budget.min(claimable.div_ceil(4).max(1)) as usize
+}
+
+/// How often a worker renews its leases: three times a lease, so one late renewal (a slow
+/// statement) does not lose it.
+pub fn renew_every(lease: Duration) -> Duration {
+    (lease / 3).max(Duration::from_millis(100))
+}
+
+/// The units families, labelled by the role of the instance (never its id: ids come and go).
+#[derive(Clone)]
+pub struct UnitMetrics {
+    pub claimed: IntCounterVec,
+    pub done: IntCounterVec,
+    pub expired: IntCounterVec,
+}
+
+impl Family for UnitMetrics {
+    fn register(m: &Metrics) -> Self {
+        UnitMetrics {
+            claimed: m.counter_vec(
+                "fplsync_units_claimed_total",
+                "Units of shared bulk work claimed by this instance, by its role (leader, \
+                 follower).",
+                &["role"],
+            ),
+            done: m.counter_vec(
+                "fplsync_units_done_total",
+                "Units of shared bulk work this instance completed (stored, unknown to FPL or \
+                 failed), by its role.",
+                &["role"],
+            ),
+            expired: m.counter_vec(
+                "fplsync_units_expired_total",
+                "Units this instance claimed again because another instance's lease on them \
+                 ran out (it died or hung), by its role.",
+                &["role"],
+            ),
+        }
+    }
+}
+
+/// Who works: this instance's id and, asked at each claim, its role now.
+#[derive(Clone)]
+pub struct Worker {
+    pub instance: String,
+    pub role: Arc<dyn Fn() -> &'static str + Send + Sync>,
+}
+
+/// Does one claimed batch: fetches its units ([`Claimed::fetch`]) and stores them with their
+/// completion ([`Claimed::begin`], [`Claimed::finish`]).
+pub type UnitHandler =
+    Arc<dyn Fn(Claimed) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+
+/// The unit handlers of the built-in kinds, by name.
+#[derive(Clone, Default)]
+pub struct Handlers {
+    handlers: HashMap<&'static str, UnitHandler>,
+}
+
+impl Handlers {
+    pub fn with<F, Fut>(mut self, name: &'static str, f: F) -> Self
+    where
+        F: Fn(Claimed) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        self.handlers
+            .insert(name, Arc::new(move |c| Box::pin(f(c))));
+        self
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.handlers.keys().map(|k| k.to_string()).collect()
+    }
+}
+
+/// How a batch's units ended.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stored: Vec<u64>,
+    /// FPL answered 404: nothing to store.
+    pub unknown: Vec<u64>,
+    pub failed: Vec<(u64, String)>,
+}
+
+/// A batch of units this instance holds a lease on.
+pub struct Claimed {
+    /// The work's parameters, as its run opened it.
+    pub params: Value,
+    pub units: Vec<u64>,
+    key: String,
+    deps: Deps,
+    worker: Worker,
+    role: &'static str,
+    lease: Duration,
+}
+
+impl Claimed {
+    pub fn deps(&self) -> &Deps {
+        &self.deps
+    }
+
+    /// Fetches every unit with `fetch`, `CONCURRENCY` at a time, renewing the leases
+    /// meanwhile. An open circuit breaker (or the bot protection's backoff) is waited out, not
+    /// counted against the unit: FPL gave no answer to judge it by.
+    pub async fn fetch<T, F, Fut>(&self, fetch: F) -> Vec<(u64, Result<T, FplError>)>
+    where
+        F: Fn(u64) -> Fut,
+        Fut: Future<Output = Result<T, FplError>>,
+    {
+        let fetch = &fetch;
+        let fetches = futures_util::stream::iter(self.units.iter().copied())
+            .map(|unit| async move {
+                loop {
+                    match fetch(unit).await {
+                        Err(
+                            FplError::CircuitOpen { retry_in } | FplError::Blocked { retry_in },
+                        ) => {
+                            tokio::time::sleep(retry_in.max(Duration::from_millis(100))).await;
+                        }
+                        other => return (unit, other),
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<_>>();
+        let renew = async {
+            loop {
+                tokio::time::sleep(renew_every(self.lease)).await;
+                if let Err(e) = self.renew().await {
+                    tracing::warn!(error = %e, work = %self.key, "could not renew unit leases");
+                }
+            }
+        };
+        tokio::select! {
+            results = fetches => results,
+            never = renew => never,
+        }
+    }
+
+    async fn renew(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE work_units SET lease_until = now() + make_interval(secs => $4) \
+             WHERE work_key = $1 AND unit = ANY($2) AND state = 'leased' AND lease_owner = $3",
+        )
+        .bind(&self.key)
+        .bind(ids(&self.units))
+        .bind(&self.worker.instance)
+        .bind(self.lease.as_secs_f64())
+        .execute(&self.deps.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Opens the transaction that stores the batch, if the work's run still runs (or was
+    /// interrupted with its leader: the next leader's re-run adopts the work, so what is done
+    /// meanwhile counts): `None` when it was cancelled or ended (the leases are then released
+    /// and nothing is to be stored).
+    /// The run's row is share-locked until the commit, so it cannot end in between.
+    pub async fn begin(&self) -> Result<Option<Transaction<'static, Postgres>>, StoreError> {
+        let mut tx = self.deps.db.begin().await?;
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM shared_work w JOIN job_runs r ON r.id = w.run_id \
+             WHERE w.key = $1 AND w.state = 'open' AND r.status IN ('running', 'interrupted') \
+             FOR SHARE OF r",
+        )
+        .bind(&self.key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if live.is_none() {
+            release(&mut *tx, &self.key, &self.units, &self.worker.instance).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        Ok(Some(tx))
+    }
+
+    /// Records the batch's outcome in `tx` (which holds its data) and commits: a unit is done
+    /// exactly when its data is stored. Units whose lease this instance lost meanwhile are
+    /// left to the instance that holds it now.
+    pub async fn finish(
+        self,
+        mut tx: Transaction<'static, Postgres>,
+        outcome: Outcome,
+    ) -> Result<(), StoreError> {
+        let mut units = Vec::new();
+        let mut states = Vec::new();
+        let mut errors: Vec<Option<String>> = Vec::new();
+        for &u in &outcome.stored {
+            units.push(u as i64);
+            states.push("done");
+            errors.push(None);
+        }
+        for &u in &outcome.unknown {
+            units.push(u as i64);
+            states.push("unknown");
+            errors.push(None);
+        }
+        for (u, e) in &outcome.failed {
+            units.push(*u as i64);
+            states.push("failed");
+            errors.push(Some(e.clone()));
+        }
+        let n = units.len() as u64;
+        sqlx::query(
+            "UPDATE work_units u SET state = o.state, done_by = $5, done_role = $6, \
+             last_error = o.error, lease_until = NULL \
+             FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS o(unit, state, error) \
+             WHERE u.work_key = $1 AND u.unit = o.unit AND u.state = 'leased' \
+             AND u.lease_owner = $5",
+        )
+        .bind(&self.key)
+        .bind(units)
+        .bind(states)
+        .bind(errors)
+        .bind(&self.worker.instance)
+        .bind(self.role)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.deps
+            .metrics
+            .get::<UnitMetrics>()
+            .done
+            .with_label_values(&[self.role])
+            .inc_by(n);
+        Ok(())
+    }
+}
+
+fn ids(units: &[u64]) -> Vec<i64> {
+    units.iter().map(|&u| u as i64).collect()
+}
+
+/// Gives units back (to be claimed at once by any instance).
+async fn release(
+    db: impl sqlx::PgExecutor<'_>,
+    key: &str,
+    units: &[u64],
+    instance: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE work_units SET state = 'todo', lease_owner = NULL, lease_until = NULL \
+         WHERE work_key = $1 AND unit = ANY($2) AND state = 'leased' AND lease_owner = $3",
+    )
+    .bind(key)
+    .bind(ids(units))
+    .bind(instance)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Opens the shared work `key` for `ctx`'s run with `units` to do, or adopts it: an earlier
+/// run's work of the same key becomes this run's, units leased and not expired stay with
+/// their holders, units no longer to do are dropped.
+pub async fn open(
+    ctx: &JobContext,
+    handler: &str,
+    key: &str,
+    params: &Value,
+    units: &[u64],
+) -> Result<(), StoreError> {
+    let mut tx = ctx.deps.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO shared_work (key, handler, params, run_id, state) \
+         VALUES ($1, $2, $3, $4, 'open') \
+         ON CONFLICT (key) DO UPDATE SET handler = EXCLUDED.handler, params = EXCLUDED.params, \
+         run_id = EXCLUDED.run_id, state = 'open', opened_at = now()",
+    )
+    .bind(key)
+    .bind(handler)
+    .bind(params)
+    .bind(ctx.run.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM work_units WHERE work_key = $1 AND NOT (unit = ANY($2))")
+        .bind(key)
+        .bind(ids(units))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
+         ON CONFLICT (work_key, unit) DO UPDATE SET state = 'todo', lease_owner = NULL, \
+         lease_role = NULL, lease_until = NULL, done_by = NULL, done_role = NULL, \
+         last_error = NULL \
+         WHERE work_units.state <> 'leased' OR work_units.lease_until < now()",
+    )
+    .bind(key)
+    .bind(ids(units))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where a work's units stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Tally {
+    pub todo: i64,
+    pub leased: i64,
+    pub done: i64,
+    pub unknown: i64,
+    pub failed: i64,
+    /// Leases still running: instances working on the units now.
+    pub live_leases: i64,
+}
+
+impl Tally {
+    /// Units finished one way or the other.
+    pub fn finished(&self) -> i64 {
+        self.done + self.unknown + self.failed
+    }
+}
+
+async fn tally(db: &PgPool, key: &str) -> Result<Tally, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'todo') AS todo, \
+         count(*) FILTER (WHERE state = 'leased') AS leased, \
+         count(*) FILTER (WHERE state = 'done') AS done, \
+         count(*) FILTER (WHERE state = 'unknown') AS unknown, \
+         count(*) FILTER (WHERE state = 'failed') AS failed, \
+         count(*) FILTER (WHERE state = 'leased' AND lease_until > now()) AS live_leases \
+         FROM work_units WHERE work_key = $1",
+    )
+    .bind(key)
+    .fetch_one(db)
+    .await?)
+}
+
+/// What the run reports when its work is done: the tally and one example failure.
+#[derive(Debug, Clone, Default)]
+pub struct Finished {
+    pub tally: Tally,
+    pub example_failure: Option<(u64, String)>,
+}
+
+/// Waits until no unit of `key` is left to do, whoever does them, reporting progress on the
+/// run as `already_done` + finished of `total`. The run is alive while units finish or some
+/// instance holds a running lease on one (leases are renewed only while worked on: the wait is
+/// then a deliberate one); with no instance working it goes silent and the runtime's stall
+/// watch decides. Closes the work.
+pub async fn wait_done(
+    ctx: &JobContext,
+    key: &str,
+    total: u64,
+    already_done: u64,
+) -> Result<Finished, JobError> {
+    let db = &ctx.deps.db;
+    let poll = Duration::from_millis(ctx.deps.settings.units.poll_ms);
+    let started = Instant::now();
+    let mut last_finished = -1;
+    let mut last_percent = u64::MAX;
+    loop {
+        let t = tally(db, key).await?;
+        let done = already_done + t.finished() as u64;
+        if t.finished() != last_finished || t.live_leases > 0 {
+            ctx.beat();
+        }
+        let end = t.todo + t.leased == 0;
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
+        if percent != last_percent || end {
+            let finished = t.finished() as u32;
+            let remaining = (finished > 0 && !end)
+                .then(|| started.elapsed() / finished * total.saturating_sub(done) as u32);
+            ctx.progress_units(done, total, remaining).await?;
+            last_percent = percent;
+        }
+        last_finished = t.finished();
+        if end {
+            sqlx::query("UPDATE shared_work SET state = 'closed' WHERE key = $1 AND run_id = $2")
+                .bind(key)
+                .bind(ctx.run.0)
+                .execute(db)
+                .await
+                .map_err(StoreError::from)?;
+            let example: Option<(i64, String)> = sqlx::query_as(
+                "SELECT unit, last_error FROM work_units \
+                 WHERE work_key = $1 AND state = 'failed' ORDER BY unit LIMIT 1",
+            )
+            .bind(key)
+            .fetch_optional(db)
+            .await
+            .map_err(StoreError::from)?;
+            return Ok(Finished {
+                tally: t,
+                example_failure: example.map(|(u, e)| (u as u64, e)),
+            });
+        }
+        // Instances holding running leases are working on the units (a lease is renewed only
+        // while its batch is worked on): a deliberate wait, however long a batch takes.
+        let _working = (t.live_leases > 0).then(|| ctx.heart.waiting());
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// An open work with units to claim.
+#[derive(sqlx::FromRow)]
+struct OpenWork {
+    key: String,
+    handler: String,
+    params: Value,
+    claimable: i64,
+}
+
+/// Claims a batch of the oldest open work this instance has a handler for.
+async fn claim(
+    deps: &Deps,
+    handlers: &Handlers,
+    worker: &Worker,
+) -> Result<Option<(Claimed, String)>, StoreError> {
+    let db = &deps.db;
+    let open: Option<OpenWork> = sqlx::query_as(
+        "SELECT * FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
+           (SELECT count(*) FROM work_units u WHERE u.work_key = w.key AND (u.state = 'todo' \
+             OR (u.state = 'leased' AND u.lease_until < now()))) AS claimable \
+           FROM shared_work w JOIN job_runs r ON r.id = w.run_id \
+           WHERE w.state = 'open' AND r.status IN ('running', 'interrupted') \
+             AND w.handler = ANY($1)) s \
+         WHERE claimable > 0 ORDER BY opened_at LIMIT 1",
+    )
+    .bind(handlers.names())
+    .fetch_optional(db)
+    .await?;
+    let Some(open) = open else {
+        return Ok(None);
+    };
+    let settings = &deps.settings;
+    let n = claim_size(
+        settings.fpl.rate_per_sec,
+        settings.units.batch_secs,
+        open.claimable as u64,
+    );
+    let role = (worker.role)();
+    let claimed: Vec<(i64, bool)> = sqlx::query_as(
+        "WITH c AS (SELECT unit, state FROM work_units WHERE work_key = $1 \
+           AND (state = 'todo' OR (state = 'leased' AND lease_until < now())) \
+           ORDER BY unit LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         UPDATE work_units u SET state = 'leased', lease_owner = $3, lease_role = $4, \
+           lease_until = now() + make_interval(secs => $5), claims = u.claims + 1 \
+         FROM c WHERE u.work_key = $1 AND u.unit = c.unit \
+         RETURNING u.unit, c.state = 'leased'",
+    )
+    .bind(&open.key)
+    .bind(n as i64)
+    .bind(&worker.instance)
+    .bind(role)
+    .bind(settings.units.lease_secs as f64)
+    .fetch_all(db)
+    .await?;
+    if claimed.is_empty() {
+        return Ok(None);
+    }
+    let m = deps.metrics.get::<UnitMetrics>();
+    m.claimed
+        .with_label_values(&[role])
+        .inc_by(claimed.len() as u64);
+    let expired = claimed.iter().filter(|(_, again)| *again).count() as u64;
+    if expired > 0 {
+        m.expired.with_label_values(&[role]).inc_by(expired);
+        tracing::info!(work = %open.key, expired, "claimed units whose lease ran out");
+    }
+    let mut units: Vec<u64> = claimed.into_iter().map(|(u, _)| u as u64).collect();
+    units.sort_unstable();
+    Ok(Some((
+        Claimed {
+            params: open.params,
+            units,
+            key: open.key,
+            deps: deps.clone(),
+            worker: worker.clone(),
+            role,
+            lease: Duration::from_secs(settings.units.lease_secs),
+        },
+        open.handler,
+    )))
+}
+
+/// This instance's worker: [`LANES`] lanes, each claiming and doing batches of any open work
+/// until `stop` turns true (then giving back what it holds, for the others to claim at once).
+/// Idle, a lane looks for work every `units.poll_ms`.
+pub async fn work(
+    deps: Deps,
+    handlers: Handlers,
+    worker: Worker,
+    settings: UnitsSettings,
+    stop: watch::Receiver<bool>,
+) {
+    let lanes = (0..LANES).map(|_| {
+        lane(
+            deps.clone(),
+            handlers.clone(),
+            worker.clone(),
+            settings.clone(),
+            stop.clone(),
+        )
+    });
+    futures_util::future::join_all(lanes).await;
+}
+
+async fn lane(
+    deps: Deps,
+    handlers: Handlers,
+    worker: Worker,
+    settings: UnitsSettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    let idle = Duration::from_millis(settings.poll_ms);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let next = claim(&deps, &handlers, &worker).await;
+        let (claimed, handler) = match next {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim units");
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+        };
+        let Some(f) = handlers.handlers.get(handler.as_str()).cloned() else {
+            continue; // claimed only for handlers it has
+        };
+        let (key, units) = (claimed.key.clone(), claimed.units.clone());
+        tokio::select! {
+            done = f(claimed) => if let Err(e) = done {
+                // Given back, so another attempt (here or elsewhere) takes them now.
+                tracing::warn!(error = %e, work = %key, "a batch of units failed");
+                if let Err(e) = release(&deps.db, &key, &units, &worker.instance).await {
+                    tracing::warn!(error = %e, work = %key, "could not release units");
+                }
+            },
+            _ = stop.changed() => {
+                if let Err(e) = release(&deps.db, &key, &units, &worker.instance).await {
+                    tracing::warn!(error = %e, work = %key, "could not release units");
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// One instance's part in a run's shared work.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct InstanceShare {
+    pub instance: String,
+    /// Its role when it last completed or claimed a unit (`leader`, `follower`).
+    pub role: String,
+    /// Units it completed (stored, unknown to FPL or failed).
+    pub done: i64,
+    /// Units it holds a lease on now.
+    pub leased: i64,
+}
+
+/// A run's shared work: its units by state and who did them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorkShare {
+    pub key: String,
+    /// `open` while units are left, `closed` once the run saw them all done.
+    pub state: String,
+    pub total: i64,
+    pub todo: i64,
+    pub leased: i64,
+    pub done: i64,
+    pub unknown: i64,
+    pub failed: i64,
+    pub instances: Vec<InstanceShare>,
+}
+
+/// The shared work `run` opened (or adopted), if any.
+pub async fn share(db: &PgPool, run: RunId) -> Result<Option<WorkShare>, StoreError> {
+    let work: Option<(String, String)> =
+        sqlx::query_as("SELECT key, state FROM shared_work WHERE run_id = $1 LIMIT 1")
+            .bind(run.0)
+            .fetch_optional(db)
+            .await?;
+    let Some((key, state)) = work else {
+        return Ok(None);
+    };
+    let t = tally(db, &key).await?;
+    let instances: Vec<InstanceShare> = sqlx::query_as(
+        "SELECT instance, max(role) AS role, count(*) FILTER (WHERE finished) AS done, \
+         count(*) FILTER (WHERE NOT finished) AS leased FROM ( \
+           SELECT COALESCE(done_by, lease_owner) AS instance, \
+             COALESCE(done_role, lease_role) AS role, done_by IS NOT NULL AS finished \
+           FROM work_units WHERE work_key = $1 \
+             AND (done_by IS NOT NULL OR state = 'leased')) s \
+         GROUP BY instance ORDER BY instance",
+    )
+    .bind(&key)
+    .fetch_all(db)
+    .await?;
+    Ok(Some(WorkShare {
+        key,
+        state,
+        total: t.todo + t.leased + t.finished(),
+        todo: t.todo,
+        leased: t.leased,
+        done: t.done,
+        unknown: t.unknown,
+        failed: t.failed,
+        instances,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_holds_about_batch_secs_of_the_instances_budget_within_bounds() {
+        // Two lanes: each holds half of the instance's batch_secs.
+        assert_eq!(claim_size(20, 2, 10_000), 20);
+        assert_eq!(claim_size(4, 2, 10_000), 4);
+        assert_eq!(claim_size(1_000, 2, 10_000), MAX_CLAIM);
+        assert_eq!(claim_size(0, 2, 10_000), 1);
+    }
+
+    #[test]
+    fn near_the_end_a_claim_takes_at_most_a_quarter_of_what_is_left_but_never_nothing() {
+        assert_eq!(claim_size(100, 2, 100), 25);
+        assert_eq!(claim_size(20, 2, 9), 3);
+        assert_eq!(claim_size(20, 2, 1), 1);
+    }
+
+    #[test]
+    fn leases_are_renewed_three_times_a_lease() {
+        assert_eq!(
+            renew_every(Duration::from_secs(30)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(renew_every(Duration::ZERO), Duration::from_millis(100));
+    }
+}
