@@ -21,7 +21,10 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 use super::error::{ErrorBody, ErrorCode};
-use super::{actors, alerts, audit, dashboard, data, jobs, live, ops, recovery, tournaments};
+use super::{
+    access, actors, alerts, audit, dashboard, data, jobs, live, managers, ops, prices, recovery,
+    tournaments,
+};
 use crate::auth::Role;
 
 /// Who may call a route.
@@ -101,6 +104,7 @@ pub fn routes() -> Vec<Route> {
         route!(Probe, ops::health),
         route!(Probe, ops::ready),
         route!(Probe, ops::metrics),
+        route!(Read, access::whoami),
         route!(Read, actors::list),
         route!(Read, actors::get),
         route!(Operate, actors::pause),
@@ -117,9 +121,16 @@ pub fn routes() -> Vec<Route> {
         route!(Read, data::fixtures),
         route!(Read, data::seasons),
         route!(Read, data::gameweek),
+        route!(Read, prices::changes),
+        route!(Read, prices::history),
+        route!(Read, managers::list),
+        route!(Read, managers::get),
+        route!(Read, managers::history),
+        route!(Read, managers::gameweeks),
         route!(Read, live::lifecycle),
         route!(Read, live::entries),
         route!(Read, live::entry),
+        route!(Read, live::league_table),
         route!(Read, alerts::list),
         route!(Read, tournaments::list),
         route!(Admin, tournaments::create),
@@ -342,7 +353,8 @@ pub fn openapi(open: &[String]) -> OpenApi {
 /// The OpenAPI document as served: [`openapi`] with what only the running service knows or
 /// what utoipa's derive cannot say — the job kinds as the enum of every `kind` parameter, and
 /// the exact JSON schema of each request body (required fields, bounds, and
-/// `additionalProperties: false`, since every body refuses unknown fields).
+/// `additionalProperties: false`, since every body refuses unknown fields), and the schemas of
+/// the datasets published to Redis (the data contract, `Dataset*`).
 pub fn document(open: &[String], kinds: &[String]) -> serde_json::Value {
     use serde_json::{Value, json};
     let mut doc = serde_json::to_value(openapi(open)).expect("the document serializes");
@@ -360,6 +372,12 @@ pub fn document(open: &[String], kinds: &[String]) -> serde_json::Value {
         ),
         ("consistency", super::recovery::consistency_schema(), false),
     ];
+    // The published datasets' schemas (the data contract), for readers of Redis.
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for (name, schema) in super::contract::schemas() {
+            schemas.insert(name.into(), schema);
+        }
+    }
     let Some(paths) = doc["paths"].as_object_mut() else {
         return doc;
     };

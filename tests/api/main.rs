@@ -6,6 +6,7 @@ mod alerting;
 mod cache;
 mod chaos;
 mod config;
+mod contract;
 mod control;
 mod dashboard;
 mod entries;
