@@ -35,3 +35,4 @@ mod sim;
 mod supervision;
 mod tournaments;
 mod tree;
+mod webdriver;
