@@ -60,6 +60,7 @@ pub const CODES: &[&str] = &[
     "manager_not_found",
     "player_not_found",
     "league_not_tracked",
+    "alert_not_found",
 ];
 
 /// Refuses the query parameter `name` with `code` unless it is absent or one of `allowed`.

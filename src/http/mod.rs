@@ -60,6 +60,8 @@ pub struct ApiState {
     pub leadership: Leadership,
     /// Keys, open routes and the trigger rate limit.
     pub access: AccessState,
+    /// The alerting actor, for acknowledgements.
+    pub alerts: crate::alerts::AlertSink,
 }
 
 /// Largest request body accepted (trigger parameters are small).

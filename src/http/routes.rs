@@ -36,8 +36,9 @@ pub enum Access {
     Probe,
     /// Any valid key: viewer, operator or admin.
     Read,
-    /// A control action on one job kind: an admin, or an operator given that kind (the handler
-    /// checks the kind with [`super::access::Authorized::require_kind`]). Audited.
+    /// A control action: an admin, or an operator — for an action on one job kind, one given
+    /// that kind (the handler checks the kind with
+    /// [`super::access::Authorized::require_kind`]); acknowledging an alert, any. Audited.
     Operate,
     /// Admins only. Audited when it is not a read (`GET`).
     Admin,
@@ -132,6 +133,7 @@ pub fn routes() -> Vec<Route> {
         route!(Read, live::entry),
         route!(Read, live::league_table),
         route!(Read, alerts::list),
+        route!(Operate, alerts::ack),
         route!(Read, tournaments::list),
         route!(Admin, tournaments::create),
         route!(Read, tournaments::get),
@@ -358,7 +360,8 @@ pub fn openapi(open: &[String]) -> OpenApi {
 pub fn document(open: &[String], kinds: &[String]) -> serde_json::Value {
     use serde_json::{Value, json};
     let mut doc = serde_json::to_value(openapi(open)).expect("the document serializes");
-    let bodies: [(&str, Value, bool); 4] = [
+    let bodies: [(&str, Value, bool); 5] = [
+        ("ack_alert", super::alerts::ack_schema(), true),
         ("trigger", super::jobs::trigger_schema(), false),
         (
             "create_tournament",

@@ -154,8 +154,24 @@ async fn an_operator_re_runs_a_failed_run_from_the_dashboard_and_sees_it_succeed
         .await;
     let rerun = format!("button[data-control=\"rerun\"][data-run=\"{failed}\"]");
     browser.wait_for(&rerun).await;
+    // First the alert the failure raised is acknowledged from the page.
+    let ack = "button[data-control=\"ack\"][data-key=\"job_failed:test-switch\"]";
+    browser.click(ack).await;
+    app.eventually("the alert is acknowledged", || async {
+        let alerts = app.get("/alerts").await.body;
+        let alert = alerts["alerts"]
+            .as_array()?
+            .iter()
+            .find(|a| a["key"] == "job_failed:test-switch")?
+            .clone();
+        (alert["acked"] == true).then_some(())
+    })
+    .await;
+    browser
+        .wait_text("#notice", "Alert job_failed:test-switch acknowledged")
+        .await;
     browser.click(&rerun).await;
-    let notice = browser.text("#notice").await;
+    let notice = browser.wait_text("#notice", "re-run as run").await;
     let rerun_id: i64 = notice
         .rsplit(' ')
         .next()
@@ -241,8 +257,7 @@ async fn a_viewer_sees_no_action_buttons_and_a_forced_action_is_refused_with_403
         )
         .await;
     assert_eq!(answer, 403);
-    let notice = browser.text("#notice").await;
-    assert!(notice.contains("403 forbidden"), "{notice}");
+    browser.wait_text("#notice", "403 forbidden").await;
     browser.quit().await;
 }
 

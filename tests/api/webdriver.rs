@@ -152,6 +152,19 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits until `css`'s element's text contains `part`, and returns the text.
+    pub async fn wait_text(&self, css: &str, part: &str) -> String {
+        crate::helpers::eventually(
+            &format!("{css} says {part}"),
+            Duration::from_secs(20),
+            || async {
+                let text = self.text(css).await;
+                text.contains(part).then_some(text)
+            },
+        )
+        .await
+    }
+
     /// Sends `keys` (WebDriver key codes, e.g. `\u{E007}` for Enter) to the focused element.
     pub async fn send_keys_to_active(&self, keys: &str) {
         let active = self.call("GET", "/element/active", None).await;
