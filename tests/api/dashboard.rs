@@ -321,3 +321,54 @@ async fn the_dashboard_is_labelled_keyboard_reachable_legible_and_fits_a_phone()
         .await;
     browser.quit().await;
 }
+
+#[actix_rt::test]
+async fn during_a_gameweek_the_dashboard_shows_its_scoreboard_top_managers_and_tournament() {
+    let sim = crate::helpers::start_sim(0, &[]).await;
+    assert!(sim.state().jump(fplsync::sim::Phase::InPlay, Some(38)));
+    let url = sim.base_url();
+    let app = crate::helpers::spawn_app_with(|s| crate::helpers::point_fpl_at(s, url)).await;
+    let t = app
+        .create_league_tournament(json!({
+            "name": "GW38 sprint",
+            "source": {"classic_league": 1},
+            "group_stage": {"mode": "points_race", "groups": 1,
+                            "first_event": 38, "last_event": 38},
+        }))
+        .await;
+    let id = t["id"].as_i64().unwrap();
+    let r = app.post(&format!("/tournaments/{id}/activate"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for (kind, params) in [
+        ("entries", json!({"stage": "picks", "event": 38})),
+        ("live", json!({"event": 38})),
+    ] {
+        let run = app.trigger(kind, params).await;
+        assert_eq!(app.finished_run(run).await["status"], "succeeded", "{kind}");
+    }
+    let live = app.get("/data/live/38/entries").await.body;
+    let best = live["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|e| e["net_points"].as_i64())
+        .unwrap()["net_points"]
+        .clone();
+
+    let browser = Browser::start(1280, 1000).await;
+    browser
+        .open(&format!("{}/#key={ADMIN_KEY}", app.address))
+        .await;
+    browser
+        .wait_for("#scoreboard[data-event=\"38\"] tbody tr")
+        .await;
+    let fixtures = browser.find_all("#scoreboard tbody tr").await;
+    assert_eq!(fixtures.len(), 10, "GW38's ten fixtures");
+    browser.wait_for("#topmanagers tbody tr").await;
+    assert_eq!(browser.find_all("#topmanagers tbody tr").await.len(), 10);
+    let top = browser.text("#topmanagers tbody tr").await;
+    assert!(top.contains(&best.to_string()), "{top} leads with {best}");
+    let tournaments = browser.wait_text("#tournaments", "GW38 sprint").await;
+    assert!(tournaments.contains("active"), "{tournaments}");
+    browser.quit().await;
+}
