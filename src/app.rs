@@ -310,6 +310,7 @@ impl Application {
             audit: crate::store::audit::AuditWriter::spawn(db.clone()),
             leadership: leadership.clone(),
             access: http::AccessState::new(&settings),
+            alerts: alerts.clone(),
         };
         let app_state = state.clone();
         let mut server =

@@ -18,14 +18,15 @@
 //! 4. **Supervision**: [`supervisor`] (OTP-style restarts, backoff, intensity, escalation, the
 //!    actor registry and the supervision log), on which every actor below is built.
 //! 5. **Alerting**: [`alerts`] (the alert, its sink, rules, Telegram delivery, history, actor).
-//! 6. **Cache**: [`cache`] (in-process and Redis tiers, read-through to PostgreSQL; its actor).
+//! 6. **Cache**: [`cache`] (in-process and Redis tiers, read-through to PostgreSQL; its actor;
+//!    the data contract of what it publishes, [`cache::contract`]).
 //! 7. **Job runtime**: [`jobs`] (kinds as plain async functions, the pure queue and policy,
 //!    the thin job actor, the directory every request goes through, and `jobs::work`: bulk
 //!    units shared by every instance through PostgreSQL leases).
 //! 8. **Job kinds**, in this order: [`meta`] (`bootstrap`, `fixtures`), [`prune`],
 //!    [`managers`] (tracked managers: picks, official results, live scores), [`live`] (the
-//!    `live` snapshot), [`tournament`] (storage, standings, `tournament-results`), [`entries`]
-//!    (the hybrid `entries` job), [`finalize`].
+//!    `live` snapshot), [`tournament`] (storage, standings, `tournament-results`, live league
+//!    tables), [`entries`] (the hybrid `entries` job and reads of what it stores), [`finalize`].
 //! 9. **Drivers**: [`lifecycle`] (the gameweek state machine and its actor), [`scheduler`]
 //!    (cron), [`leader`] (which instance runs them).
 //! 10. **Surfaces**: [`http`] (the control endpoint), [`bot`] (the Telegram bot).

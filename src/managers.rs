@@ -115,7 +115,7 @@ impl From<&PackedPick> for Pick {
 }
 
 /// A manager's live score as fplsync computes it, and the official one once known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EntryScore {
     pub entry: u64,
     pub event: u16,
@@ -126,10 +126,12 @@ pub struct EntryScore {
     pub bench_points: i32,
     pub captain_points: i32,
     /// Automatic substitutions applied so far: `[off, on]` element ids.
+    #[schema(value_type = Vec<Vec<u32>>)]
     pub subs: Vec<[u32; 2]>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub active_chip: Option<String>,
     /// The gameweek is `data_checked` and these are final.
+    #[serde(rename = "final")]
     pub r#final: bool,
     /// FPL's own points for the gameweek, once finalized.
     #[serde(skip_serializing_if = "Option::is_none", default)]

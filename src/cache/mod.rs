@@ -7,6 +7,8 @@
 //!   reads them.
 //! - [`loader`]: how a key is read from PostgreSQL ([`Loaders`], one per key family).
 //! - [`pubsub`]: the invalidation broadcast between instances.
+//! - [`contract`]: the data contract — every published dataset, its key, schema, class and
+//!   writer, and how to read one revision consistently (the document for front-ends).
 //! - [`consistency`]: the check of every cached dataset against PostgreSQL, and its repair.
 //! - [`health`]: when Redis counts as away, and when as back.
 //! - [`CacheActor`] (in `actor`): the single writer of the local tier; [`Cache`] (in `handle`):
@@ -55,6 +57,7 @@
 
 mod actor;
 pub mod consistency;
+pub mod contract;
 mod handle;
 pub mod health;
 pub mod key;

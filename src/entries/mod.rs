@@ -15,7 +15,10 @@
 //! units are never fetched again, so a crashed or cancelled run resumes where it stopped. When at
 //! least `entries.min_success_ratio` of the units tried succeed, the run succeeds with a warning
 //! and the failed units are tried again by later runs after their backoff; below that it fails.
+//!
+//! What it stores is read back for the `/data/managers/*` routes by [`read`].
 
+pub mod read;
 pub mod units;
 
 use std::collections::HashMap;

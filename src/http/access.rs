@@ -92,6 +92,30 @@ impl Authorized {
     }
 }
 
+/// What a key may do, as `GET /auth/whoami` tells it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct KeyView {
+    /// The key's configured name.
+    name: String,
+    /// `viewer`, `operator` or `admin`.
+    role: String,
+    /// The job kinds an operator may steer (empty for the other roles: an admin steers all).
+    kinds: Vec<String>,
+}
+
+/// The caller's key: its name, role and, for an operator, the job kinds it may steer. The
+/// dashboard shows only the actions the key may take (the routes check again).
+#[utoipa::path(get, path = "/auth/whoami", tag = "operations", responses(
+    (status = 200, description = "The caller's key", body = KeyView)))]
+pub async fn whoami(caller: Authorized) -> actix_web::HttpResponse {
+    let c = caller.0;
+    super::ok(&KeyView {
+        name: c.name,
+        role: c.role.as_str().to_string(),
+        kinds: c.kinds,
+    })
+}
+
 impl FromRequest for Authorized {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;

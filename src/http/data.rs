@@ -87,6 +87,23 @@ async fn older_season(state: &ApiState, name: Option<&str>) -> Result<Option<Sea
     Ok((current != Some(season)).then_some(season))
 }
 
+/// The season `?season=` names, the current one when absent: 404 `no_data` before the first
+/// bootstrap.
+pub(super) async fn season_id(state: &ApiState, name: Option<&str>) -> Result<SeasonId, ApiError> {
+    if let Some(id) = older_season(state, name).await? {
+        return Ok(id);
+    }
+    Ok(current_season(&state.db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no_data",
+                "no season yet: metadata arrives with the first bootstrap run",
+            )
+        })?
+        .0)
+}
+
 /// `dataset` of the season `?season=` names: the current one's through the cache, an older
 /// one's from PostgreSQL.
 async fn season_dataset(

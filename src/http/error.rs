@@ -57,6 +57,10 @@ pub const CODES: &[&str] = &[
     "invalid_input",
     "unsupported_media_type",
     "roster_not_ready",
+    "manager_not_found",
+    "player_not_found",
+    "league_not_tracked",
+    "alert_not_found",
 ];
 
 /// Refuses the query parameter `name` with `code` unless it is absent or one of `allowed`.

@@ -1,17 +1,21 @@
-//! `/lifecycle` (the gameweek lifecycle's state, last snapshot and next poll) and
-//! `/data/live/{event}/entries…` (tracked managers' live scores, read through the cache).
+//! `/lifecycle` (the gameweek lifecycle's state, last snapshot and next poll),
+//! `/data/live/{event}/entries…` (tracked managers' live scores, read through the cache) and
+//! `/data/live/{event}/leagues/{league}` (a tracked classic league's live table).
 
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::conditional::respond_json;
 use super::error::ErrorBody;
 use super::{ApiError, ApiState, ok};
-use crate::cache::{CacheKey, LiveDataset};
+use crate::cache::{CacheKey, DataClass, LiveDataset};
+use crate::fpl::model::{EntryId, EventId, LeagueId};
 use crate::managers::EntryScore;
+use crate::tournament::league_table::{self, TableRow};
 
 /// Most entries one bulk request names or returns.
 const MAX_BULK: usize = 1000;
@@ -239,4 +243,107 @@ pub async fn entries(
         }
     };
     Ok(ok(&body))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TableQuery {
+    /// Rows to skip from the top (paging).
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: Option<u32>,
+    /// At most this many rows (default 50, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+}
+
+/// A page of a tracked classic league's live table.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LiveTable {
+    event: u16,
+    league: u64,
+    /// Members in the whole table.
+    members: usize,
+    /// Members with a live score (the others have no picks of the gameweek yet).
+    scored: usize,
+    rows: Vec<TableRow>,
+}
+
+/// `GET /data/live/{event}/leagues/{league}`: a tracked classic league's managers ranked by
+/// live total during a gameweek.
+#[utoipa::path(get, path = "/data/live/{event}/leagues/{league}", operation_id = "live_league_table", tag = "live",
+    params(("event" = u32, Path, minimum = 1, maximum = 60, description = "Gameweek (1..=60)"),
+        ("league" = i64, Path, minimum = 1, description = "Classic league id"),
+        TableQuery,
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` of an earlier answer")),
+    responses(
+        (status = 200, description = "The table, best live total first", body = LiveTable, headers(
+            ("ETag" = String, description = "The answer's tag"),
+            ("Cache-Control" = String, description = "`private, max-age=` the live TTL"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current tag", headers(
+            ("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, description = "`invalid_path`, `invalid_event`, `invalid_query`", body = ErrorBody),
+        (status = 404, description = "`league_not_tracked`: no tournament of the season reads the \
+            league; `no_data` before the first bootstrap", body = ErrorBody),
+        (status = 500, description = "`corrupt_data`: a stored score does not decode", body = ErrorBody),
+        (status = 503, description = "`cache_unavailable`, `database_unavailable`", body = ErrorBody)))]
+pub async fn league_table(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    path: web::Path<(u32, i64)>,
+    q: web::Query<TableQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (event, league) = path.into_inner();
+    let event = event_of(event)?;
+    let league = LeagueId(super::path_id(league, "a league id")? as u64);
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(50);
+    if offset > 1_000_000 || limit == 0 || limit > 1000 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "offset is 0..=1000000 and limit 1..=1000",
+        ));
+    }
+    let season = super::data::season_id(&state, None).await?;
+    let members = league_table::members(&state.db, season, league, EventId(event))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "league_not_tracked",
+                format!(
+                    "no tournament of the season reads classic league {league}: create one \
+                     from it to track its managers"
+                ),
+            )
+        })?;
+    let mut wanted: Vec<u8> = members
+        .iter()
+        .map(|m| match LiveDataset::entries_of(m.entry as u64) {
+            LiveDataset::Entries(s) => s,
+            _ => unreachable!("entries_of gives an entries shard"),
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let scores = shards(&state, event, &wanted).await?;
+    let live_net: HashMap<EntryId, i32> = members
+        .iter()
+        .filter_map(|m| {
+            let s = scores.get(&(m.entry as u64))?;
+            Some((EntryId(s.entry), s.net_points))
+        })
+        .collect();
+    let rows = league_table::rank(members, &live_net);
+    let table = LiveTable {
+        event,
+        league: league.0,
+        members: rows.len(),
+        scored: live_net.len(),
+        rows: rows
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect(),
+    };
+    Ok(respond_json(&req, &state, DataClass::Live, &table))
 }

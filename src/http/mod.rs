@@ -1,5 +1,6 @@
 //! The control endpoint (actix-web): health, readiness, metrics, the actor tree, the supervision
-//! log, job runs and triggers, metadata, live scores and tournaments, alerts, the audit log,
+//! log, job runs and triggers, metadata, stored managers and prices, live scores and tables,
+//! tournaments, alerts, the audit log,
 //! the OpenAPI document and the dashboard. JSON everywhere; every error is an [`ApiError`].
 //!
 //! Handlers read shared state ([`ApiState`]) and talk to actors only to change something
@@ -10,12 +11,16 @@ pub mod access;
 mod actors;
 mod alerts;
 mod audit;
+mod conditional;
+mod contract;
 mod dashboard;
 mod data;
 mod error;
 mod jobs;
 mod live;
+mod managers;
 mod ops;
+mod prices;
 mod recovery;
 pub mod routes;
 mod tournaments;
@@ -55,6 +60,8 @@ pub struct ApiState {
     pub leadership: Leadership,
     /// Keys, open routes and the trigger rate limit.
     pub access: AccessState,
+    /// The alerting actor, for acknowledgements.
+    pub alerts: crate::alerts::AlertSink,
 }
 
 /// Largest request body accepted (trigger parameters are small).

@@ -21,7 +21,10 @@ use utoipa::openapi::{
 use utoipa::{PartialSchema, ToSchema};
 
 use super::error::{ErrorBody, ErrorCode};
-use super::{actors, alerts, audit, dashboard, data, jobs, live, ops, recovery, tournaments};
+use super::{
+    access, actors, alerts, audit, dashboard, data, jobs, live, managers, ops, prices, recovery,
+    tournaments,
+};
 use crate::auth::Role;
 
 /// Who may call a route.
@@ -33,8 +36,9 @@ pub enum Access {
     Probe,
     /// Any valid key: viewer, operator or admin.
     Read,
-    /// A control action on one job kind: an admin, or an operator given that kind (the handler
-    /// checks the kind with [`super::access::Authorized::require_kind`]). Audited.
+    /// A control action: an admin, or an operator — for an action on one job kind, one given
+    /// that kind (the handler checks the kind with
+    /// [`super::access::Authorized::require_kind`]); acknowledging an alert, any. Audited.
     Operate,
     /// Admins only. Audited when it is not a read (`GET`).
     Admin,
@@ -101,6 +105,7 @@ pub fn routes() -> Vec<Route> {
         route!(Probe, ops::health),
         route!(Probe, ops::ready),
         route!(Probe, ops::metrics),
+        route!(Read, access::whoami),
         route!(Read, actors::list),
         route!(Read, actors::get),
         route!(Operate, actors::pause),
@@ -117,10 +122,18 @@ pub fn routes() -> Vec<Route> {
         route!(Read, data::fixtures),
         route!(Read, data::seasons),
         route!(Read, data::gameweek),
+        route!(Read, prices::changes),
+        route!(Read, prices::history),
+        route!(Read, managers::list),
+        route!(Read, managers::get),
+        route!(Read, managers::history),
+        route!(Read, managers::gameweeks),
         route!(Read, live::lifecycle),
         route!(Read, live::entries),
         route!(Read, live::entry),
+        route!(Read, live::league_table),
         route!(Read, alerts::list),
+        route!(Operate, alerts::ack),
         route!(Read, tournaments::list),
         route!(Admin, tournaments::create),
         route!(Read, tournaments::get),
@@ -342,11 +355,13 @@ pub fn openapi(open: &[String]) -> OpenApi {
 /// The OpenAPI document as served: [`openapi`] with what only the running service knows or
 /// what utoipa's derive cannot say — the job kinds as the enum of every `kind` parameter, and
 /// the exact JSON schema of each request body (required fields, bounds, and
-/// `additionalProperties: false`, since every body refuses unknown fields).
+/// `additionalProperties: false`, since every body refuses unknown fields), and the schemas of
+/// the datasets published to Redis (the data contract, `Dataset*`).
 pub fn document(open: &[String], kinds: &[String]) -> serde_json::Value {
     use serde_json::{Value, json};
     let mut doc = serde_json::to_value(openapi(open)).expect("the document serializes");
-    let bodies: [(&str, Value, bool); 4] = [
+    let bodies: [(&str, Value, bool); 5] = [
+        ("ack_alert", super::alerts::ack_schema(), true),
         ("trigger", super::jobs::trigger_schema(), false),
         (
             "create_tournament",
@@ -360,6 +375,12 @@ pub fn document(open: &[String], kinds: &[String]) -> serde_json::Value {
         ),
         ("consistency", super::recovery::consistency_schema(), false),
     ];
+    // The published datasets' schemas (the data contract), for readers of Redis.
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for (name, schema) in super::contract::schemas() {
+            schemas.insert(name.into(), schema);
+        }
+    }
     let Some(paths) = doc["paths"].as_object_mut() else {
         return doc;
     };

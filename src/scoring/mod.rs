@@ -31,8 +31,9 @@ pub fn players_of(elements: &[Element]) -> HashMap<ElementId, PlayerInfo> {
 }
 
 /// One player's live state as fplsync computes it from a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LiveRow {
+    #[schema(value_type = u32)]
     pub id: ElementId,
     /// Points so far, bonus included.
     pub points: i32,

@@ -614,3 +614,82 @@ async fn a_restart_storm_warns_and_an_escalation_is_critical_until_an_operator_r
         .await;
     assert_valid_telegram_html(&back.text);
 }
+
+#[actix_rt::test]
+async fn an_open_alert_is_acknowledged_over_http_by_an_operator_and_audited() {
+    let app = spawn_app().await;
+    let run = app.trigger("test-fail", fail("the disk is full", 7)).await;
+    assert_eq!(app.finished_run(run).await["status"], "failed");
+    let key = "job_failed:test-fail";
+    let body = |v: Value| Some(("application/json", v.to_string().into_bytes()));
+
+    let viewer = app
+        .request_as(
+            Some(crate::helpers::VIEWER_KEY),
+            "POST",
+            "/alerts/ack",
+            body(json!({ "key": key })),
+        )
+        .await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN, "{}", viewer.body);
+    let r = app
+        .eventually("the alert is open and acknowledged", || async {
+            let r = app
+                .request_as(
+                    Some(crate::helpers::OPERATOR_KEY),
+                    "POST",
+                    "/alerts/ack",
+                    body(json!({ "key": key })),
+                )
+                .await;
+            (r.status == StatusCode::OK).then_some(r)
+        })
+        .await;
+    assert_eq!(r.body, json!({"key": key, "acked": true}));
+    app.eventually("the history shows it acknowledged", || async {
+        let alerts = app.get("/alerts").await.body;
+        let a = alerts["alerts"]
+            .as_array()?
+            .iter()
+            .find(|a| a["key"] == key)?
+            .clone();
+        (a["acked"] == true).then_some(())
+    })
+    .await;
+    for (sent, status, code) in [
+        (
+            json!({"key": "no_such_alert"}),
+            StatusCode::NOT_FOUND,
+            "alert_not_found",
+        ),
+        (json!({"key": ""}), StatusCode::BAD_REQUEST, "invalid_json"),
+        (
+            json!({"key": "a\u{7}b"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            json!({"key": key, "also": 1}),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+    ] {
+        let r = app.post("/alerts/ack", Some(sent.clone())).await;
+        assert_eq!(
+            (r.status, r.body["error"].as_str()),
+            (status, Some(code)),
+            "{sent}"
+        );
+    }
+    let audit = app
+        .eventually("the acknowledgement is audited", || async {
+            let audit = app.get("/audit?actor=test-operator").await.body;
+            audit["actions"]
+                .as_array()?
+                .iter()
+                .find(|a| a["action"] == "ack_alert" && a["result"] == "ok")
+                .cloned()
+        })
+        .await;
+    assert_eq!(audit["params"]["body"]["key"], key, "{audit}");
+}

@@ -16,6 +16,7 @@ pub const FLAKY: Kind<FlakyParams> = Kind::new("test-flaky");
 pub const GATE: Kind<GateParams> = Kind::new("test-gate");
 pub const FAIL: Kind<FailParams> = Kind::new("test-fail");
 pub const CHECKPOINT: Kind<CheckpointParams> = Kind::new("test-checkpoint");
+pub const SWITCH: Kind<SwitchParams> = Kind::new("test-switch");
 
 pub fn register(catalog: JobCatalog) -> JobCatalog {
     catalog
@@ -25,6 +26,7 @@ pub fn register(catalog: JobCatalog) -> JobCatalog {
         .with(JobSpec::new(GATE, gate))
         .with(JobSpec::new(FAIL, fail))
         .with(JobSpec::new(CHECKPOINT, checkpoint))
+        .with(JobSpec::new(SWITCH, switch))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -133,6 +135,35 @@ async fn fail(_: JobContext, p: FailParams) -> Result<JobOutcome, JobError> {
         "{}",
         p.error.repeat(p.repeat.max(1))
     )))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchParams {
+    pub switch: String,
+}
+
+static BROKEN: LazyLock<Mutex<std::collections::HashSet<String>>> = LazyLock::new(Default::default);
+
+/// Makes runs of `test-switch` on `name` fail (for good) until [`mend`].
+pub fn break_switch(name: &str) {
+    BROKEN.lock().unwrap().insert(name.to_string());
+}
+
+/// Lets runs of `test-switch` on `name` succeed: the cause of a failure fixed.
+pub fn mend(name: &str) {
+    BROKEN.lock().unwrap().remove(name);
+}
+
+/// Fails while its switch is broken: a run worth re-running once the cause is fixed.
+async fn switch(_: JobContext, p: SwitchParams) -> Result<JobOutcome, JobError> {
+    if BROKEN.lock().unwrap().contains(&p.switch) {
+        return Err(JobError::Permanent(anyhow::anyhow!(
+            "switch {} is broken",
+            p.switch
+        )));
+    }
+    Ok(JobOutcome::new(format!("switch {} works", p.switch)))
 }
 
 #[derive(Debug, Deserialize, Serialize)]
