@@ -204,6 +204,24 @@ async fn an_operator_re_runs_a_failed_run_from_the_dashboard_and_sees_it_succeed
             .is_some_and(|t| t.contains("test-switch")),
         "{audited}"
     );
+    // A job kind's view shows its actor and queue.
+    browser
+        .click("button[data-view=\"kind\"][data-actor=\"job:test-switch\"]")
+        .await;
+    let kind = browser.wait_text("#kinddetail", "job:test-switch").await;
+    assert!(kind.contains("queued"), "{kind}");
+    // The trigger form runs the kind with the parameters typed in.
+    browser
+        .type_into("#triggerparams", &json!({"switch": switch}).to_string())
+        .await;
+    browser.click("#triggerform button[type=\"submit\"]").await;
+    let notice = browser
+        .wait_text("#notice", "test-switch triggered: run")
+        .await;
+    let triggered: i64 = notice.rsplit(' ').next().unwrap().parse().unwrap();
+    let run = app.finished_run(triggered).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["params"], json!({"switch": switch}));
     // The operator is offered nothing for kinds he may not steer.
     let others = browser
         .find_all("button[data-control][aria-label*=\"test-sleep\"]")
