@@ -173,7 +173,8 @@ impl NewTournament {
                             .into(),
                     ));
                 }
-                if g.groups * g.qualifiers_per_group < 2 {
+                // Saturating: the counts come from the request, as large as a u32 holds.
+                if g.groups.saturating_mul(g.qualifiers_per_group) < 2 {
                     return Err(Invalid(
                         "group_stage: fewer than 2 qualifiers cannot make a knockout".into(),
                     ));
@@ -437,6 +438,18 @@ mod tests {
         }));
         assert_eq!(t.validate(), Ok(()));
         assert_eq!(t.knockout.legs(), 1);
+    }
+
+    #[test]
+    fn huge_group_and_qualifier_counts_are_validated_without_overflowing() {
+        let t = parse(json!({
+            "name": "Huge",
+            "source": {"classic_league": 1},
+            "group_stage": {"mode": "points_race", "groups": 13978359,
+                            "qualifiers_per_group": 1280, "first_event": 11, "last_event": 21},
+            "knockout": {"mode": "single", "first_event": 22},
+        }));
+        let _ = t.validate();
     }
 
     #[test]

@@ -204,6 +204,24 @@ async fn an_operator_re_runs_a_failed_run_from_the_dashboard_and_sees_it_succeed
             .is_some_and(|t| t.contains("test-switch")),
         "{audited}"
     );
+    // A job kind's view shows its actor and queue.
+    browser
+        .click("button[data-view=\"kind\"][data-actor=\"job:test-switch\"]")
+        .await;
+    let kind = browser.wait_text("#kinddetail", "job:test-switch").await;
+    assert!(kind.contains("queued"), "{kind}");
+    // The trigger form runs the kind with the parameters typed in.
+    browser
+        .type_into("#triggerparams", &json!({"switch": switch}).to_string())
+        .await;
+    browser.click("#triggerform button[type=\"submit\"]").await;
+    let notice = browser
+        .wait_text("#notice", "test-switch triggered: run")
+        .await;
+    let triggered: i64 = notice.rsplit(' ').next().unwrap().parse().unwrap();
+    let run = app.finished_run(triggered).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["params"], json!({"switch": switch}));
     // The operator is offered nothing for kinds he may not steer.
     let others = browser
         .find_all("button[data-control][aria-label*=\"test-sleep\"]")
@@ -370,5 +388,76 @@ async fn during_a_gameweek_the_dashboard_shows_its_scoreboard_top_managers_and_t
     assert!(top.contains(&best.to_string()), "{top} leads with {best}");
     let tournaments = browser.wait_text("#tournaments", "GW38 sprint").await;
     assert!(tournaments.contains("active"), "{tournaments}");
+    browser.quit().await;
+}
+
+#[actix_rt::test]
+async fn the_dashboard_charts_the_gameweeks_fpl_requests_by_priority_against_the_target() {
+    let sim = crate::helpers::start_sim(0, &[]).await;
+    assert!(sim.state().jump(fplsync::sim::Phase::InPlay, Some(38)));
+    let real: std::collections::BTreeMap<fplsync::fpl::model::EntryId, serde_json::Value> =
+        fplsync::fpl::samples::decode(fplsync::fpl::samples::gw38::LEAGUE_PICKS).unwrap();
+    let tracked: Vec<u64> = real.keys().take(3).map(|e| e.0).collect();
+    let url = sim.base_url();
+    let app = crate::helpers::spawn_app_with(|s| {
+        crate::helpers::point_fpl_at(s, url);
+        s.live.enabled = true;
+        s.live.start_delay_ms = 10;
+        s.live.tracked_entries = tracked.clone();
+        s.live.stale_after_secs = 3600;
+        let i = &mut s.live.interval_secs;
+        for interval in [
+            &mut i.pre_deadline,
+            &mut i.picks_wait,
+            &mut i.picks_sync,
+            &mut i.live_active,
+            &mut i.between_fixtures,
+            &mut i.day_settling,
+            &mut i.day_settling_stable,
+            &mut i.gw_review,
+            &mut i.finalized,
+        ] {
+            *interval = 0.05;
+        }
+    })
+    .await;
+    // The lifecycle follows GW38 and its FPL requests are counted.
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let budget = loop {
+        let l = app.get("/lifecycle").await.body;
+        if l["event"] == 38 && l["budget"]["total"].as_u64() > Some(0) {
+            break l["budget"].clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "no FPL requests counted for GW38: {l}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let browser = Browser::start(1280, 1000).await;
+    browser
+        .open(&format!("{}/#key={ADMIN_KEY}", app.address))
+        .await;
+    let chart = browser.wait_for("#budget .chart[role=\"img\"]").await;
+    let _ = chart;
+    let label = browser
+        .run("return document.querySelector('#budget .chart').getAttribute('aria-label');")
+        .await;
+    let label = label.as_str().unwrap().to_string();
+    // The target grows with every lifecycle tick: the page's is the API's then, or later.
+    let shown: u64 = label
+        .strip_suffix(" requests")
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the label names the target: {label}"));
+    assert!(shown >= budget["target"].as_u64().unwrap(), "{label}");
+    for priority in budget["requests"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|per| per.as_object().unwrap().keys())
+    {
+        assert!(label.contains(priority.as_str()), "{priority} in {label}");
+    }
     browser.quit().await;
 }

@@ -165,6 +165,19 @@ impl Browser {
         .await
     }
 
+    /// Replaces the text of the field `css` selects with `text`, typed.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait_for(css).await;
+        self.call("POST", &format!("/element/{el}/clear"), Some(json!({})))
+            .await;
+        self.call(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
     /// Sends `keys` (WebDriver key codes, e.g. `\u{E007}` for Enter) to the focused element.
     pub async fn send_keys_to_active(&self, keys: &str) {
         let active = self.call("GET", "/element/active", None).await;
