@@ -1,5 +1,8 @@
 //! Work split into units (one manager each), fetched through the shared FPL client at bulk
-//! priority — the admission controller, not this code, sets the pace — and stored in batches.
+//! priority — the admission controller, not this code, sets the pace — and stored in batches,
+//! by the run itself: the `info` stage's. (The `picks` and `results` stages share their units
+//! with every instance through [`crate::jobs::work`]; the failure bookkeeping below — failures
+//! and their backoff — serves them too.)
 //!
 //! A unit that is done is never fetched again: what "done" means is the stage's own (its data is
 //! stored), so a run that crashed, stalled or was cancelled resumes where it stopped. A unit

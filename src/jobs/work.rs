@@ -471,14 +471,18 @@ async fn claim(
     let db = &deps.db;
     let open: Option<OpenWork> = sqlx::query_as(
         "SELECT * FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
-           (SELECT count(*) FROM work_units u WHERE u.work_key = w.key AND (u.state = 'todo' \
-             OR (u.state = 'leased' AND u.lease_until < now()))) AS claimable \
+           (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
+             AND (u.state = 'todo' OR (u.state = 'leased' AND u.lease_until < now())) \
+             LIMIT $2) c) AS claimable \
            FROM shared_work w JOIN job_runs r ON r.id = w.run_id \
            WHERE w.state = 'open' AND r.status IN ('running', 'interrupted') \
              AND w.handler = ANY($1)) s \
          WHERE claimable > 0 ORDER BY opened_at LIMIT 1",
     )
     .bind(handlers.names())
+    // Counted only as far as the claim size can use (a quarter of what is left, at most
+    // MAX_CLAIM): a work of 100,000 units is not counted at every claim.
+    .bind(4 * MAX_CLAIM as i64)
     .fetch_optional(db)
     .await?;
     let Some(open) = open else {

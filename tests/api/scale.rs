@@ -282,7 +282,10 @@ async fn a_killed_leaders_picks_run_is_adopted_by_the_next_leader_and_completes(
         },
     )
     .await;
-    assert_eq!(follower.role().await, "leader");
+    eventually("the follower leads", Duration::from_secs(10), || async {
+        (follower.role().await == "leader").then_some(())
+    })
+    .await;
     assert_eq!(
         final_status(&db, rerun, Duration::from_secs(90)).await,
         "succeeded"
