@@ -395,7 +395,9 @@ async fn follow_tournament(
     .fetch_one(db)
     .await
     .unwrap_or_default();
-    if picks.0 > 0 && told.picks != Some(picks) {
+    // Once the season's last gameweek is processed its tournament is archived and nobody is
+    // tracked any more: the picks are still stored, but there is nothing new to tell.
+    if picks.0 > 0 && picks.1 > 0 && told.picks != Some(picks) {
         say(format!(
             "picks stored: {} of {} managers for GW{event}",
             picks.0, picks.1
