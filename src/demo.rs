@@ -9,7 +9,9 @@
 //! The service runs at the simulator's pace: the lifecycle's poll intervals are divided by the
 //! speed (a floor of a quarter second), and the FPL rate is raised with it (up to
 //! [`DEMO_MAX_RATE`]), so nothing waits minutes of real time while a simulated gameweek passes
-//! in about two.
+//! in about two. The simulator's clock is held at the gameweek's start until the tournament
+//! is active (or its roster failed, or [`CLOCK_HOLD`] passed): how long the service takes to
+//! start on a given machine never costs the story its deadline.
 //!
 //! The demo keeps its data apart from `fplsync serve`: schema `demo` (unless `database.schema`
 //! is set to something other than `public`) and Redis prefix `fplsync-demo:` (likewise).
@@ -24,6 +26,10 @@ use crate::app::{Application, Options};
 use crate::config::Settings;
 use crate::sim::leagues::CLASSIC_LEAGUE;
 use crate::sim::{Phase, RunningSim, Scenario, SimConfig, Simulator};
+
+/// The longest the simulator's clock is held for the service to be ready (its first bootstrap,
+/// the tournament's roster): after that the gameweek starts whatever the service has done.
+pub const CLOCK_HOLD: Duration = Duration::from_secs(120);
 
 /// Simulated seconds per real second by default: a gameweek in a little over two minutes.
 pub const DEFAULT_SPEED: f64 = 600.0;
@@ -204,9 +210,10 @@ impl Control {
 
 /// Runs the demo until interrupted (or, with `exit_when_final`, until the story is told).
 pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()> {
+    // Held (speed 0) until the service is ready for the gameweek: see the module doc.
     let sim = Simulator::start(SimConfig {
         bind: "127.0.0.1:0".into(),
-        speed: options.speed,
+        speed: 0.0,
         entries: options.entries,
         scenario: Scenario::Gw38,
         workers: 1,
@@ -250,7 +257,14 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
     };
     let db = app.state().db.clone();
     let server = app.server_handle();
-    let narrator = actix_rt::spawn(narrate(sim, db, control, server, options.exit_when_final));
+    let narrator = actix_rt::spawn(narrate(
+        sim,
+        db,
+        control,
+        server,
+        options.speed,
+        options.exit_when_final,
+    ));
     let served = app.run_until_stopped().await;
     narrator.abort();
     served.map_err(anyhow::Error::from)
@@ -273,6 +287,8 @@ struct Told {
     standings: Option<String>,
     /// The whole story is told.
     done: bool,
+    /// The simulator's clock was let go.
+    clock_running: bool,
 }
 
 /// Logs every change of the simulator's phase and of what the service did.
@@ -281,13 +297,33 @@ async fn narrate(
     db: PgPool,
     control: Control,
     server: actix_web::dev::ServerHandle,
+    speed: f64,
     exit_when_final: bool,
 ) {
     let say = |line: String| tracing::info!(target: "fplsync::demo", "{line}");
     let mut told = Told::default();
     let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    let held_since = tokio::time::Instant::now();
+    say("simulator: clock held at the gameweek's start until the tournament is active".into());
     loop {
         ticker.tick().await;
+        if !told.clock_running {
+            let roster_failed = told.roster.as_deref() == Some("failed");
+            let waited = held_since.elapsed() >= CLOCK_HOLD;
+            if told.activated || roster_failed || waited {
+                sim.state().set_speed(speed);
+                told.clock_running = true;
+                say(format!(
+                    "simulator: clock running at {speed}× after {:.1} s{}",
+                    held_since.elapsed().as_secs_f64(),
+                    if told.activated {
+                        ""
+                    } else {
+                        " (the tournament is not active: the gameweek starts anyway)"
+                    }
+                ));
+            }
+        }
         let state = sim.state();
         let step = state.world.timeline.get(state.step_index());
         let event = step.event;

@@ -365,6 +365,9 @@ fn the_demo_plays_gameweek_38_through_to_final() {
         .collect();
     for expected in [
         "simulator: GW38 PRE_DEADLINE",
+        // The clock waits for the tournament, so the picks sync starts at the deadline.
+        "simulator: clock held at the gameweek's start until the tournament is active",
+        "simulator: clock running at 3600× after",
         "simulator: GW38 IN_PLAY",
         "simulator: GW38 FINAL",
         // The tournament from the classic league: 72 real and 100 synthetic managers.
@@ -386,4 +389,11 @@ fn the_demo_plays_gameweek_38_through_to_final() {
             narration.join("\n")
         );
     }
+    assert!(
+        !narration
+            .iter()
+            .any(|m| m.contains("the gameweek starts anyway")),
+        "the clock was let go before the tournament was active:\n{}",
+        narration.join("\n")
+    );
 }
