@@ -1211,6 +1211,15 @@ mod tests {
         .expect("a burst equal to the rate loads")
         .fpl;
         assert_eq!((f.burst, f.rate_per_sec), (20, 20));
+
+        // The challenge backoff: never zero (every request would meet the challenge again),
+        // at most a day.
+        for bad in ["0", "86401", "-1", "ten"] {
+            let err = load_with(&[("FPLSYNC__FPL__BLOCKED_BACKOFF_SECS", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("fpl.blocked_backoff_secs"), "{bad}: {err}");
+        }
     }
 
     #[test]
