@@ -86,6 +86,14 @@ pub fn builtin_unit_handlers() -> Handlers {
     Handlers::default()
         .with(crate::entries::PICKS_UNITS, crate::entries::picks_units)
         .with(crate::entries::RESULTS_UNITS, crate::entries::results_units)
+        .with(
+            crate::tournament::roster::ROSTER_UNITS,
+            crate::tournament::roster::roster_units,
+        )
+        .with(
+            crate::tournament::job::RESULTS_UNITS,
+            crate::tournament::job::results_units,
+        )
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -136,10 +136,13 @@ impl Handlers {
 /// How a batch's units ended.
 #[derive(Debug, Default)]
 pub struct Outcome {
+    /// Done: its data is stored (or there was none to store).
     pub stored: Vec<u64>,
     /// FPL answered 404: nothing to store.
     pub unknown: Vec<u64>,
     pub failed: Vec<(u64, String)>,
+    /// What a finished unit did, for the run to report ([`notes`]).
+    pub notes: HashMap<u64, String>,
 }
 
 /// A batch of units this instance holds a lease on.
@@ -197,6 +200,22 @@ impl Claimed {
         }
     }
 
+    /// Adds units to the work in `tx` (the transaction storing this batch), for any instance to
+    /// claim: work whose extent is learnt as it is done (a league's last standings page is
+    /// known only when it is read). Units already there are left as they are.
+    pub async fn add_units(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        units: &[u64],
+    ) -> Result<(), StoreError> {
+        add(&mut **tx, &self.key, units).await.map(drop)
+    }
+
+    /// Instances working on shared work now (this one included): seen within a lease.
+    pub async fn instances(&self) -> Result<u64, StoreError> {
+        live_instances(&self.deps.db, self.lease).await
+    }
+
     async fn renew(&self) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE work_units SET lease_until = now() + make_interval(secs => $4) \
@@ -245,26 +264,27 @@ impl Claimed {
         let mut units = Vec::new();
         let mut states = Vec::new();
         let mut errors: Vec<Option<String>> = Vec::new();
-        for &u in &outcome.stored {
+        let mut notes: Vec<Option<String>> = Vec::new();
+        let ended = (outcome.stored.iter().map(|&u| (u, "done", None)))
+            .chain(outcome.unknown.iter().map(|&u| (u, "unknown", None)))
+            .chain(
+                outcome
+                    .failed
+                    .iter()
+                    .map(|(u, e)| (*u, "failed", Some(e.clone()))),
+            );
+        for (u, state, error) in ended {
             units.push(u as i64);
-            states.push("done");
-            errors.push(None);
-        }
-        for &u in &outcome.unknown {
-            units.push(u as i64);
-            states.push("unknown");
-            errors.push(None);
-        }
-        for (u, e) in &outcome.failed {
-            units.push(*u as i64);
-            states.push("failed");
-            errors.push(Some(e.clone()));
+            states.push(state);
+            errors.push(error);
+            notes.push(outcome.notes.get(&u).cloned());
         }
         let n = units.len() as u64;
         sqlx::query(
             "UPDATE work_units u SET state = o.state, done_by = $5, done_role = $6, \
-             last_error = o.error, lease_until = NULL \
-             FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS o(unit, state, error) \
+             last_error = o.error, note = o.note, lease_until = NULL \
+             FROM UNNEST($2::bigint[], $3::text[], $4::text[], $7::text[]) \
+               AS o(unit, state, error, note) \
              WHERE u.work_key = $1 AND u.unit = o.unit AND u.state = 'leased' \
              AND u.lease_owner = $5",
         )
@@ -274,6 +294,7 @@ impl Claimed {
         .bind(errors)
         .bind(&self.worker.instance)
         .bind(self.role)
+        .bind(notes)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -310,9 +331,11 @@ async fn release(
     Ok(())
 }
 
-/// Opens the shared work `key` for `ctx`'s run with `units` to do, or adopts it: an earlier
-/// run's work of the same key becomes this run's, units leased and not expired stay with
-/// their holders, units no longer to do are dropped.
+/// Opens the shared work `key` for `ctx`'s run with `units` to do, or adopts it. Work still
+/// open (its run was interrupted, failed or cancelled before it was done) becomes this run's
+/// as it stands: units finished stay finished, except failed ones, which are to do again;
+/// leases still running stay with their holders. Work closed (its run saw it done) starts
+/// afresh. Units no longer to do are dropped either way.
 pub async fn open(
     ctx: &JobContext,
     handler: &str,
@@ -321,6 +344,11 @@ pub async fn open(
     units: &[u64],
 ) -> Result<(), StoreError> {
     let mut tx = ctx.deps.db.begin().await?;
+    let was: Option<String> =
+        sqlx::query_scalar("SELECT state FROM shared_work WHERE key = $1 FOR UPDATE")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
     sqlx::query(
         "INSERT INTO shared_work (key, handler, params, run_id, state) \
          VALUES ($1, $2, $3, $4, 'open') \
@@ -338,19 +366,63 @@ pub async fn open(
         .bind(ids(units))
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    // Adopted: only failed units start again. Afresh: every unit not leased to someone now.
+    let again = if was.as_deref() == Some("open") {
+        "work_units.state = 'failed'"
+    } else {
+        "work_units.state <> 'leased' OR work_units.lease_until < now()"
+    };
+    sqlx::query(&format!(
         "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
          ON CONFLICT (work_key, unit) DO UPDATE SET state = 'todo', lease_owner = NULL, \
          lease_role = NULL, lease_until = NULL, done_by = NULL, done_role = NULL, \
-         last_error = NULL \
-         WHERE work_units.state <> 'leased' OR work_units.lease_until < now()",
-    )
+         last_error = NULL, note = NULL \
+         WHERE {again}"
+    ))
     .bind(key)
     .bind(ids(units))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Adds units to work `key` (those already there are left as they are).
+async fn add(db: impl sqlx::PgExecutor<'_>, key: &str, units: &[u64]) -> Result<u64, StoreError> {
+    let added = sqlx::query(
+        "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
+         ON CONFLICT (work_key, unit) DO NOTHING",
+    )
+    .bind(key)
+    .bind(ids(units))
+    .execute(db)
+    .await?;
+    Ok(added.rows_affected())
+}
+
+/// Adds units to `ctx`'s open work `key`, for any instance to claim: how many were new.
+pub async fn extend(ctx: &JobContext, key: &str, units: &[u64]) -> Result<u64, StoreError> {
+    add(&ctx.deps.db, key, units).await
+}
+
+/// Instances of the deployment working on shared work now (seen within a lease).
+pub async fn instances(deps: &Deps) -> Result<u64, StoreError> {
+    live_instances(
+        &deps.db,
+        Duration::from_secs(deps.settings.units.lease_secs),
+    )
+    .await
+}
+
+/// Instances that worked on (or looked for) shared work within `lease`.
+async fn live_instances(db: &PgPool, lease: Duration) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM work_instances WHERE seen_at > now() - make_interval(secs => $1)",
+    )
+    .bind(lease.as_secs_f64())
+    .fetch_one(db)
+    .await?;
+    Ok(n as u64)
 }
 
 /// Where a work's units stand.
@@ -369,6 +441,11 @@ impl Tally {
     /// Units finished one way or the other.
     pub fn finished(&self) -> i64 {
         self.done + self.unknown + self.failed
+    }
+
+    /// Units left: to do or being done.
+    pub fn left(&self) -> i64 {
+        self.todo + self.leased
     }
 }
 
@@ -395,62 +472,144 @@ pub struct Finished {
 }
 
 /// Waits until no unit of `key` is left to do, whoever does them, reporting progress on the
-/// run as `already_done` + finished of `total`. The run is alive while units finish or some
-/// instance holds a running lease on one (leases are renewed only while worked on: the wait is
-/// then a deliberate one); with no instance working it goes silent and the runtime's stall
-/// watch decides. Closes the work.
+/// run as `already_done` + finished of `total`; then closes the work.
 pub async fn wait_done(
     ctx: &JobContext,
     key: &str,
     total: u64,
     already_done: u64,
 ) -> Result<Finished, JobError> {
-    let db = &ctx.deps.db;
-    let poll = Duration::from_millis(ctx.deps.settings.units.poll_ms);
-    let started = Instant::now();
-    let mut last_finished = -1;
+    wait_finished(ctx, key, total, already_done).await?;
+    close(ctx, key).await
+}
+
+/// Waits like [`wait_done`] but leaves the work open: a run that fails for its failed units
+/// lets its retry adopt the work, so only those are done again.
+pub async fn wait_finished(
+    ctx: &JobContext,
+    key: &str,
+    total: u64,
+    already_done: u64,
+) -> Result<Tally, JobError> {
+    let mut watch = Watch::new(ctx, key);
     let mut last_percent = u64::MAX;
     loop {
-        let t = tally(db, key).await?;
+        let t = watch.changed().await?;
         let done = already_done + t.finished() as u64;
-        if t.finished() != last_finished || t.live_leases > 0 {
-            ctx.beat();
-        }
-        let end = t.todo + t.leased == 0;
+        let end = t.left() == 0;
         let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
         if percent != last_percent || end {
-            let finished = t.finished() as u32;
-            let remaining = (finished > 0 && !end)
-                .then(|| started.elapsed() / finished * total.saturating_sub(done) as u32);
+            let remaining = (!end).then(|| watch.eta(done, total)).flatten();
             ctx.progress_units(done, total, remaining).await?;
             last_percent = percent;
         }
-        last_finished = t.finished();
         if end {
-            sqlx::query("UPDATE shared_work SET state = 'closed' WHERE key = $1 AND run_id = $2")
-                .bind(key)
-                .bind(ctx.run.0)
-                .execute(db)
-                .await
-                .map_err(StoreError::from)?;
-            let example: Option<(i64, String)> = sqlx::query_as(
-                "SELECT unit, last_error FROM work_units \
-                 WHERE work_key = $1 AND state = 'failed' ORDER BY unit LIMIT 1",
-            )
-            .bind(key)
-            .fetch_optional(db)
-            .await
-            .map_err(StoreError::from)?;
-            return Ok(Finished {
-                tally: t,
-                example_failure: example.map(|(u, e)| (u as u64, e)),
-            });
+            return Ok(t);
         }
-        // Instances holding running leases are working on the units (a lease is renewed only
-        // while its batch is worked on): a deliberate wait, however long a batch takes.
-        let _working = (t.live_leases > 0).then(|| ctx.heart.waiting());
-        tokio::time::sleep(poll).await;
     }
+}
+
+/// Closes `ctx`'s work `key` (no unit is claimed any more) and tells how it ended.
+pub async fn close(ctx: &JobContext, key: &str) -> Result<Finished, JobError> {
+    let db = &ctx.deps.db;
+    sqlx::query("UPDATE shared_work SET state = 'closed' WHERE key = $1 AND run_id = $2")
+        .bind(key)
+        .bind(ctx.run.0)
+        .execute(db)
+        .await
+        .map_err(StoreError::from)?;
+    let t = tally(db, key).await?;
+    let example: Option<(i64, String)> = sqlx::query_as(
+        "SELECT unit, last_error FROM work_units \
+         WHERE work_key = $1 AND state = 'failed' ORDER BY unit LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(Finished {
+        tally: t,
+        example_failure: example.map(|(u, e)| (u as u64, e)),
+    })
+}
+
+/// The run's view of its work while instances do it.
+pub struct Watch<'a> {
+    ctx: &'a JobContext,
+    key: String,
+    started: Instant,
+    finished_at_start: Option<i64>,
+    last_finished: Option<i64>,
+}
+
+impl<'a> Watch<'a> {
+    pub fn new(ctx: &'a JobContext, key: &str) -> Self {
+        Watch {
+            ctx,
+            key: key.to_string(),
+            started: Instant::now(),
+            finished_at_start: None,
+            last_finished: None,
+        }
+    }
+
+    /// The work's tally at once the first time, then as soon as a unit finishes, or whenever
+    /// none is left to do (the run must then act: close, add units, or give up).
+    ///
+    /// The run is alive while units finish or some instance holds a running lease on one
+    /// (leases are renewed only while worked on: the wait is then a deliberate one); with no
+    /// instance working it goes silent and the runtime's stall watch decides.
+    pub async fn changed(&mut self) -> Result<Tally, JobError> {
+        let poll = Duration::from_millis(self.ctx.deps.settings.units.poll_ms);
+        loop {
+            let t = tally(&self.ctx.deps.db, &self.key).await?;
+            let first = self.last_finished.is_none();
+            let moved = self.last_finished != Some(t.finished());
+            if moved || t.live_leases > 0 {
+                self.ctx.beat();
+            }
+            self.finished_at_start.get_or_insert(t.finished());
+            self.last_finished = Some(t.finished());
+            if first || moved || t.left() == 0 {
+                return Ok(t);
+            }
+            // Instances holding running leases are working on the units (a lease is renewed
+            // only while its batch is worked on): a deliberate wait, however long a batch takes.
+            let _working = (t.live_leases > 0).then(|| self.ctx.heart.waiting());
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// The time left to reach `total` from `done`, at the pace units finished so far.
+    pub fn eta(&self, done: u64, total: u64) -> Option<Duration> {
+        let since = (self.last_finished? - self.finished_at_start?).max(0) as u32;
+        (since > 0).then(|| self.started.elapsed() / since * total.saturating_sub(done) as u32)
+    }
+
+    /// Closes the work (no unit is claimed any more) and tells how it ended.
+    pub async fn close(self) -> Result<Finished, JobError> {
+        close(self.ctx, &self.key).await
+    }
+}
+
+/// A finished unit of a work, with what it did.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Ended {
+    pub unit: i64,
+    pub state: String,
+    pub note: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The finished units of work `key`, in unit order.
+pub async fn ended(db: &PgPool, key: &str) -> Result<Vec<Ended>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT unit, state, note, last_error FROM work_units \
+         WHERE work_key = $1 AND state IN ('done', 'unknown', 'failed') ORDER BY unit",
+    )
+    .bind(key)
+    .fetch_all(db)
+    .await?)
 }
 
 /// An open work with units to claim.
@@ -558,7 +717,43 @@ pub async fn work(
             stop.clone(),
         )
     });
-    futures_util::future::join_all(lanes).await;
+    let lease = Duration::from_secs(settings.lease_secs);
+    tokio::join!(
+        futures_util::future::join_all(lanes),
+        present(&deps.db, &worker, lease, stop)
+    );
+}
+
+/// Keeps this instance in `work_instances` while its worker runs (seen every third of a
+/// lease), and takes it out when it stops.
+async fn present(db: &PgPool, worker: &Worker, lease: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let seen = sqlx::query(
+            "INSERT INTO work_instances (instance, role, seen_at) VALUES ($1, $2, now()) \
+             ON CONFLICT (instance) DO UPDATE SET role = EXCLUDED.role, seen_at = now()",
+        )
+        .bind(&worker.instance)
+        .bind((worker.role)())
+        .execute(db)
+        .await;
+        if let Err(e) = seen {
+            tracing::warn!(error = %e, "could not record this instance as working");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(renew_every(lease)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    let gone = sqlx::query("DELETE FROM work_instances WHERE instance = $1")
+        .bind(&worker.instance)
+        .execute(db)
+        .await;
+    if let Err(e) = gone {
+        tracing::warn!(error = %e, "could not record this instance as gone");
+    }
 }
 
 async fn lane(

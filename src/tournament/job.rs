@@ -1,9 +1,12 @@
 //! The `tournament-results` job: once a gameweek's official entry results are stored (a request
-//! from finalization, with trigger `dependency`; or on demand), it derives
-//! every tournament entry's statistics of that gameweek, reads FPL cup matches where a
-//! tournament follows the cup, and recomputes group tables, qualification and the bracket from
-//! the full history; then publishes the standings to the cache.
+//! from finalization, with trigger `dependency`; or on demand), it derives every tournament
+//! entry's statistics of that gameweek, reads FPL cup matches where a tournament follows the
+//! cup, and recomputes group tables, qualification and the bracket from the full history; then
+//! publishes the standings to the cache. Each tournament is a shared unit
+//! ([`crate::jobs::work`]): any instance of the deployment may process it, reading the cup
+//! through its own FPL budget, and completes it in the transaction that stores its results.
 
+use std::collections::HashMap;
 use std::num::NonZeroU16;
 
 use futures_util::StreamExt;
@@ -13,7 +16,8 @@ use super::model::TournamentId;
 use super::rules;
 use super::store::{self, CupRow, Processed, TournamentError};
 use crate::fpl::model::{EntryId, EventId};
-use crate::fpl::{FplError, Priority};
+use crate::fpl::{FplClient, FplError, Priority};
+use crate::jobs::work::{self, Claimed, Outcome};
 use crate::jobs::{JobContext, JobError, JobOutcome, JobSpec, Kind};
 use crate::meta::sync::current_season;
 use crate::run::LogLevel;
@@ -45,6 +49,22 @@ impl From<TournamentError> for JobError {
     }
 }
 
+/// The handler name of the results' shared units: one a tournament.
+pub const RESULTS_UNITS: &str = "tournament-results";
+
+/// What a tournament's results unit needs besides the tournament.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct ResultsWork {
+    /// The current season when the run began: a tournament without one plays in it.
+    season: i32,
+    event: u16,
+}
+
+/// Opens one unit a tournament as shared work (every instance may process some, reading the
+/// FPL cup matches through its own budget) and reports each tournament's line when all are
+/// done. A tournament whose knockout waits for its group stage fails its unit: the run is
+/// retried (with the kind's backoff) and its retry adopts the work, so only those are done
+/// again.
 pub async fn run(ctx: JobContext, params: ResultsParams) -> Result<JobOutcome, JobError> {
     let db = &ctx.deps.db;
     let event = params.event.get();
@@ -67,53 +87,150 @@ pub async fn run(ctx: JobContext, params: ResultsParams) -> Result<JobOutcome, J
         }
         None => store::active_ids(db).await?,
     };
-    let mut lines = Vec::new();
-    let mut waiting = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let cup = cup_matches(&ctx, *id, event).await?;
-        // A tournament's results are its own season's, whatever season is current now.
-        let played_in = store::season_of(db, *id).await?.unwrap_or(season.0.0);
-        let outcome = store::process_event(db, *id, played_in, event, &cup).await?;
-        let line = match &outcome {
-            Processed::Done { entries } => {
-                store::publish(db, &ctx.deps.cache, *id).await;
-                let mut line = format!(
-                    "tournament {id}: GW{event} results of {entries} entries, standings recomputed"
-                );
-                if is_last_gameweek(db, played_in, event).await? {
-                    // The season is over: so is the tournament. Its results stay readable.
-                    store::archive(db, *id).await?;
-                    line.push_str("; the season's last gameweek: archived");
-                }
-                line
-            }
-            Processed::NotConcerned => {
-                format!("tournament {id}: GW{event} is not one of its gameweeks")
-            }
-            Processed::NoResults => format!("tournament {id}: no entry has a GW{event} result yet"),
-            Processed::WaitingForGroups(missing) => {
-                waiting.push((*id, missing.clone()));
-                format!(
-                    "tournament {id}: GW{event} is a knockout gameweek; the group stage still lacks GW {missing:?}"
-                )
-            }
-        };
-        ctx.log(LogLevel::Info, &line).await?;
-        lines.push(line);
-        ctx.progress(((i + 1) * 100 / ids.len()) as u8).await?;
+    if ids.is_empty() {
+        return Ok(JobOutcome::new(format!("GW{event}: no active tournament")));
     }
-    // Knockout processing waits for its group stage: retried (with the kind's backoff) until
-    // the group gameweeks have been processed.
-    if let Some((id, missing)) = waiting.first() {
+    let key = match params.tournament {
+        Some(id) => format!("tournament-results:{}:{event}:{id}", season.0.0),
+        None => format!("tournament-results:{}:{event}", season.0.0),
+    };
+    let work = serde_json::to_value(ResultsWork {
+        season: season.0.0,
+        event,
+    })
+    .expect("work parameters serialise");
+    let units: Vec<u64> = ids.iter().map(|id| id.0 as u64).collect();
+    work::open(&ctx, RESULTS_UNITS, &key, &work, &units).await?;
+    let tally = work::wait_finished(&ctx, &key, units.len() as u64, 0).await?;
+    let ended = work::ended(db, &key).await?;
+    let mut lines = Vec::new();
+    for unit in &ended {
+        let id = TournamentId(unit.unit);
+        let line = match (&unit.note, &unit.last_error) {
+            (Some(note), _) => format!("tournament {id}: {note}"),
+            (None, Some(error)) => format!("tournament {id}: {error}"),
+            (None, None) => format!("tournament {id}: GW{event} processed"),
+        };
+        ctx.log(
+            if unit.state == "failed" {
+                LogLevel::Warn
+            } else {
+                LogLevel::Info
+            },
+            &line,
+        )
+        .await?;
+        lines.push(line);
+    }
+    // Published here, once, whoever processed them: an instance that died after its commit
+    // leaves nothing unpublished.
+    for id in processed(db, &ids, event).await? {
+        store::publish(db, &ctx.deps.cache, id).await;
+    }
+    if tally.failed > 0 {
+        let failed = ended.iter().find(|u| u.state == "failed");
         return Err(JobError::Transient(anyhow::anyhow!(
-            "tournament {id}: waiting for the group stage (GW {missing:?} not processed)"
+            "{} of {} tournaments not processed, e.g. tournament {}: {}",
+            tally.failed,
+            ids.len(),
+            failed.map_or(0, |u| u.unit),
+            failed
+                .and_then(|u| u.last_error.clone())
+                .unwrap_or_default()
         )));
     }
+    work::close(&ctx, &key).await?;
     Ok(JobOutcome::new(match lines.len() {
-        0 => format!("GW{event}: no active tournament"),
         1 => lines.remove(0),
         n => format!("GW{event}: {n} tournaments processed"),
     }))
+}
+
+/// The tournaments of `ids` with `event` processed.
+async fn processed(
+    db: &sqlx::PgPool,
+    ids: &[TournamentId],
+    event: u16,
+) -> Result<Vec<TournamentId>, crate::store::StoreError> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let done: Vec<i64> = sqlx::query_scalar(
+        "SELECT tournament_id FROM tournament_events \
+         WHERE event_id = $1 AND tournament_id = ANY($2) ORDER BY tournament_id",
+    )
+    .bind(i32::from(event))
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(done.into_iter().map(TournamentId).collect())
+}
+
+/// Does one claimed batch of tournaments, on whichever instance claimed it: reads their FPL
+/// cup matches (tournaments that follow the cup), then processes each under its row lock and
+/// completes the units, in one transaction.
+pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
+    let work: ResultsWork = serde_json::from_value(claimed.params.clone())
+        .map_err(|e| JobError::permanent(format!("results work parameters: {e}")))?;
+    let deps = claimed.deps().clone();
+    let db = &deps.db;
+    let event = work.event;
+    let mut cup_entries = HashMap::new();
+    for &unit in &claimed.units {
+        cup_entries.insert(unit, cup_entries_of(db, TournamentId(unit as i64)).await?);
+    }
+    let fpl = &deps.fpl;
+    let cup_entries = &cup_entries;
+    let cups = claimed
+        .fetch(|unit| async move {
+            let entries = cup_entries.get(&unit).map_or(&[][..], Vec::as_slice);
+            cup_matches(fpl, entries, event).await
+        })
+        .await;
+    let Some(mut tx) = claimed.begin().await? else {
+        return Ok(()); // the run ended meanwhile: its units were given back
+    };
+    let mut outcome = Outcome::default();
+    for (unit, cup) in cups {
+        let id = TournamentId(unit as i64);
+        let cup = match cup {
+            Ok(cup) => cup,
+            Err(e) => {
+                outcome.failed.push((unit, format!("FPL cup matches: {e}")));
+                continue;
+            }
+        };
+        // A tournament's results are its own season's, whatever season is current now.
+        let season = store::season_of(db, id).await?.unwrap_or(work.season);
+        match store::process_event(&mut tx, id, season, event, &cup).await {
+            Ok(Processed::WaitingForGroups(missing)) => outcome.failed.push((
+                unit,
+                format!(
+                    "GW{event} is a knockout gameweek; waiting for the group stage (GW {missing:?} not processed)"
+                ),
+            )),
+            Ok(processed) => {
+                let mut line = match processed {
+                    Processed::Done { entries } => {
+                        format!("GW{event} results of {entries} entries, standings recomputed")
+                    }
+                    Processed::NotConcerned => format!("GW{event} is not one of its gameweeks"),
+                    _ => format!("no entry has a GW{event} result yet"),
+                };
+                if matches!(processed, Processed::Done { .. })
+                    && is_last_gameweek(db, season, event).await?
+                {
+                    // The season is over: so is the tournament. Its results stay readable.
+                    store::archive_in(&mut tx, id).await?;
+                    line.push_str("; the season's last gameweek: archived");
+                }
+                outcome.notes.insert(unit, line);
+                outcome.stored.push(unit);
+            }
+            Err(TournamentError::Store(e)) => return Err(e.into()),
+            Err(e) => outcome.failed.push((unit, e.to_string())),
+        }
+    }
+    claimed.finish(tx, outcome).await?;
+    Ok(())
 }
 
 /// Whether `event` is the last gameweek of `season`.
@@ -129,14 +246,12 @@ async fn is_last_gameweek(
     Ok(last == Some(i32::from(event)))
 }
 
-/// The FPL cup match of `event` of every entry of a tournament that follows the cup (none
-/// otherwise), read at tournament priority before any lock is taken.
-async fn cup_matches(
-    ctx: &JobContext,
+/// The entries of a tournament that follows the FPL cup and is active (none otherwise).
+async fn cup_entries_of(
+    db: &sqlx::PgPool,
     id: TournamentId,
-    event: u16,
-) -> Result<Vec<CupRow>, JobError> {
-    let Some((row, _)) = store::get(&ctx.deps.db, id).await? else {
+) -> Result<Vec<EntryId>, TournamentError> {
+    let Some((row, _)) = store::get(db, id).await? else {
         return Ok(Vec::new());
     };
     if !row.cup || row.state != "active" {
@@ -145,27 +260,35 @@ async fn cup_matches(
     let entries: Vec<i64> =
         sqlx::query_scalar("SELECT entry_id FROM tournament_entries WHERE tournament_id = $1")
             .bind(id.0)
-            .fetch_all(&ctx.deps.db)
-            .await
-            .map_err(|e| JobError::from(crate::store::StoreError::from(e)))?;
-    let fpl = &ctx.deps.fpl;
-    let fetched: Vec<Result<Option<CupRow>, FplError>> = futures_util::stream::iter(entries)
-        .map(|entry| async move {
-            let entry = EntryId(entry as u64);
-            match fpl.entry_cup(entry, Priority::Tournament).await {
-                // 404: not in the cup.
-                Err(FplError::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e),
-                Ok(cup) => Ok(cup
-                    .cup_matches
-                    .iter()
-                    .find(|m| m.event == Some(EventId(event)))
-                    .map(|m| cup_row(entry, m))),
-            }
-        })
-        .buffer_unordered(4)
-        .collect()
-        .await;
+            .fetch_all(db)
+            .await?;
+    Ok(entries.into_iter().map(|e| EntryId(e as u64)).collect())
+}
+
+/// The FPL cup match of `event` of each of `entries`, read at tournament priority before any
+/// lock is taken.
+async fn cup_matches(
+    fpl: &FplClient,
+    entries: &[EntryId],
+    event: u16,
+) -> Result<Vec<CupRow>, FplError> {
+    let fetched: Vec<Result<Option<CupRow>, FplError>> =
+        futures_util::stream::iter(entries.iter().copied())
+            .map(|entry| async move {
+                match fpl.entry_cup(entry, Priority::Tournament).await {
+                    // 404: not in the cup.
+                    Err(FplError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                    Ok(cup) => Ok(cup
+                        .cup_matches
+                        .iter()
+                        .find(|m| m.event == Some(EventId(event)))
+                        .map(|m| cup_row(entry, m))),
+                }
+            })
+            .buffer_unordered(4)
+            .collect()
+            .await;
     let mut rows = Vec::new();
     for r in fetched {
         rows.extend(r?);

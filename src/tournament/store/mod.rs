@@ -23,11 +23,11 @@ mod structure;
 pub use cache::{publish, register_loader};
 pub use results::{CupRow, Processed, process_event};
 pub use roster::{
-    League, PageStored, RosterEntry, RosterRead, begin_read, create, fail_read, request_read,
-    set_read_run, store_page,
+    League, PageStored, ReadStatus, RosterEntry, RosterPage, RosterRead, begin_read, create,
+    fail_read, finish_read, read_status, request_read, set_read_run, store_pages,
 };
 pub use standings::load;
-pub use structure::{activate, archive, archive_past_seasons};
+pub use structure::{activate, archive, archive_in, archive_past_seasons};
 
 use std::collections::HashMap;
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{Postgres, Transaction};
 
 use crate::fpl::model::EntryId;
 use crate::tournament::model::TournamentId;
@@ -39,23 +39,23 @@ pub struct CupRow {
 
 /// Processes gameweek `event` of tournament `id` for `season`: the entries' derived statistics
 /// of that gameweek only (later gameweeks are never touched), then everything derived is
-/// recomputed from the full stored history, under the tournament's row lock.
+/// recomputed from the full stored history, under the tournament's row lock — in `tx`, which
+/// the caller commits with what else belongs with it (a shared unit's completion).
 pub async fn process_event(
-    db: &PgPool,
+    tx: &mut Transaction<'static, Postgres>,
     id: TournamentId,
     season: i32,
     event: u16,
     cup: &[CupRow],
 ) -> Result<Processed, TournamentError> {
-    let mut tx = db.begin().await?;
-    let row = fetch_locked(&mut tx, id).await?;
+    let row = fetch_locked(tx, id).await?;
     if row.state != "active" {
         return Ok(Processed::NotConcerned);
     }
     let roster: i64 =
         sqlx::query_scalar("SELECT count(*) FROM tournament_entries WHERE tournament_id = $1")
             .bind(id.0)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     let group_events = row
         .group_stage()
@@ -68,7 +68,7 @@ pub async fn process_event(
         return Ok(Processed::NotConcerned);
     }
     if !in_groups && knockout_events.contains(&event) {
-        let done = processed_events(&mut tx, id).await?;
+        let done = processed_events(tx, id).await?;
         let missing: Vec<u16> = group_events
             .iter()
             .copied()
@@ -88,7 +88,7 @@ pub async fn process_event(
     .bind(id.0)
     .bind(season)
     .bind(i32::from(event))
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     if results.is_empty() {
         return Ok(Processed::NoResults);
@@ -102,7 +102,7 @@ pub async fn process_event(
     )
     .bind(season)
     .bind(i32::from(event))
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?
     .into_iter()
     .map(|(id, points, gs, gc)| {
@@ -157,7 +157,7 @@ pub async fn process_event(
     .bind(&cols.scored)
     .bind(&cols.conceded)
     .bind(&cols.chip)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     for c in cup {
         sqlx::query(
@@ -174,7 +174,7 @@ pub async fn process_event(
         .bind(c.score)
         .bind(c.opponent_score)
         .bind(c.won)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     sqlx::query(
@@ -185,10 +185,9 @@ pub async fn process_event(
     .bind(id.0)
     .bind(i32::from(event))
     .bind(n as i32)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    recompute(&mut tx, &row).await?;
-    tx.commit().await?;
+    recompute(tx, &row).await?;
     Ok(Processed::Done { entries: n })
 }
 

@@ -1,8 +1,10 @@
 //! Who plays in a tournament. A roster given as a list is the roster at once; a league's is read
-//! by the `tournament-roster` job page by page: each page's rows are gathered under the read's
-//! generation (`tournament_roster_pages`) with the page number as the checkpoint, so a read that
-//! stops resumes at the next page, and they become the roster in one transaction once the last
-//! page is in. A new read (a roster sync) starts a new generation.
+//! by the `tournament-roster` job's standings pages, fetched by any instance in any order: each
+//! page's rows are gathered under the read's generation (`tournament_roster_pages`) and the
+//! page's record (`tournament_roster_read_pages`, the checkpoint) stored with them, so a read
+//! that stops resumes with the pages it lacks, and they become the roster in one transaction
+//! once every page up to the table's end is in. A new read (a roster sync) starts a new
+//! generation.
 //!
 //! `roster_state`: `pending` (a read is asked for), `reading`, `ready`, `failed` (with
 //! `roster_error`). Only a draft's roster changes, and only a `ready` one can be activated.
@@ -31,21 +33,17 @@ pub enum League {
     H2h(LeagueId),
 }
 
-/// What a roster read does next.
+/// What a roster read reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RosterRead {
     pub league: League,
     pub generation: i32,
-    /// Pages stored so far by this generation's read (the next one is this plus one).
-    pub pages_read: u32,
 }
 
-/// How storing a page left the read.
+/// How finishing a read left it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageStored {
-    /// More pages to read.
-    More,
-    /// The last page: the roster is replaced, with this many entries.
+    /// The roster is replaced, with this many entries.
     Done { entries: usize },
     /// A newer read superseded this one (a sync asked again): it stops.
     Superseded,
@@ -146,10 +144,12 @@ pub async fn request_read(db: &PgPool, id: TournamentId) -> Result<TournamentRow
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM tournament_roster_pages WHERE tournament_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        for table in ["tournament_roster_pages", "tournament_roster_read_pages"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE tournament_id = $1"))
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     let row = fetch_locked(&mut tx, id).await?;
     tx.commit().await?;
@@ -205,54 +205,171 @@ pub async fn begin_read(
     Ok(Some(RosterRead {
         league,
         generation: row.roster_generation,
-        pages_read: row.roster_pages_read.max(0) as u32,
     }))
 }
 
-/// Stores page `page` of read `generation` (its checkpoint); the last page (`has_next` false)
-/// makes the gathered rows the roster, in the same transaction, under the row lock.
-pub async fn store_page(
+/// One standings page as read: its number, its rows and whether the table goes on after it.
+#[derive(Debug, Clone)]
+pub struct RosterPage {
+    pub page: u32,
+    pub rows: Vec<RosterEntry>,
+    /// False on the last page; an empty page ends the table whatever FPL's `has_next` says.
+    pub has_next: bool,
+}
+
+/// Stores `pages` of read `generation` in `tx` (each page's record is the read's checkpoint),
+/// under the row lock. `false` when a newer read superseded this one (a sync asked again) or
+/// the tournament is no longer a draft: nothing is stored.
+pub async fn store_pages(
+    tx: &mut Transaction<'static, Postgres>,
+    id: TournamentId,
+    generation: i32,
+    pages: &[RosterPage],
+) -> Result<bool, TournamentError> {
+    let row = fetch_locked(tx, id).await?;
+    if row.roster_generation != generation || row.state != "draft" {
+        return Ok(false);
+    }
+    let rows = pages
+        .iter()
+        .flat_map(|p| p.rows.iter().map(move |r| (p.page, r)));
+    let (mut ids, mut on_page, mut names, mut players, mut ranks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (page, r) in rows {
+        ids.push(r.entry.0 as i64);
+        on_page.push(page as i32);
+        names.push(r.name.clone());
+        players.push(r.player_name.clone());
+        ranks.push(r.league_rank);
+    }
+    // A row seen on two pages (the table moved while it was read) keeps the earlier page's
+    // place, whichever page was stored first.
+    sqlx::query(
+        "INSERT INTO tournament_roster_pages (tournament_id, generation, entry_id, page, name, \
+         player_name, league_rank) \
+         SELECT DISTINCT ON (u.id) $1, $2, u.id, u.page, u.name, u.player, u.rank \
+         FROM UNNEST($3::bigint[], $4::int[], $5::text[], $6::text[], $7::int[]) \
+           AS u(id, page, name, player, rank) ORDER BY u.id, u.page \
+         ON CONFLICT (tournament_id, generation, entry_id) DO UPDATE SET page = EXCLUDED.page, \
+         name = EXCLUDED.name, player_name = EXCLUDED.player_name, \
+         league_rank = EXCLUDED.league_rank WHERE EXCLUDED.page < tournament_roster_pages.page",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .bind(&ids)
+    .bind(&on_page)
+    .bind(&names)
+    .bind(&players)
+    .bind(&ranks)
+    .execute(&mut **tx)
+    .await?;
+    let numbers: Vec<i32> = pages.iter().map(|p| p.page as i32).collect();
+    let has_next: Vec<bool> = pages.iter().map(|p| p.has_next).collect();
+    let entries: Vec<i32> = pages.iter().map(|p| p.rows.len() as i32).collect();
+    sqlx::query(
+        "INSERT INTO tournament_roster_read_pages (tournament_id, generation, page, has_next, \
+         entries) SELECT $1, $2, u.page, u.has_next, u.entries \
+         FROM UNNEST($3::int[], $4::bool[], $5::int[]) AS u(page, has_next, entries) \
+         ON CONFLICT (tournament_id, generation, page) DO UPDATE SET \
+         has_next = EXCLUDED.has_next, entries = EXCLUDED.entries",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .bind(&numbers)
+    .bind(&has_next)
+    .bind(&entries)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE tournaments SET roster_pages_read = (SELECT count(*) FROM \
+         tournament_roster_read_pages WHERE tournament_id = $1 AND generation = $2) WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// Where a roster read stands: the pages stored and where the table ends, if known yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadStatus {
+    /// The read is the tournament's current one (no newer generation, still a draft).
+    pub current: bool,
+    /// Pages stored, ascending.
+    pub stored: Vec<u32>,
+    /// The first page with no next one: the table's last.
+    pub end: Option<u32>,
+    /// The highest page stored that says the table goes on.
+    pub goes_on_after: Option<u32>,
+}
+
+impl ReadStatus {
+    /// Every page up to the table's end is stored: the roster can be made.
+    pub fn complete(&self) -> bool {
+        self.end.is_some_and(|end| {
+            self.stored.iter().take_while(|&&p| p <= end).count() == end as usize
+        })
+    }
+
+    /// Pages to read next: up to the end when it is known, else up to `ahead` pages past the
+    /// last one known to exist (at most `max_pages`), without those stored.
+    pub fn to_read(&self, ahead: u32, max_pages: u32) -> Vec<u32> {
+        let last = match self.end {
+            Some(end) => end,
+            None => (self.goes_on_after.unwrap_or(0) + ahead).min(max_pages),
+        };
+        (1..=last)
+            .filter(|p| self.stored.binary_search(p).is_err())
+            .collect()
+    }
+}
+
+/// The status of read `generation` of `id`.
+pub async fn read_status(
     db: &PgPool,
     id: TournamentId,
     generation: i32,
-    page: u32,
-    rows: &[RosterEntry],
-    has_next: bool,
+) -> Result<ReadStatus, TournamentError> {
+    let current: Option<bool> = sqlx::query_scalar(
+        "SELECT roster_generation = $2 AND state = 'draft' FROM tournaments WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .fetch_optional(db)
+    .await?;
+    let pages: Vec<(i32, bool)> = sqlx::query_as(
+        "SELECT page, has_next FROM tournament_roster_read_pages \
+         WHERE tournament_id = $1 AND generation = $2 ORDER BY page",
+    )
+    .bind(id.0)
+    .bind(generation)
+    .fetch_all(db)
+    .await?;
+    Ok(ReadStatus {
+        current: current.unwrap_or(false),
+        stored: pages.iter().map(|&(p, _)| p as u32).collect(),
+        end: pages.iter().find(|(_, next)| !next).map(|&(p, _)| p as u32),
+        goes_on_after: pages
+            .iter()
+            .filter(|(_, next)| *next)
+            .map(|&(p, _)| p as u32)
+            .max(),
+    })
+}
+
+/// Makes the rows gathered by read `generation` the roster, in one transaction under the row
+/// lock, once every page up to the table's end is stored.
+pub async fn finish_read(
+    db: &PgPool,
+    id: TournamentId,
+    generation: i32,
+    end: u32,
 ) -> Result<PageStored, TournamentError> {
     let mut tx = db.begin().await?;
     let row = fetch_locked(&mut tx, id).await?;
     if row.roster_generation != generation || row.state != "draft" {
         return Ok(PageStored::Superseded);
-    }
-    let ids: Vec<i64> = rows.iter().map(|r| r.entry.0 as i64).collect();
-    let names: Vec<Option<String>> = rows.iter().map(|r| r.name.clone()).collect();
-    let players: Vec<Option<String>> = rows.iter().map(|r| r.player_name.clone()).collect();
-    let ranks: Vec<Option<i32>> = rows.iter().map(|r| r.league_rank).collect();
-    // A row seen on an earlier page (the table moved while it was read) keeps its first place.
-    sqlx::query(
-        "INSERT INTO tournament_roster_pages (tournament_id, generation, entry_id, page, name, \
-         player_name, league_rank) \
-         SELECT $1, $2, u.id, $3, u.name, u.player, u.rank \
-         FROM UNNEST($4::bigint[], $5::text[], $6::text[], $7::int[]) AS u(id, name, player, rank) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(id.0)
-    .bind(generation)
-    .bind(page as i32)
-    .bind(&ids)
-    .bind(&names)
-    .bind(&players)
-    .bind(&ranks)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE tournaments SET roster_pages_read = $2 WHERE id = $1")
-        .bind(id.0)
-        .bind(page as i32)
-        .execute(&mut *tx)
-        .await?;
-    if has_next {
-        tx.commit().await?;
-        return Ok(PageStored::More);
     }
     let gathered: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM tournament_roster_pages WHERE tournament_id = $1 AND generation = $2",
@@ -268,14 +385,20 @@ pub async fn store_page(
         return Err(Invalid(error).into());
     }
     replace_roster_from_pages(&mut tx, id, generation).await?;
-    sqlx::query("UPDATE tournaments SET roster_state = 'ready', roster_error = NULL WHERE id = $1")
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM tournament_roster_pages WHERE tournament_id = $1")
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE tournaments SET roster_state = 'ready', roster_error = NULL, \
+         roster_pages_read = $2 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(end as i32)
+    .execute(&mut *tx)
+    .await?;
+    for table in ["tournament_roster_pages", "tournament_roster_read_pages"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tournament_id = $1"))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(PageStored::Done {
         entries: gathered as usize,
