@@ -1,7 +1,8 @@
-//! Scale-out: several `fplsync serve` processes of one deployment share an `entries` picks
-//! run's units through PostgreSQL, each at its own FPL rate, against the simulator: every unit
-//! is fetched once and every instance does a share; a follower killed with SIGKILL leaves
-//! leases the others claim again; a killed leader's run is adopted by the next leader.
+//! Scale-out: several `fplsync serve` processes of one deployment share a bulk run's units
+//! through PostgreSQL, each at its own FPL rate, against the simulator: an `entries` picks run
+//! (every unit fetched once, every instance a share; a follower killed with SIGKILL leaves
+//! leases the others claim again; a killed leader's run is adopted by the next leader), a
+//! tournament roster's standings pages and a gameweek's results per tournament.
 
 use std::time::Duration;
 
@@ -16,10 +17,50 @@ use crate::instance::{Instance, store};
 /// Each instance's FPL rate.
 const RATE: u32 = 20;
 
-fn picks_requests(sim: &fplsync::sim::RunningSim) -> u64 {
-    sim.state().stats.snapshot()["endpoints"]["entry-picks"]["total"]
+fn requests(sim: &fplsync::sim::RunningSim, endpoint: &str) -> u64 {
+    sim.state().stats.snapshot()["endpoints"][endpoint]["total"]
         .as_u64()
         .unwrap_or(0)
+}
+
+fn picks_requests(sim: &fplsync::sim::RunningSim) -> u64 {
+    requests(sim, "entry-picks")
+}
+
+/// How long a run took, from PostgreSQL.
+async fn run_secs(db: &PgPool, run: i64) -> f64 {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM finished_at - started_at)::float8 FROM job_runs WHERE id = $1",
+    )
+    .bind(run)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+/// Starts a leader and two followers of one deployment, bootstrapped.
+async fn three(sim: &fplsync::sim::RunningSim) -> (Instance, [Instance; 2], PgPool) {
+    let id = unique_id();
+    let env = env("30");
+    let leader = start(&id, sim, &env).await;
+    assert_eq!(leader.role().await, "leader");
+    let followers = [start(&id, sim, &env).await, start(&id, sim, &env).await];
+    let db = store(&id).await;
+    bootstrapped(&leader, &db).await;
+    (leader, followers, db)
+}
+
+/// Asserts that every instance completed some of `run`'s units, and answers their shares.
+async fn every_instance_did_a_share(leader: &Instance, followers: &[Instance], run: i64) -> Vec<i64> {
+    let (_, detail) = leader.get(&format!("/jobs/{run}")).await;
+    assert_eq!(detail["units"]["state"], "closed", "{detail}");
+    let mut shares = Vec::new();
+    for i in std::iter::once(leader).chain(followers) {
+        let share = done_by(&detail, &instance_id(i).await);
+        assert!(share > 0, "an instance did nothing: {detail}");
+        shares.push(share);
+    }
+    shares
 }
 
 /// Settings of every instance: its own rate (strict pacing, the default burst), and a short
@@ -301,4 +342,145 @@ async fn a_killed_leaders_picks_run_is_adopted_by_the_next_leader_and_completes(
         (MANAGERS..=MANAGERS + batch).contains(&requests),
         "{requests} requests for {MANAGERS} managers (batch {batch})"
     );
+}
+
+#[actix_rt::test]
+async fn three_instances_share_a_roster_read_each_standings_page_fetched_once() {
+    const MANAGERS: u32 = 10_000;
+    let sim = start_sim(MANAGERS, &[]).await;
+    let (leader, followers, db) = three(&sim).await;
+    sim.state().stats.reset();
+
+    let (status, body) = leader
+        .post(
+            "/tournaments",
+            json!({"name": "Shared roster",
+                   "source": {"classic_league": fplsync::sim::leagues::CLASSIC_LEAGUE},
+                   "knockout": {"mode": "single", "first_event": 38}}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (tournament, run) = (body["id"].as_i64().unwrap(), body["run_id"].as_i64().unwrap());
+    assert_eq!(
+        final_status(&db, run, Duration::from_secs(60)).await,
+        "succeeded"
+    );
+    let (_, t) = followers[1].get(&format!("/tournaments/{tournament}")).await;
+    // The 72 real managers and the synthetic ones, 50 a page.
+    let entries = u64::from(MANAGERS) + 72;
+    assert_eq!(t["entries"], entries, "{t}");
+    assert_eq!(t["roster"]["state"], "ready", "{t}");
+    let pages = entries.div_ceil(50);
+    assert_eq!(t["roster"]["pages_read"], pages, "{t}");
+    // Every page once; past the end, at most the pages the instances looked ahead.
+    let ahead = u64::from(fplsync::tournament::roster::lookahead(3));
+    let read = eventually("every request counted", Duration::from_secs(5), || async {
+        let n = requests(&sim, "leagues-classic");
+        (n >= pages).then_some(n)
+    })
+    .await;
+    assert!(
+        (pages..=pages + ahead).contains(&read),
+        "{read} standings requests for {pages} pages (lookahead {ahead})"
+    );
+    let shares = every_instance_did_a_share(&leader, &followers, run).await;
+    assert_eq!(shares.iter().sum::<i64>() as u64, read, "{shares:?}");
+
+    let secs = run_secs(&db, run).await;
+    let ideal = pages as f64 / (3.0 * f64::from(RATE));
+    println!(
+        "{pages} pages by 3 instances in {secs:.2} s, ideal {ideal:.2} s: ratio {:.3}; shares \
+         {shares:?}; {read} requests",
+        secs / ideal
+    );
+    assert!(
+        secs <= 1.3 * ideal,
+        "{secs:.1} s for {pages} pages, ideal {ideal:.1} s; shares {shares:?}"
+    );
+}
+
+#[actix_rt::test]
+async fn three_instances_share_a_gameweeks_tournament_results_each_tournament_processed_once() {
+    const TOURNAMENTS: u64 = 6;
+    const ENTRIES: u64 = 40;
+    let sim = start_sim((TOURNAMENTS * ENTRIES) as u32, &[]).await;
+    let (leader, followers, db) = three(&sim).await;
+    let season: i32 = sqlx::query_scalar("SELECT id FROM seasons ORDER BY first_deadline DESC LIMIT 1")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    // Tournaments that follow the FPL cup: each reads its entries' cup matches, one request
+    // an entry, so each unit is seconds of one instance's budget.
+    let mut ids = Vec::new();
+    for t in 0..TOURNAMENTS {
+        let entries: Vec<u64> = (1..=ENTRIES)
+            .map(|i| SYNTHETIC_BASE + t * ENTRIES + i)
+            .collect();
+        let (status, body) = leader
+            .post(
+                "/tournaments",
+                json!({"name": format!("Cup {t}"), "source": {"entries": entries}, "cup": true,
+                       "group_stage": {"mode": "points_race", "groups": 1,
+                                       "first_event": 38, "last_event": 38}}),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        let id = body["id"].as_i64().unwrap();
+        let (status, body) = leader.post(&format!("/tournaments/{id}/activate"), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        for (k, entry) in entries.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO entry_event_results (season_id, event_id, entry_id, points, \
+                 transfers_cost, net_points, bench_points, picks) \
+                 VALUES ($1, 38, $2, $3, 0, $3, 0, '[]') ON CONFLICT DO NOTHING",
+            )
+            .bind(season)
+            .bind(*entry as i64)
+            .bind(40 + k as i32)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+        ids.push(id);
+    }
+    sim.state().stats.reset();
+
+    let (status, body) = leader
+        .post("/jobs/tournament-results/trigger", json!({"event": 38}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let run = body["run_id"].as_i64().unwrap();
+    assert_eq!(
+        final_status(&db, run, Duration::from_secs(90)).await,
+        "succeeded"
+    );
+    let processed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tournament_events WHERE event_id = 38 AND tournament_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(processed, TOURNAMENTS as i64);
+    // Every entry's cup read once, whichever instance processed its tournament.
+    let cups = eventually("every request counted", Duration::from_secs(5), || async {
+        let n = requests(&sim, "entry-cup");
+        (n >= TOURNAMENTS * ENTRIES).then_some(n)
+    })
+    .await;
+    assert_eq!(cups, TOURNAMENTS * ENTRIES);
+    let shares = every_instance_did_a_share(&leader, &followers, run).await;
+    assert_eq!(shares.iter().sum::<i64>(), TOURNAMENTS as i64, "{shares:?}");
+    // Published by the run, read from any instance; GW38 is the season's last: archived.
+    for id in &ids {
+        let (status, doc) = followers[0]
+            .get(&format!("/tournaments/{id}/standings"))
+            .await;
+        assert_eq!(status, 200, "{doc}");
+        let rows = doc["group_stage"]["groups"][0]["rows"].as_array().unwrap();
+        assert_eq!(rows.len() as u64, ENTRIES, "{doc}");
+        assert_eq!(rows[0]["points"], 40 + ENTRIES as i64 - 1, "{doc}");
+        let (_, t) = followers[0].get(&format!("/tournaments/{id}")).await;
+        assert_eq!(t["state"], "archived", "{t}");
+    }
 }
