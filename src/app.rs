@@ -286,7 +286,9 @@ impl Application {
             shared: Shared::default()
                 .with(PicksCache::default())
                 .with(crate::meta::datasets::Published::default())
-                .with(crate::meta::jobs::DriftChecked::default()),
+                .with(crate::meta::jobs::DriftChecked::default())
+                // What this instance's listener hears of shared work.
+                .with(crate::jobs::work::Heard::default()),
         };
 
         let lifecycle = LifecycleBoard::default();

@@ -394,7 +394,9 @@ pub struct UnitsSettings {
     /// (`fpl.rate_per_sec` × `batch_secs` units, 1..=100): what a killed instance costs the
     /// others to fetch again.
     pub batch_secs: u64,
-    /// How often an idle instance looks for units, and a run checks on its units.
+    /// How often a run checks on its units. An idle instance is told of units to claim
+    /// (LISTEN/NOTIFY) and looks anyway every third of `lease_secs` (never more often than
+    /// this).
     pub poll_ms: u64,
 }
 

@@ -52,12 +52,13 @@ pub const LANES: u64 = 2;
 
 /// How many units one lane claims: together the lanes hold about `batch_secs` of this
 /// instance's FPL budget (small, so a killed instance costs the others little to fetch again),
-/// each at least one, at most [`MAX_CLAIM`]; and near the end no more than a quarter of what is
-/// left, so the tail is spread over the instances rather than held by the one that claimed
-/// last.
-pub fn claim_size(rate_per_sec: u32, batch_secs: u64, claimable: u64) -> usize {
+/// each at least one, at most [`MAX_CLAIM`]; and no more than a fair share of what is left
+/// among the `lanes` of every instance working, so the tail is spread over the instances rather
+/// than held by the one that claimed first — even when all are told of new work at once and
+/// claim together.
+pub fn claim_size(rate_per_sec: u32, batch_secs: u64, claimable: u64, lanes: u64) -> usize {
     let budget = (u64::from(rate_per_sec) * batch_secs / LANES).clamp(1, MAX_CLAIM as u64);
-    budget.min(claimable.div_ceil(4).max(1)) as usize
+    budget.min(claimable.div_ceil(lanes.max(1)).max(1)) as usize
 }
 
 /// How often a worker renews its leases: three times a lease, so one late renewal (a slow
@@ -208,7 +209,9 @@ impl Claimed {
         tx: &mut Transaction<'static, Postgres>,
         units: &[u64],
     ) -> Result<(), StoreError> {
-        add(&mut **tx, &self.key, units).await.map(drop)
+        add(&mut **tx, &channel_of(&self.deps), &self.key, units)
+            .await
+            .map(drop)
     }
 
     /// Instances working on shared work now (this one included): seen within a lease.
@@ -246,7 +249,15 @@ impl Claimed {
         .fetch_optional(&mut *tx)
         .await?;
         if live.is_none() {
-            release(&mut *tx, &self.key, &self.units, &self.worker.instance).await?;
+            let channel = channel_of(&self.deps);
+            release(
+                &mut *tx,
+                &channel,
+                &self.key,
+                &self.units,
+                &self.worker.instance,
+            )
+            .await?;
             tx.commit().await?;
             return Ok(None);
         }
@@ -297,6 +308,11 @@ impl Claimed {
         .bind(notes)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(done_channel(&self.deps.settings.database.schema))
+            .bind(&self.key)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.deps
             .metrics
@@ -312,20 +328,70 @@ fn ids(units: &[u64]) -> Vec<i64> {
     units.iter().map(|&u| u as i64).collect()
 }
 
-/// Gives units back (to be claimed at once by any instance).
+/// The channel on which the instances of one deployment (one schema) hear of units to claim.
+/// PostgreSQL's notifications are per database, so the schema is in the name (cut to the
+/// 63 bytes of an identifier: two schemas alike that far only wake each other's lanes).
+pub fn channel(schema: &str) -> String {
+    identifier(format!("fplsync_work.{schema}"))
+}
+
+/// The channel on which runs hear of their units finished.
+pub fn done_channel(schema: &str) -> String {
+    identifier(format!("fplsync_done.{schema}"))
+}
+
+fn identifier(mut name: String) -> String {
+    while name.len() > 63 {
+        name.pop();
+    }
+    name
+}
+
+/// What this instance's listener heard, for whoever waits on it: units to claim (the lanes),
+/// units finished (a run watching its work). The composition root shares one in [`Deps`].
+#[derive(Clone)]
+pub struct Heard {
+    claimable: Arc<watch::Sender<u64>>,
+    finished: Arc<watch::Sender<u64>>,
+}
+
+impl Default for Heard {
+    fn default() -> Self {
+        Heard {
+            claimable: Arc::new(watch::channel(0).0),
+            finished: Arc::new(watch::channel(0).0),
+        }
+    }
+}
+
+/// A wait that ends when `heard` changes, or never without one.
+async fn changed(heard: &mut Option<watch::Receiver<u64>>) {
+    let Some(rx) = heard else {
+        return std::future::pending().await;
+    };
+    if rx.changed().await.is_err() {
+        std::future::pending().await
+    }
+}
+
+/// Gives units back, to be claimed at once by any instance (they hear of it).
 async fn release(
     db: impl sqlx::PgExecutor<'_>,
+    channel: &str,
     key: &str,
     units: &[u64],
     instance: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE work_units SET state = 'todo', lease_owner = NULL, lease_until = NULL \
-         WHERE work_key = $1 AND unit = ANY($2) AND state = 'leased' AND lease_owner = $3",
+        "WITH r AS (UPDATE work_units SET state = 'todo', lease_owner = NULL, lease_until = NULL \
+           WHERE work_key = $1 AND unit = ANY($2) AND state = 'leased' AND lease_owner = $3 \
+           RETURNING 1) \
+         SELECT pg_notify($4, $1) WHERE EXISTS (SELECT 1 FROM r)",
     )
     .bind(key)
     .bind(ids(units))
     .bind(instance)
+    .bind(channel)
     .execute(db)
     .await?;
     Ok(())
@@ -383,26 +449,45 @@ pub async fn open(
     .bind(ids(units))
     .execute(&mut *tx)
     .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel_of(&ctx.deps))
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Adds units to work `key` (those already there are left as they are).
-async fn add(db: impl sqlx::PgExecutor<'_>, key: &str, units: &[u64]) -> Result<u64, StoreError> {
-    let added = sqlx::query(
-        "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
-         ON CONFLICT (work_key, unit) DO NOTHING",
+/// The instances hear of them when the transaction commits.
+async fn add(
+    db: impl sqlx::PgExecutor<'_>,
+    channel: &str,
+    key: &str,
+    units: &[u64],
+) -> Result<u64, StoreError> {
+    let added: i64 = sqlx::query_scalar(
+        "WITH a AS (INSERT INTO work_units (work_key, unit) \
+           SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
+           ON CONFLICT (work_key, unit) DO NOTHING RETURNING 1), \
+         n AS (SELECT count(*) AS added FROM a) \
+         SELECT added FROM n, LATERAL (SELECT CASE WHEN added > 0 THEN pg_notify($3, $1) END) w",
     )
     .bind(key)
     .bind(ids(units))
-    .execute(db)
+    .bind(channel)
+    .fetch_one(db)
     .await?;
-    Ok(added.rows_affected())
+    Ok(added as u64)
 }
 
 /// Adds units to `ctx`'s open work `key`, for any instance to claim: how many were new.
 pub async fn extend(ctx: &JobContext, key: &str, units: &[u64]) -> Result<u64, StoreError> {
-    add(&ctx.deps.db, key, units).await
+    add(&ctx.deps.db, &channel_of(&ctx.deps), key, units).await
+}
+
+fn channel_of(deps: &Deps) -> String {
+    channel(&deps.settings.database.schema)
 }
 
 /// Instances of the deployment working on shared work now (seen within a lease).
@@ -537,6 +622,8 @@ pub async fn close(ctx: &JobContext, key: &str) -> Result<Finished, JobError> {
 pub struct Watch<'a> {
     ctx: &'a JobContext,
     key: String,
+    /// Notifications of finished units (this instance's listener), if it has one.
+    heard: Option<watch::Receiver<u64>>,
     started: Instant,
     finished_at_start: Option<i64>,
     last_finished: Option<i64>,
@@ -547,6 +634,11 @@ impl<'a> Watch<'a> {
         Watch {
             ctx,
             key: key.to_string(),
+            heard: ctx
+                .deps
+                .shared
+                .get::<Heard>()
+                .map(|h| h.finished.subscribe()),
             started: Instant::now(),
             finished_at_start: None,
             last_finished: None,
@@ -562,6 +654,9 @@ impl<'a> Watch<'a> {
     pub async fn changed(&mut self) -> Result<Tally, JobError> {
         let poll = Duration::from_millis(self.ctx.deps.settings.units.poll_ms);
         loop {
+            if let Some(heard) = &mut self.heard {
+                heard.borrow_and_update();
+            }
             let t = tally(&self.ctx.deps.db, &self.key).await?;
             let first = self.last_finished.is_none();
             let moved = self.last_finished != Some(t.finished());
@@ -576,7 +671,10 @@ impl<'a> Watch<'a> {
             // Instances holding running leases are working on the units (a lease is renewed
             // only while its batch is worked on): a deliberate wait, however long a batch takes.
             let _working = (t.live_leases > 0).then(|| self.ctx.heart.waiting());
-            tokio::time::sleep(poll).await;
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = changed(&mut self.heard) => {}
+            }
         }
     }
 
@@ -619,6 +717,8 @@ struct OpenWork {
     handler: String,
     params: Value,
     claimable: i64,
+    /// Instances working on shared work now (seen within a lease).
+    instances: i64,
 }
 
 /// Claims a batch of the oldest open work this instance has a handler for.
@@ -629,7 +729,9 @@ async fn claim(
 ) -> Result<Option<(Claimed, String)>, StoreError> {
     let db = &deps.db;
     let open: Option<OpenWork> = sqlx::query_as(
-        "SELECT * FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
+        "SELECT *, (SELECT count(*) FROM work_instances \
+           WHERE seen_at > now() - make_interval(secs => $3)) AS instances \
+         FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
            (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
              AND (u.state = 'todo' OR (u.state = 'leased' AND u.lease_until < now())) \
              LIMIT $2) c) AS claimable \
@@ -639,9 +741,10 @@ async fn claim(
          WHERE claimable > 0 ORDER BY opened_at LIMIT 1",
     )
     .bind(handlers.names())
-    // Counted only as far as the claim size can use (a quarter of what is left, at most
-    // MAX_CLAIM): a work of 100,000 units is not counted at every claim.
-    .bind(4 * MAX_CLAIM as i64)
+    // Counted only as far as a claim size can use (a fair share of what is left among up to
+    // 64 lanes, at most MAX_CLAIM): a work of 100,000 units is not counted at every claim.
+    .bind(64 * MAX_CLAIM as i64)
+    .bind(deps.settings.units.lease_secs as f64)
     .fetch_optional(db)
     .await?;
     let Some(open) = open else {
@@ -652,6 +755,7 @@ async fn claim(
         settings.fpl.rate_per_sec,
         settings.units.batch_secs,
         open.claimable as u64,
+        LANES * open.instances.max(1) as u64,
     );
     let role = (worker.role)();
     let claimed: Vec<(i64, bool)> = sqlx::query_as(
@@ -698,9 +802,17 @@ async fn claim(
     )))
 }
 
+/// How long an idle lane waits for a notification before it looks for units anyway: a third
+/// of a lease (leases that ran out are claimable without anyone being told), never more often
+/// than `poll_ms`.
+pub fn idle_wait(lease: Duration, poll: Duration) -> Duration {
+    renew_every(lease).max(poll)
+}
+
 /// This instance's worker: [`LANES`] lanes, each claiming and doing batches of any open work
 /// until `stop` turns true (then giving back what it holds, for the others to claim at once).
-/// Idle, a lane looks for work every `units.poll_ms`.
+/// Idle, a lane waits to hear of units (`LISTEN` on the deployment's [`channel`]: work opened,
+/// units added or given back), or [`idle_wait`] at most.
 pub async fn work(
     deps: Deps,
     handlers: Handlers,
@@ -708,20 +820,71 @@ pub async fn work(
     settings: UnitsSettings,
     stop: watch::Receiver<bool>,
 ) {
+    let heard = deps.shared.get::<Heard>().cloned().unwrap_or_default();
     let lanes = (0..LANES).map(|_| {
         lane(
             deps.clone(),
             handlers.clone(),
             worker.clone(),
             settings.clone(),
+            heard.claimable.subscribe(),
             stop.clone(),
         )
     });
     let lease = Duration::from_secs(settings.lease_secs);
+    let channel = channel_of(&deps);
+    let done = done_channel(&deps.settings.database.schema);
     tokio::join!(
         futures_util::future::join_all(lanes),
-        present(&deps.db, &worker, lease, stop)
+        present(&deps.db, &worker, lease, stop.clone()),
+        listen(&deps.db, &channel, &done, &heard, stop)
     );
+}
+
+/// Hears of units to claim (waking the lanes) and of units finished (waking a run that
+/// watches its work). A lost connection is made again (notifications meanwhile are lost: all
+/// are woken once it is back, and look on their own anyway).
+async fn listen(
+    db: &PgPool,
+    channel: &str,
+    done: &str,
+    heard: &Heard,
+    mut stop: watch::Receiver<bool>,
+) {
+    let retry = Duration::from_secs(1);
+    let mut listener = loop {
+        let listening = async {
+            let mut l = sqlx::postgres::PgListener::connect_with(db).await?;
+            l.listen_all([channel, done]).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        match listening.await {
+            Ok(l) => break l,
+            Err(e) => tracing::warn!(error = %e, "could not listen for shared work; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(retry) => {}
+            _ = stop.changed() => return,
+        }
+    };
+    loop {
+        tokio::select! {
+            got = listener.recv() => match got {
+                Ok(n) if n.channel() == done => heard.finished.send_modify(|n| *n += 1),
+                Ok(_) => heard.claimable.send_modify(|n| *n += 1),
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for shared work failed; listening again");
+                    tokio::select! {
+                        _ = tokio::time::sleep(retry) => {}
+                        _ = stop.changed() => return,
+                    }
+                    heard.claimable.send_modify(|n| *n += 1);
+                    heard.finished.send_modify(|n| *n += 1);
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Keeps this instance in `work_instances` while its worker runs (seen every third of a
@@ -761,18 +924,24 @@ async fn lane(
     handlers: Handlers,
     worker: Worker,
     settings: UnitsSettings,
+    mut heard: watch::Receiver<u64>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let idle = Duration::from_millis(settings.poll_ms);
+    let poll = Duration::from_millis(settings.poll_ms);
+    let idle = idle_wait(Duration::from_secs(settings.lease_secs), poll);
+    let channel = channel_of(&deps);
     loop {
         if *stop.borrow() {
             return;
         }
+        // Seen before the claim: what is heard while it looks wakes the wait below at once.
+        heard.borrow_and_update();
         let next = claim(&deps, &handlers, &worker).await;
         let (claimed, handler) = match next {
             Ok(Some(c)) => c,
             Ok(None) => {
                 tokio::select! {
+                    _ = heard.changed() => {}
                     _ = tokio::time::sleep(idle) => {}
                     _ = stop.changed() => {}
                 }
@@ -781,7 +950,7 @@ async fn lane(
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim units");
                 tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
+                    _ = tokio::time::sleep(poll) => {}
                     _ = stop.changed() => {}
                 }
                 continue;
@@ -795,12 +964,12 @@ async fn lane(
             done = f(claimed) => if let Err(e) = done {
                 // Given back, so another attempt (here or elsewhere) takes them now.
                 tracing::warn!(error = %e, work = %key, "a batch of units failed");
-                if let Err(e) = release(&deps.db, &key, &units, &worker.instance).await {
+                if let Err(e) = release(&deps.db, &channel, &key, &units, &worker.instance).await {
                     tracing::warn!(error = %e, work = %key, "could not release units");
                 }
             },
             _ = stop.changed() => {
-                if let Err(e) = release(&deps.db, &key, &units, &worker.instance).await {
+                if let Err(e) = release(&deps.db, &channel, &key, &units, &worker.instance).await {
                     tracing::warn!(error = %e, work = %key, "could not release units");
                 }
                 return;
@@ -879,17 +1048,41 @@ mod tests {
     #[test]
     fn a_claim_holds_about_batch_secs_of_the_instances_budget_within_bounds() {
         // Two lanes: each holds half of the instance's batch_secs.
-        assert_eq!(claim_size(20, 2, 10_000), 20);
-        assert_eq!(claim_size(4, 2, 10_000), 4);
-        assert_eq!(claim_size(1_000, 2, 10_000), MAX_CLAIM);
-        assert_eq!(claim_size(0, 2, 10_000), 1);
+        assert_eq!(claim_size(20, 2, 10_000, 6), 20);
+        assert_eq!(claim_size(4, 2, 10_000, 6), 4);
+        assert_eq!(claim_size(1_000, 2, 10_000, 6), MAX_CLAIM);
+        assert_eq!(claim_size(0, 2, 10_000, 6), 1);
     }
 
     #[test]
-    fn near_the_end_a_claim_takes_at_most_a_quarter_of_what_is_left_but_never_nothing() {
-        assert_eq!(claim_size(100, 2, 100), 25);
-        assert_eq!(claim_size(20, 2, 9), 3);
-        assert_eq!(claim_size(20, 2, 1), 1);
+    fn near_the_end_a_claim_takes_a_fair_share_among_the_lanes_working_but_never_nothing() {
+        // Two instances, four lanes: a quarter of what is left.
+        assert_eq!(claim_size(100, 2, 100, 4), 25);
+        // Three instances told of twelve units at once: two each, so every lane has some.
+        assert_eq!(claim_size(20, 2, 12, 6), 2);
+        assert_eq!(claim_size(20, 2, 9, 4), 3);
+        assert_eq!(claim_size(20, 2, 1, 6), 1);
+        assert_eq!(
+            claim_size(20, 2, 5, 0),
+            5,
+            "no lanes known: within the budget"
+        );
+    }
+
+    #[test]
+    fn an_idle_lane_looks_anyway_every_third_of_a_lease_never_more_often_than_poll() {
+        let ms = Duration::from_millis;
+        assert_eq!(idle_wait(Duration::from_secs(30), ms(250)), ms(10_000));
+        assert_eq!(idle_wait(Duration::from_secs(3), ms(250)), ms(1_000));
+        assert_eq!(idle_wait(Duration::from_secs(3), ms(5_000)), ms(5_000));
+    }
+
+    #[test]
+    fn a_deployments_channel_names_its_schema_within_an_identifiers_63_bytes() {
+        assert_eq!(channel("fplsync"), "fplsync_work.fplsync");
+        let long = channel(&"s".repeat(100));
+        assert_eq!(long.len(), 63);
+        assert!(long.starts_with("fplsync_work.sss"));
     }
 
     #[test]

@@ -185,6 +185,16 @@ pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
             cup_matches(fpl, entries, event).await
         })
         .await;
+    // Read before the transaction: a connection held while waiting for another is how a small
+    // pool runs dry. A tournament's results are its own season's, whatever season is current.
+    let mut seasons = HashMap::new();
+    for &unit in &claimed.units {
+        let season = store::season_of(db, TournamentId(unit as i64))
+            .await?
+            .unwrap_or(work.season);
+        let last = is_last_gameweek(db, season, event).await?;
+        seasons.insert(unit, (season, last));
+    }
     let Some(mut tx) = claimed.begin().await? else {
         return Ok(()); // the run ended meanwhile: its units were given back
     };
@@ -198,8 +208,7 @@ pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
                 continue;
             }
         };
-        // A tournament's results are its own season's, whatever season is current now.
-        let season = store::season_of(db, id).await?.unwrap_or(work.season);
+        let (season, last) = seasons[&unit];
         match store::process_event(&mut tx, id, season, event, &cup).await {
             Ok(Processed::WaitingForGroups(missing)) => outcome.failed.push((
                 unit,
@@ -215,9 +224,7 @@ pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
                     Processed::NotConcerned => format!("GW{event} is not one of its gameweeks"),
                     _ => format!("no entry has a GW{event} result yet"),
                 };
-                if matches!(processed, Processed::Done { .. })
-                    && is_last_gameweek(db, season, event).await?
-                {
+                if matches!(processed, Processed::Done { .. }) && last {
                     // The season is over: so is the tournament. Its results stay readable.
                     store::archive_in(&mut tx, id).await?;
                     line.push_str("; the season's last gameweek: archived");

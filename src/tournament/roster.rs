@@ -254,18 +254,24 @@ pub async fn roster_units(claimed: Claimed) -> Result<(), JobError> {
             Err(e) => outcome.failed.push((unit, e.to_string())),
         }
     }
+    let end = pages
+        .iter()
+        .filter(|p| !p.has_next)
+        .map(|p| p.page)
+        .chain(known.end)
+        .min();
+    // Asked before the transaction: a connection held while waiting for another is how a
+    // small pool runs dry.
+    let next = pages_after(
+        &pages,
+        lookahead(claimed.instances().await?),
+        end,
+        max_pages,
+    );
     let Some(mut tx) = claimed.begin().await? else {
         return Ok(()); // the run ended meanwhile: its units were given back
     };
     if store::store_pages(&mut tx, work.tournament, work.generation, &pages).await? {
-        let end = pages
-            .iter()
-            .filter(|p| !p.has_next)
-            .map(|p| p.page)
-            .chain(known.end)
-            .min();
-        let ahead = lookahead(claimed.instances().await?);
-        let next = pages_after(&pages, ahead, end, max_pages);
         claimed.add_units(&mut tx, &next).await?;
     }
     claimed.finish(tx, outcome).await?;
