@@ -427,28 +427,55 @@ pub async fn open(
     .bind(ctx.run.0)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM work_units WHERE work_key = $1 AND NOT (unit = ANY($2))")
+    // Anti-joins, not `NOT (unit = ANY($2))`: that compares every row with the whole list, and
+    // a re-run of a 100,000-unit work would spend seconds here.
+    if was.as_deref() == Some("open") {
+        // Adopted as it stands: units no longer to do are dropped, failed ones start again.
+        sqlx::query(
+            "DELETE FROM work_units w WHERE w.work_key = $1 AND NOT EXISTS \
+             (SELECT 1 FROM UNNEST($2::bigint[]) AS u(unit) WHERE u.unit = w.unit)",
+        )
         .bind(key)
         .bind(ids(units))
         .execute(&mut *tx)
         .await?;
-    // Adopted: only failed units start again. Afresh: every unit not leased to someone now.
-    let again = if was.as_deref() == Some("open") {
-        "work_units.state = 'failed'"
+        sqlx::query(
+            "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
+             ON CONFLICT (work_key, unit) DO UPDATE SET state = 'todo', lease_owner = NULL, \
+             lease_role = NULL, lease_until = NULL, done_by = NULL, done_role = NULL, \
+             last_error = NULL, note = NULL WHERE work_units.state = 'failed'",
+        )
+        .bind(key)
+        .bind(ids(units))
+        .execute(&mut *tx)
+        .await?;
     } else {
-        "work_units.state <> 'leased' OR work_units.lease_until < now()"
-    };
-    sqlx::query(&format!(
-        "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
-         ON CONFLICT (work_key, unit) DO UPDATE SET state = 'todo', lease_owner = NULL, \
-         lease_role = NULL, lease_until = NULL, done_by = NULL, done_role = NULL, \
-         last_error = NULL, note = NULL \
-         WHERE {again}"
-    ))
-    .bind(key)
-    .bind(ids(units))
-    .execute(&mut *tx)
-    .await?;
+        // Afresh: every unit but those leased to someone now (their holders may still
+        // complete them), then those too when no longer to do.
+        sqlx::query(
+            "DELETE FROM work_units WHERE work_key = $1 \
+             AND NOT (state = 'leased' AND lease_until >= now())",
+        )
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM work_units w WHERE w.work_key = $1 AND NOT EXISTS \
+             (SELECT 1 FROM UNNEST($2::bigint[]) AS u(unit) WHERE u.unit = w.unit)",
+        )
+        .bind(key)
+        .bind(ids(units))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
+             ON CONFLICT (work_key, unit) DO NOTHING",
+        )
+        .bind(key)
+        .bind(ids(units))
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(channel_of(&ctx.deps))
         .bind(key)

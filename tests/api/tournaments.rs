@@ -657,6 +657,80 @@ async fn a_results_run_waits_for_a_structural_change_of_the_tournament_to_finish
     assert_eq!(order, [202, 201]);
 }
 
+/// A tournament results run whose one tournament waits for its group stage fails that
+/// tournament's unit only: the run's retries adopt its shared work and do that one again,
+/// never the tournament already processed.
+#[actix_rt::test]
+async fn a_retried_results_run_processes_again_only_the_tournament_that_was_waiting() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let season = season(db).await;
+    let create = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app.post("/tournaments", Some(body)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let id = r.body["id"].as_i64().unwrap();
+            let r = app.post(&format!("/tournaments/{id}/activate"), None).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            id
+        }
+    };
+    let ready = create(json!({"name": "Ready", "source": {"entries": [201, 202]},
+        "group_stage": {"mode": "points_race", "groups": 1, "first_event": 32, "last_event": 32}}))
+    .await;
+    let waiting = create(
+        json!({"name": "Waiting", "source": {"entries": [301, 302, 303, 304]},
+        "group_stage": {"mode": "points_race", "groups": 1, "qualifiers_per_group": 2,
+                        "first_event": 30, "last_event": 31},
+        "knockout": {"mode": "single", "first_event": 32}}),
+    )
+    .await;
+    for entry in [201, 202, 301, 302, 303, 304] {
+        result(db, season, 32, entry, 40 + entry as i32 % 100, json!([])).await;
+    }
+
+    let run = results_run(&app, json!({"event": 32})).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    let attempts = run["attempt"].as_i64().unwrap();
+    assert!(attempts > 1, "retried: {run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("tournament {waiting}"))
+            && run["error"]
+                .as_str()
+                .unwrap()
+                .contains("waiting for the group stage"),
+        "{run}"
+    );
+    // Claimed once and done: the retries adopted the work and left it alone.
+    let claims: Vec<(i64, String, i32)> = sqlx::query_as(
+        "SELECT unit, state, claims FROM work_units WHERE work_key = $1 ORDER BY unit",
+    )
+    .bind(format!("tournament-results:{season}:32"))
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert_eq!(
+        claims,
+        [
+            (ready, "done".to_string(), 1),
+            (waiting, "failed".to_string(), attempts as i32)
+        ]
+    );
+    let processed: Vec<i64> = sqlx::query_scalar(
+        "SELECT tournament_id FROM tournament_events WHERE event_id = 32 ORDER BY tournament_id",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert_eq!(processed, [ready]);
+    let doc = standings(&app, ready).await;
+    assert_eq!(group_rows(&doc, 0)[0]["entry"], 202, "{doc}");
+}
+
 /// The message path end to end: finalization of gameweek 38 stores the 72 real managers'
 /// official results (they are tracked because the tournament registered them) and asks for
 /// `tournament-results`, which decides the points race without anyone triggering it.
