@@ -290,8 +290,7 @@ impl Claimed {
             errors.push(error);
             notes.push(outcome.notes.get(&u).cloned());
         }
-        let n = units.len() as u64;
-        sqlx::query(
+        let n = sqlx::query(
             "UPDATE work_units u SET state = o.state, done_by = $5, done_role = $6, \
              last_error = o.error, note = o.note, lease_until = NULL \
              FROM UNNEST($2::bigint[], $3::text[], $4::text[], $7::text[]) \
@@ -307,7 +306,13 @@ impl Claimed {
         .bind(self.role)
         .bind(notes)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        sqlx::query("UPDATE shared_work SET finished = finished + $2 WHERE key = $1")
+            .bind(&self.key)
+            .bind(n as i64)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(done_channel(&self.deps.settings.database.schema))
             .bind(&self.key)
@@ -476,6 +481,16 @@ pub async fn open(
         .execute(&mut *tx)
         .await?;
     }
+    // Counted once here; from now on the statements that add and finish units keep the counts.
+    sqlx::query(
+        "UPDATE shared_work w SET total = c.total, finished = c.finished FROM \
+         (SELECT count(*) AS total, \
+           count(*) FILTER (WHERE state IN ('done', 'unknown', 'failed')) AS finished \
+          FROM work_units WHERE work_key = $1) c WHERE w.key = $1",
+    )
+    .bind(key)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(channel_of(&ctx.deps))
         .bind(key)
@@ -497,7 +512,8 @@ async fn add(
         "WITH a AS (INSERT INTO work_units (work_key, unit) \
            SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
            ON CONFLICT (work_key, unit) DO NOTHING RETURNING 1), \
-         n AS (SELECT count(*) AS added FROM a) \
+         n AS (SELECT count(*) AS added FROM a), \
+         t AS (UPDATE shared_work SET total = total + (SELECT added FROM n) WHERE key = $1) \
          SELECT added FROM n, LATERAL (SELECT CASE WHEN added > 0 THEN pg_notify($3, $1) END) w",
     )
     .bind(key)
@@ -607,7 +623,7 @@ pub async fn wait_finished(
     let mut last_percent = u64::MAX;
     loop {
         let t = watch.changed().await?;
-        let done = already_done + t.finished() as u64;
+        let done = already_done + t.finished as u64;
         let end = t.left() == 0;
         let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
         if percent != last_percent || end {
@@ -616,7 +632,7 @@ pub async fn wait_finished(
             last_percent = percent;
         }
         if end {
-            return Ok(t);
+            return watch.tally().await;
         }
     }
 }
@@ -678,20 +694,20 @@ impl<'a> Watch<'a> {
     /// The run is alive while units finish or some instance holds a running lease on one
     /// (leases are renewed only while worked on: the wait is then a deliberate one); with no
     /// instance working it goes silent and the runtime's stall watch decides.
-    pub async fn changed(&mut self) -> Result<Tally, JobError> {
+    pub async fn changed(&mut self) -> Result<Count, JobError> {
         let poll = Duration::from_millis(self.ctx.deps.settings.units.poll_ms);
         loop {
             if let Some(heard) = &mut self.heard {
                 heard.borrow_and_update();
             }
-            let t = tally(&self.ctx.deps.db, &self.key).await?;
+            let t = count(&self.ctx.deps.db, &self.key).await?;
             let first = self.last_finished.is_none();
-            let moved = self.last_finished != Some(t.finished());
+            let moved = self.last_finished != Some(t.finished);
             if moved || t.live_leases > 0 {
                 self.ctx.beat();
             }
-            self.finished_at_start.get_or_insert(t.finished());
-            self.last_finished = Some(t.finished());
+            self.finished_at_start.get_or_insert(t.finished);
+            self.last_finished = Some(t.finished);
             if first || moved || t.left() == 0 {
                 return Ok(t);
             }
@@ -711,10 +727,45 @@ impl<'a> Watch<'a> {
         (since > 0).then(|| self.started.elapsed() / since * total.saturating_sub(done) as u32)
     }
 
+    /// The work's units by state (counted: for small works, or once at the end).
+    pub async fn tally(&self) -> Result<Tally, JobError> {
+        Ok(tally(&self.ctx.deps.db, &self.key).await?)
+    }
+
     /// Closes the work (no unit is claimed any more) and tells how it ended.
     pub async fn close(self) -> Result<Finished, JobError> {
         close(self.ctx, &self.key).await
     }
+}
+
+/// How far a work is, from the numbers its statements keep (read in constant time, however
+/// many units it has).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Count {
+    pub total: i64,
+    pub finished: i64,
+    /// Leases still running: instances working on the units now.
+    pub live_leases: i64,
+}
+
+impl Count {
+    /// Units left: to do or being done.
+    pub fn left(&self) -> i64 {
+        (self.total - self.finished).max(0)
+    }
+}
+
+async fn count(db: &PgPool, key: &str) -> Result<Count, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT w.total, w.finished, (SELECT count(*) FROM work_units u \
+           WHERE u.work_key = w.key AND u.state = 'leased' AND u.lease_until > now()) \
+           AS live_leases \
+         FROM shared_work w WHERE w.key = $1",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or_default())
 }
 
 /// A finished unit of a work, with what it did.

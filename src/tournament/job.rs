@@ -122,10 +122,17 @@ pub async fn run(ctx: JobContext, params: ResultsParams) -> Result<JobOutcome, J
         .await?;
         lines.push(line);
     }
-    // Published here, once, whoever processed them: an instance that died after its commit
-    // leaves nothing unpublished.
+    // The instance that processed a tournament published it and, after the season's last
+    // gameweek, archived it; one that died in between left it active: archived here. (A
+    // publish it lost is read through from PostgreSQL when the cached standings expire.)
     for id in processed(db, &ids, event).await? {
-        store::publish(db, &ctx.deps.cache, id).await;
+        let played_in = store::season_of(db, id).await?.unwrap_or(season.0.0);
+        let active = store::get(db, id)
+            .await?
+            .is_some_and(|(t, _)| t.state == "active");
+        if active && is_last_gameweek(db, played_in, event).await? {
+            season_over(db, id).await?;
+        }
     }
     if tally.failed > 0 {
         let failed = ended.iter().find(|u| u.state == "failed");
@@ -199,6 +206,7 @@ pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
         return Ok(()); // the run ended meanwhile: its units were given back
     };
     let mut outcome = Outcome::default();
+    let mut recomputed = Vec::new();
     for (unit, cup) in cups {
         let id = TournamentId(unit as i64);
         let cup = match cup {
@@ -224,10 +232,11 @@ pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
                     Processed::NotConcerned => format!("GW{event} is not one of its gameweeks"),
                     _ => format!("no entry has a GW{event} result yet"),
                 };
-                if matches!(processed, Processed::Done { .. }) && last {
-                    // The season is over: so is the tournament. Its results stay readable.
-                    store::archive_in(&mut tx, id).await?;
-                    line.push_str("; the season's last gameweek: archived");
+                if matches!(processed, Processed::Done { .. }) {
+                    recomputed.push((id, last));
+                    if last {
+                        line.push_str("; the season's last gameweek: archived");
+                    }
                 }
                 outcome.notes.insert(unit, line);
                 outcome.stored.push(unit);
@@ -237,7 +246,24 @@ pub async fn results_units(claimed: Claimed) -> Result<(), JobError> {
         }
     }
     claimed.finish(tx, outcome).await?;
+    // Published once stored, and only then archived: whoever sees the tournament archived reads
+    // its final standings. The season is over: so is the tournament; its results stay readable.
+    for (id, last) in recomputed {
+        store::publish(db, &deps.cache, id).await;
+        if last {
+            season_over(db, id).await?;
+        }
+    }
     Ok(())
+}
+
+/// Archives a tournament whose season's last gameweek is processed (already archived, by the
+/// run or the instance that processed it, is as good).
+async fn season_over(db: &sqlx::PgPool, id: TournamentId) -> Result<(), TournamentError> {
+    match store::archive(db, id).await {
+        Ok(_) | Err(TournamentError::State { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether `event` is the last gameweek of `season`.

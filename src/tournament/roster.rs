@@ -133,7 +133,9 @@ async fn read_pages(
     work::open(ctx, ROSTER_UNITS, &key, &params, &units(&first)).await?;
     let mut watch = work::Watch::new(ctx, &key);
     loop {
-        let t = watch.changed().await?;
+        watch.changed().await?;
+        // A roster's pages are few (200 for 10,000 managers): counted at each change.
+        let t = watch.tally().await?;
         let s = store::read_status(db, id, read.generation).await?;
         if !s.current {
             watch.close().await?;

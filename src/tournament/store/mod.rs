@@ -27,7 +27,7 @@ pub use roster::{
     fail_read, finish_read, read_status, request_read, set_read_run, store_pages,
 };
 pub use standings::load;
-pub use structure::{activate, archive, archive_in, archive_past_seasons};
+pub use structure::{activate, archive, archive_past_seasons};
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 
 use crate::cache::Cache;
 use crate::fpl::model::EntryId;
@@ -173,17 +173,7 @@ pub async fn activate(
 /// Archives a tournament: its results stay readable, its entries are no longer tracked for it.
 pub async fn archive(db: &PgPool, id: TournamentId) -> Result<TournamentRow, TournamentError> {
     let mut tx = db.begin().await?;
-    let row = archive_in(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(row)
-}
-
-/// [`archive`] in `tx`, which the caller commits.
-pub async fn archive_in(
-    tx: &mut Transaction<'static, Postgres>,
-    id: TournamentId,
-) -> Result<TournamentRow, TournamentError> {
-    let row = fetch_locked(tx, id).await?;
+    let row = fetch_locked(&mut tx, id).await?;
     if row.state == "archived" {
         return Err(state_error(
             "invalid_state",
@@ -192,13 +182,15 @@ pub async fn archive_in(
     }
     sqlx::query("DELETE FROM tracked_entries WHERE source = $1")
         .bind(id.tracking_source())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE tournaments SET state = 'archived', updated_at = now() WHERE id = $1")
         .bind(id.0)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
-    fetch_locked(tx, id).await
+    let row = fetch_locked(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Archives every tournament (draft or active) of a season before the current one: a season
