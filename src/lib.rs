@@ -22,11 +22,11 @@
 //!    the data contract of what it publishes, [`cache::contract`]).
 //! 7. **Job runtime**: [`jobs`] (kinds as plain async functions, the pure queue and policy,
 //!    the thin job actor, the directory every request goes through, and `jobs::work`: bulk
-//!    units shared by every instance through PostgreSQL leases).
+//!    units shared by every instance through PostgreSQL leases, woken by LISTEN/NOTIFY).
 //! 8. **Job kinds**, in this order: [`meta`] (`bootstrap`, `fixtures`), [`prune`],
 //!    [`managers`] (tracked managers: picks, official results, live scores), [`live`] (the
-//!    `live` snapshot), [`tournament`] (storage, standings, `tournament-results`, live league
-//!    tables), [`entries`] (the hybrid `entries` job and reads of what it stores), [`finalize`].
+//!    `live` snapshot), [`tournament`] (storage, standings, `tournament-roster` pages and
+//!    `tournament-results` per tournament as shared units, live league tables), [`entries`] (the hybrid `entries` job and reads of what it stores), [`finalize`].
 //! 9. **Drivers**: [`lifecycle`] (the gameweek state machine and its actor), [`scheduler`]
 //!    (cron), [`leader`] (which instance runs them).
 //! 10. **Surfaces**: [`http`] (the control endpoint), [`bot`] (the Telegram bot).
