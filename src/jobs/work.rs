@@ -432,31 +432,9 @@ pub async fn open(
     .bind(ctx.run.0)
     .execute(&mut *tx)
     .await?;
-    // Anti-joins, not `NOT (unit = ANY($2))`: that compares every row with the whole list, and
-    // a re-run of a 100,000-unit work would spend seconds here.
-    if was.as_deref() == Some("open") {
-        // Adopted as it stands: units no longer to do are dropped, failed ones start again.
-        sqlx::query(
-            "DELETE FROM work_units w WHERE w.work_key = $1 AND NOT EXISTS \
-             (SELECT 1 FROM UNNEST($2::bigint[]) AS u(unit) WHERE u.unit = w.unit)",
-        )
-        .bind(key)
-        .bind(ids(units))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
-             ON CONFLICT (work_key, unit) DO UPDATE SET state = 'todo', lease_owner = NULL, \
-             lease_role = NULL, lease_until = NULL, done_by = NULL, done_role = NULL, \
-             last_error = NULL, note = NULL WHERE work_units.state = 'failed'",
-        )
-        .bind(key)
-        .bind(ids(units))
-        .execute(&mut *tx)
-        .await?;
-    } else {
-        // Afresh: every unit but those leased to someone now (their holders may still
-        // complete them), then those too when no longer to do.
+    if was.as_deref() != Some("open") {
+        // Afresh: every unit goes but those leased to someone now (their holders may still
+        // complete them).
         sqlx::query(
             "DELETE FROM work_units WHERE work_key = $1 \
              AND NOT (state = 'leased' AND lease_until >= now())",
@@ -464,23 +442,29 @@ pub async fn open(
         .bind(key)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "DELETE FROM work_units w WHERE w.work_key = $1 AND NOT EXISTS \
-             (SELECT 1 FROM UNNEST($2::bigint[]) AS u(unit) WHERE u.unit = w.unit)",
-        )
-        .bind(key)
-        .bind(ids(units))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
-             ON CONFLICT (work_key, unit) DO NOTHING",
-        )
-        .bind(key)
-        .bind(ids(units))
-        .execute(&mut *tx)
-        .await?;
     }
+    // Units no longer to do are dropped. An anti-join, not `NOT (unit = ANY($2))`: that
+    // compares every row with the whole list, and a re-run of a 100,000-unit work would spend
+    // seconds here.
+    sqlx::query(
+        "DELETE FROM work_units w WHERE w.work_key = $1 AND NOT EXISTS \
+         (SELECT 1 FROM UNNEST($2::bigint[]) AS u(unit) WHERE u.unit = w.unit)",
+    )
+    .bind(key)
+    .bind(ids(units))
+    .execute(&mut *tx)
+    .await?;
+    // Adopted as it stands, failed units start again; a unit leased now stays its holder's.
+    sqlx::query(
+        "INSERT INTO work_units (work_key, unit) SELECT $1, u FROM UNNEST($2::bigint[]) AS u \
+         ON CONFLICT (work_key, unit) DO UPDATE SET state = 'todo', lease_owner = NULL, \
+         lease_role = NULL, lease_until = NULL, done_by = NULL, done_role = NULL, \
+         last_error = NULL, note = NULL WHERE work_units.state = 'failed'",
+    )
+    .bind(key)
+    .bind(ids(units))
+    .execute(&mut *tx)
+    .await?;
     // Counted once here; from now on the statements that add and finish units keep the counts.
     sqlx::query(
         "UPDATE shared_work w SET total = c.total, finished = c.finished FROM \
@@ -807,21 +791,22 @@ async fn claim(
 ) -> Result<Option<(Claimed, String)>, StoreError> {
     let db = &deps.db;
     let open: Option<OpenWork> = sqlx::query_as(
-        "SELECT *, (SELECT count(*) FROM work_instances \
-           WHERE seen_at > now() - make_interval(secs => $3)) AS instances \
+        "WITH i AS (SELECT GREATEST(count(*), 1) AS instances FROM work_instances \
+           WHERE seen_at > now() - make_interval(secs => $3)) \
+         SELECT s.*, (SELECT instances FROM i) AS instances \
          FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
            (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
              AND (u.state = 'todo' OR (u.state = 'leased' AND u.lease_until < now())) \
-             LIMIT $2) c) AS claimable \
+             LIMIT (SELECT $2 * instances FROM i)) c) AS claimable \
            FROM shared_work w JOIN job_runs r ON r.id = w.run_id \
            WHERE w.state = 'open' AND r.status IN ('running', 'interrupted') \
              AND w.handler = ANY($1)) s \
          WHERE claimable > 0 ORDER BY opened_at LIMIT 1",
     )
     .bind(handlers.names())
-    // Counted only as far as a claim size can use (a fair share of what is left among up to
-    // 64 lanes, at most MAX_CLAIM): a work of 100,000 units is not counted at every claim.
-    .bind(64 * MAX_CLAIM as i64)
+    // Counted only as far as a claim size can use (a fair share of what is left among the
+    // lanes working, at most MAX_CLAIM): a work of 100,000 units is not counted at every claim.
+    .bind(LANES as i64 * MAX_CLAIM as i64)
     .bind(deps.settings.units.lease_secs as f64)
     .fetch_optional(db)
     .await?;

@@ -144,16 +144,25 @@ pub async fn request_read(db: &PgPool, id: TournamentId) -> Result<TournamentRow
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
-        for table in ["tournament_roster_pages", "tournament_roster_read_pages"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE tournament_id = $1"))
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-        }
+        forget_pages(&mut tx, id).await?;
     }
     let row = fetch_locked(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Forgets the pages a read gathered (its rows and records).
+async fn forget_pages(
+    tx: &mut Transaction<'_, Postgres>,
+    id: TournamentId,
+) -> Result<(), TournamentError> {
+    for table in ["tournament_roster_pages", "tournament_roster_read_pages"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tournament_id = $1"))
+            .bind(id.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Records the run that reads the roster (shown with the tournament).
@@ -393,12 +402,7 @@ pub async fn finish_read(
     .bind(end as i32)
     .execute(&mut *tx)
     .await?;
-    for table in ["tournament_roster_pages", "tournament_roster_read_pages"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE tournament_id = $1"))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-    }
+    forget_pages(&mut tx, id).await?;
     tx.commit().await?;
     Ok(PageStored::Done {
         entries: gathered as usize,
