@@ -214,11 +214,6 @@ impl Claimed {
             .map(drop)
     }
 
-    /// Instances working on shared work now (this one included): seen within a lease.
-    pub async fn instances(&self) -> Result<u64, StoreError> {
-        live_instances(&self.deps.db, self.lease).await
-    }
-
     async fn renew(&self) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE work_units SET lease_until = now() + make_interval(secs => $4) \

@@ -266,7 +266,7 @@ pub async fn roster_units(claimed: Claimed) -> Result<(), JobError> {
     // small pool runs dry.
     let next = pages_after(
         &pages,
-        lookahead(claimed.instances().await?),
+        lookahead(work::instances(&deps).await?),
         end,
         max_pages,
     );
