@@ -17,6 +17,11 @@
 //! interrupted, awaiting that re-run), so a cancelled run stores nothing more and its units are
 //! released to the run that follows.
 //!
+//! However many units a work has, what is done per batch or per look costs the same: a claim
+//! walks only the units to do and the leases that ran out, and the counts a run or its
+//! detail reads (`shared_work.total`/`finished`, each instance's `work_shares`) are kept by
+//! the statements that add and finish units; only [`open`] counts the units.
+//!
 //! What a unit is, and how it is fetched and stored, is the kind's: it registers a
 //! [`UnitHandler`] under a name in [`Handlers`] (assembled in `app.rs`); this module knows no
 //! kind.
@@ -285,13 +290,27 @@ impl Claimed {
             errors.push(error);
             notes.push(outcome.notes.get(&u).cloned());
         }
-        let n = sqlx::query(
-            "UPDATE work_units u SET state = o.state, done_by = $5, done_role = $6, \
-             last_error = o.error, note = o.note, lease_until = NULL \
-             FROM UNNEST($2::bigint[], $3::text[], $4::text[], $7::text[]) \
-               AS o(unit, state, error, note) \
-             WHERE u.work_key = $1 AND u.unit = o.unit AND u.state = 'leased' \
-             AND u.lease_owner = $5",
+        // The units finished, and in the same statement the counts that say so: this
+        // instance's share by how they ended, and the work's finished units.
+        let n: i64 = sqlx::query_scalar(
+            "WITH f AS (UPDATE work_units u SET state = o.state, done_by = $5, done_role = $6, \
+               last_error = o.error, note = o.note, lease_until = NULL \
+               FROM UNNEST($2::bigint[], $3::text[], $4::text[], $7::text[]) \
+                 AS o(unit, state, error, note) \
+               WHERE u.work_key = $1 AND u.unit = o.unit AND u.state = 'leased' \
+               AND u.lease_owner = $5 RETURNING u.state), \
+             c AS (SELECT count(*) AS n, count(*) FILTER (WHERE state = 'done') AS done, \
+               count(*) FILTER (WHERE state = 'unknown') AS unknown, \
+               count(*) FILTER (WHERE state = 'failed') AS failed FROM f), \
+             s AS (INSERT INTO work_shares (work_key, instance, role, done, unknown, failed) \
+               SELECT $1, $5, $6, done, unknown, failed FROM c WHERE n > 0 \
+               ON CONFLICT (work_key, instance) DO UPDATE SET role = EXCLUDED.role, \
+                 done = work_shares.done + EXCLUDED.done, \
+                 unknown = work_shares.unknown + EXCLUDED.unknown, \
+                 failed = work_shares.failed + EXCLUDED.failed), \
+             w AS (UPDATE shared_work SET finished = finished + (SELECT n FROM c) \
+               WHERE key = $1 AND (SELECT n FROM c) > 0) \
+             SELECT n FROM c",
         )
         .bind(&self.key)
         .bind(units)
@@ -300,14 +319,9 @@ impl Claimed {
         .bind(&self.worker.instance)
         .bind(self.role)
         .bind(notes)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE shared_work SET finished = finished + $2 WHERE key = $1")
-            .bind(&self.key)
-            .bind(n as i64)
-            .execute(&mut *tx)
-            .await?;
+        .fetch_one(&mut *tx)
+        .await?;
+        let n = n as u64;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(done_channel(&self.deps.settings.database.schema))
             .bind(&self.key)
@@ -470,6 +484,20 @@ pub async fn open(
     .bind(key)
     .execute(&mut *tx)
     .await?;
+    sqlx::query("DELETE FROM work_shares WHERE work_key = $1")
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO work_shares (work_key, instance, role, done, unknown, failed) \
+         SELECT $1, done_by, COALESCE(max(done_role), ''), \
+           count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'unknown'), \
+           count(*) FILTER (WHERE state = 'failed') \
+         FROM work_units WHERE work_key = $1 AND done_by IS NOT NULL GROUP BY done_by",
+    )
+    .bind(key)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(channel_of(&ctx.deps))
         .bind(key)
@@ -556,19 +584,27 @@ impl Tally {
     }
 }
 
+/// The work's units by state, from the counts its statements keep (`shared_work`,
+/// `work_shares`) and its leases (few: a batch per lane of each instance), so however many
+/// units it has, a run's detail (`GET /jobs/{id}`, polled by clients) costs the same.
 async fn tally(db: &PgPool, key: &str) -> Result<Tally, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE state = 'todo') AS todo, \
-         count(*) FILTER (WHERE state = 'leased') AS leased, \
-         count(*) FILTER (WHERE state = 'done') AS done, \
-         count(*) FILTER (WHERE state = 'unknown') AS unknown, \
-         count(*) FILTER (WHERE state = 'failed') AS failed, \
-         count(*) FILTER (WHERE state = 'leased' AND lease_until > now()) AS live_leases \
-         FROM work_units WHERE work_key = $1",
+        "SELECT w.total - w.finished - l.leased AS todo, l.leased, s.done, s.unknown, \
+           s.failed, l.live_leases \
+         FROM shared_work w, \
+         LATERAL (SELECT count(*) AS leased, \
+             count(*) FILTER (WHERE lease_until > now()) AS live_leases \
+           FROM work_units u WHERE u.work_key = w.key AND u.state = 'leased') l, \
+         LATERAL (SELECT COALESCE(sum(done), 0)::bigint AS done, \
+             COALESCE(sum(unknown), 0)::bigint AS unknown, \
+             COALESCE(sum(failed), 0)::bigint AS failed \
+           FROM work_shares s WHERE s.work_key = w.key) s \
+         WHERE w.key = $1",
     )
     .bind(key)
-    .fetch_one(db)
-    .await?)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or_default())
 }
 
 /// What the run reports when its work is done: the tally and one example failure.
@@ -790,9 +826,13 @@ async fn claim(
            WHERE seen_at > now() - make_interval(secs => $3)) \
          SELECT s.*, (SELECT instances FROM i) AS instances \
          FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
+           CASE WHEN w.total - w.finished > (SELECT $2 * instances FROM i) \
+             THEN w.total - w.finished ELSE \
            (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
-             AND (u.state = 'todo' OR (u.state = 'leased' AND u.lease_until < now())) \
-             LIMIT (SELECT $2 * instances FROM i)) c) AS claimable \
+             AND u.state = 'todo' ORDER BY u.unit LIMIT (SELECT $2 * instances FROM i)) c) \
+           + (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
+             AND u.state = 'leased' AND u.lease_until < now() ORDER BY u.unit \
+             LIMIT (SELECT $2 * instances FROM i)) c) END AS claimable \
            FROM shared_work w JOIN job_runs r ON r.id = w.run_id \
            WHERE w.state = 'open' AND r.status IN ('running', 'interrupted') \
              AND w.handler = ANY($1)) s \
@@ -801,6 +841,12 @@ async fn claim(
     .bind(handlers.names())
     // Counted only as far as a claim size can use (a fair share of what is left among the
     // lanes working, at most MAX_CLAIM): a work of 100,000 units is not counted at every claim.
+    // While more units are left (the work's counters) than the working lanes can hold at
+    // once, some are to do and the share is the largest anyway: nothing is counted. Near the
+    // end each state is read in unit order from `work_units_claimable`, so the count walks
+    // only the units it counts: a scan filtering on either state would pass over every
+    // finished unit first (they lie before the rest), making each claim slower as the work
+    // goes on.
     .bind(LANES as i64 * MAX_CLAIM as i64)
     .bind(deps.settings.units.lease_secs as f64)
     .fetch_optional(db)
@@ -816,14 +862,21 @@ async fn claim(
         LANES * open.instances.max(1) as u64,
     );
     let role = (worker.role)();
+    // Leases that ran out first (units a dead or hung instance held: the oldest work), then
+    // units to do, each walked in unit order on `work_units_claimable`. The chosen rows are
+    // updated through an array of their units, not a join: a generic plan cannot tell how
+    // many rows the claim picks and would hash the whole work to join them.
     let claimed: Vec<(i64, bool)> = sqlx::query_as(
-        "WITH c AS (SELECT unit, state FROM work_units WHERE work_key = $1 \
-           AND (state = 'todo' OR (state = 'leased' AND lease_until < now())) \
-           ORDER BY unit LIMIT $2 FOR UPDATE SKIP LOCKED) \
+        "WITH e AS (SELECT unit FROM work_units WHERE work_key = $1 \
+           AND state = 'leased' AND lease_until < now() \
+           ORDER BY unit LIMIT $2 FOR UPDATE SKIP LOCKED), \
+         t AS (SELECT unit FROM work_units WHERE work_key = $1 AND state = 'todo' \
+           ORDER BY unit LIMIT ($2 - (SELECT count(*) FROM e)) FOR UPDATE SKIP LOCKED) \
          UPDATE work_units u SET state = 'leased', lease_owner = $3, lease_role = $4, \
            lease_until = now() + make_interval(secs => $5), claims = u.claims + 1 \
-         FROM c WHERE u.work_key = $1 AND u.unit = c.unit \
-         RETURNING u.unit, c.state = 'leased'",
+         WHERE u.work_key = $1 \
+           AND u.unit = ANY(ARRAY(SELECT unit FROM e UNION ALL SELECT unit FROM t)) \
+         RETURNING u.unit, u.unit = ANY(ARRAY(SELECT unit FROM e))",
     )
     .bind(&open.key)
     .bind(n as i64)
@@ -1075,13 +1128,16 @@ pub async fn share(db: &PgPool, run: RunId) -> Result<Option<WorkShare>, StoreEr
     };
     let t = tally(db, &key).await?;
     let instances: Vec<InstanceShare> = sqlx::query_as(
-        "SELECT instance, max(role) AS role, count(*) FILTER (WHERE finished) AS done, \
-         count(*) FILTER (WHERE NOT finished) AS leased FROM ( \
-           SELECT COALESCE(done_by, lease_owner) AS instance, \
-             COALESCE(done_role, lease_role) AS role, done_by IS NOT NULL AS finished \
-           FROM work_units WHERE work_key = $1 \
-             AND (done_by IS NOT NULL OR state = 'leased')) s \
-         GROUP BY instance ORDER BY instance",
+        "SELECT COALESCE(s.instance, l.instance) AS instance, \
+           COALESCE(l.role, s.role) AS role, \
+           COALESCE(s.done + s.unknown + s.failed, 0) AS done, COALESCE(l.leased, 0) AS leased \
+         FROM (SELECT instance, role, done, unknown, failed FROM work_shares \
+           WHERE work_key = $1) s \
+         FULL JOIN (SELECT lease_owner AS instance, max(lease_role) AS role, \
+             count(*) AS leased \
+           FROM work_units WHERE work_key = $1 AND state = 'leased' GROUP BY lease_owner) l \
+         ON l.instance = s.instance \
+         ORDER BY 1",
     )
     .bind(&key)
     .fetch_all(db)

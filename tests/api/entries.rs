@@ -27,6 +27,36 @@ fn picks_requests(sim: &fplsync::sim::RunningSim) -> u64 {
         .unwrap_or(0)
 }
 
+/// The run's units as its detail tells them (from the counts the statements keep) are those
+/// its units' rows say, counted one by one.
+async fn units_as_counted(app: &TestApp, run: &serde_json::Value) {
+    let units = &run["units"];
+    let key = units["key"].as_str().expect("the run has shared work");
+    let (todo, leased, done, unknown, failed): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'todo'), count(*) FILTER (WHERE state = 'leased'), \
+         count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'unknown'), \
+         count(*) FILTER (WHERE state = 'failed') FROM work_units WHERE work_key = $1",
+    )
+    .bind(key)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let told = ["todo", "leased", "done", "unknown", "failed"].map(|s| units[s].as_i64());
+    let counted = [todo, leased, done, unknown, failed].map(Some);
+    assert_eq!(told, counted, "{units}");
+    assert_eq!(
+        units["total"].as_i64(),
+        Some(todo + leased + done + unknown + failed)
+    );
+    let by_instance: i64 = units["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["done"].as_i64().unwrap())
+        .sum();
+    assert_eq!(by_instance, done + unknown + failed, "{units}");
+}
+
 async fn app_tracking(sim: &fplsync::sim::RunningSim) -> TestApp {
     let url = sim.base_url();
     spawn_app_with(|s| {
@@ -61,6 +91,9 @@ async fn a_cancelled_entries_run_resumes_without_fetching_a_done_manager_again()
     let second = app.trigger("entries", params).await;
     let second = app.finished_run(second).await;
     assert_eq!(second["status"], "succeeded", "{second}");
+    // The second run adopted the work, down to the managers still missing.
+    assert_eq!(second["units"]["done"], MANAGERS as i64 - done, "{second}");
+    units_as_counted(&app, &second).await;
     assert_eq!(
         count(&app, "SELECT count(*) FROM entry_picks").await,
         MANAGERS as i64
@@ -102,6 +135,8 @@ async fn a_few_failed_managers_make_a_warning_and_wait_out_their_backoff() {
         failed > 0 && stored + failed == MANAGERS as i64,
         "{stored} + {failed}"
     );
+    assert_eq!(run["units"]["failed"], failed, "{run}");
+    units_as_counted(&app, &run).await;
     let warned = run["logs"]
         .as_array()
         .unwrap()

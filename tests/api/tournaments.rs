@@ -720,6 +720,18 @@ async fn a_retried_results_run_processes_again_only_the_tournament_that_was_wait
             (waiting, "failed".to_string(), attempts as i32)
         ]
     );
+    // The counts the run's detail reads were recounted at each adoption and kept since: the
+    // done unit stayed done, the failed one is counted once.
+    let units = &run["units"];
+    let told = ["total", "todo", "leased", "done", "failed"].map(|k| units[k].as_i64());
+    assert_eq!(told, [2, 0, 0, 1, 1].map(Some), "{units}");
+    let by_instance: i64 = units["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["done"].as_i64().unwrap())
+        .sum();
+    assert_eq!(by_instance, 2, "{units}");
     let processed: Vec<i64> = sqlx::query_scalar(
         "SELECT tournament_id FROM tournament_events WHERE event_id = 32 ORDER BY tournament_id",
     )
