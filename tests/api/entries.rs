@@ -6,7 +6,9 @@ use fplsync::sim::Phase;
 use fplsync::sim::managers::SYNTHETIC_BASE;
 use serde_json::json;
 
-use crate::helpers::{TestApp, point_fpl_at, spawn_app_with, start_sim};
+use crate::helpers::{
+    TestApp, point_fpl_at, spawn_app_with, start_sim, units_finished_by_instances,
+};
 
 const MANAGERS: u64 = 300;
 
@@ -48,13 +50,11 @@ async fn units_as_counted(app: &TestApp, run: &serde_json::Value) {
         units["total"].as_i64(),
         Some(todo + leased + done + unknown + failed)
     );
-    let by_instance: i64 = units["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["done"].as_i64().unwrap())
-        .sum();
-    assert_eq!(by_instance, done + unknown + failed, "{units}");
+    assert_eq!(
+        units_finished_by_instances(run),
+        done + unknown + failed,
+        "{units}"
+    );
 }
 
 async fn app_tracking(sim: &fplsync::sim::RunningSim) -> TestApp {

@@ -338,6 +338,17 @@ impl TestApp {
     }
 }
 
+/// The units of a run's shared work that its instances finished, summed over its
+/// `units.instances[]`.
+pub fn units_finished_by_instances(run: &Value) -> i64 {
+    run["units"]["instances"]
+        .as_array()
+        .expect("the run has shared work")
+        .iter()
+        .map(|i| i["done"].as_i64().unwrap())
+        .sum()
+}
+
 /// Polls `probe` every 20 ms until it yields a value, panicking with `what` after `deadline`.
 pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, probe: F) -> T
 where

@@ -10,7 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, point_fpl_at, spawn_app, spawn_app_with, start_sim};
+use crate::helpers::{
+    TestApp, point_fpl_at, spawn_app, spawn_app_with, start_sim, units_finished_by_instances,
+};
 
 async fn season(db: &PgPool) -> i32 {
     sqlx::query_scalar(
@@ -725,13 +727,7 @@ async fn a_retried_results_run_processes_again_only_the_tournament_that_was_wait
     let units = &run["units"];
     let told = ["total", "todo", "leased", "done", "failed"].map(|k| units[k].as_i64());
     assert_eq!(told, [2, 0, 0, 1, 1].map(Some), "{units}");
-    let by_instance: i64 = units["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["done"].as_i64().unwrap())
-        .sum();
-    assert_eq!(by_instance, 2, "{units}");
+    assert_eq!(units_finished_by_instances(&run), 2, "{units}");
     let processed: Vec<i64> = sqlx::query_scalar(
         "SELECT tournament_id FROM tournament_events WHERE event_id = 32 ORDER BY tournament_id",
     )
