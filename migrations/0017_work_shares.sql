@@ -20,3 +20,6 @@ SELECT work_key, done_by, COALESCE(max(done_role), ''),
        count(*) FILTER (WHERE state = 'failed')
 FROM work_units WHERE done_by IS NOT NULL
 GROUP BY work_key, done_by;
+
+-- The units a work has finished are its shares' sum: the counter kept beside them is dropped.
+ALTER TABLE shared_work DROP COLUMN finished;

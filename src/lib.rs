@@ -26,7 +26,8 @@
 //! 8. **Job kinds**, in this order: [`meta`] (`bootstrap`, `fixtures`), [`prune`],
 //!    [`managers`] (tracked managers: picks, official results, live scores), [`live`] (the
 //!    `live` snapshot), [`tournament`] (storage, standings, `tournament-roster` pages and
-//!    `tournament-results` per tournament as shared units, live league tables), [`entries`] (the hybrid `entries` job and reads of what it stores), [`finalize`].
+//!    `tournament-results` per tournament as shared units, live league tables), [`entries`]
+//!    (the hybrid `entries` job and reads of what it stores), [`finalize`].
 //! 9. **Drivers**: [`lifecycle`] (the gameweek state machine and its actor), [`scheduler`]
 //!    (cron), [`leader`] (which instance runs them).
 //! 10. **Surfaces**: [`http`] (the control endpoint), [`bot`] (the Telegram bot).

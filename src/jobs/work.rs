@@ -19,8 +19,9 @@
 //!
 //! However many units a work has, what is done per batch or per look costs the same: a claim
 //! walks only the units to do and the leases that ran out, and the counts a run or its
-//! detail reads (`shared_work.total`/`finished`, each instance's `work_shares`) are kept by
-//! the statements that add and finish units; only [`open`] counts the units.
+//! detail reads (`shared_work.total`, each instance's `work_shares`, whose sum is the units
+//! finished) are kept by the statements that add and finish units; only [`open`] counts the
+//! units.
 //!
 //! What a unit is, and how it is fetched and stored, is the kind's: it registers a
 //! [`UnitHandler`] under a name in [`Handlers`] (assembled in `app.rs`); this module knows no
@@ -290,8 +291,8 @@ impl Claimed {
             errors.push(error);
             notes.push(outcome.notes.get(&u).cloned());
         }
-        // The units finished, and in the same statement the counts that say so: this
-        // instance's share by how they ended, and the work's finished units.
+        // The units finished, and in the same statement this instance's share of the work by
+        // how they ended (the work's finished units are the sum of its shares).
         let n: i64 = sqlx::query_scalar(
             "WITH f AS (UPDATE work_units u SET state = o.state, done_by = $5, done_role = $6, \
                last_error = o.error, note = o.note, lease_until = NULL \
@@ -307,9 +308,7 @@ impl Claimed {
                ON CONFLICT (work_key, instance) DO UPDATE SET role = EXCLUDED.role, \
                  done = work_shares.done + EXCLUDED.done, \
                  unknown = work_shares.unknown + EXCLUDED.unknown, \
-                 failed = work_shares.failed + EXCLUDED.failed), \
-             w AS (UPDATE shared_work SET finished = finished + (SELECT n FROM c) \
-               WHERE key = $1 AND (SELECT n FROM c) > 0) \
+                 failed = work_shares.failed + EXCLUDED.failed) \
              SELECT n FROM c",
         )
         .bind(&self.key)
@@ -476,10 +475,8 @@ pub async fn open(
     .await?;
     // Counted once here; from now on the statements that add and finish units keep the counts.
     sqlx::query(
-        "UPDATE shared_work w SET total = c.total, finished = c.finished FROM \
-         (SELECT count(*) AS total, \
-           count(*) FILTER (WHERE state IN ('done', 'unknown', 'failed')) AS finished \
-          FROM work_units WHERE work_key = $1) c WHERE w.key = $1",
+        "UPDATE shared_work SET total = (SELECT count(*) FROM work_units WHERE work_key = $1) \
+         WHERE key = $1",
     )
     .bind(key)
     .execute(&mut *tx)
@@ -589,8 +586,8 @@ impl Tally {
 /// units it has, a run's detail (`GET /jobs/{id}`, polled by clients) costs the same.
 async fn tally(db: &PgPool, key: &str) -> Result<Tally, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT w.total - w.finished - l.leased AS todo, l.leased, s.done, s.unknown, \
-           s.failed, l.live_leases \
+        "SELECT w.total - s.done - s.unknown - s.failed - l.leased AS todo, l.leased, s.done, \
+           s.unknown, s.failed, l.live_leases \
          FROM shared_work w, \
          LATERAL (SELECT count(*) AS leased, \
              count(*) FILTER (WHERE lease_until > now()) AS live_leases \
@@ -772,8 +769,11 @@ impl Count {
 
 async fn count(db: &PgPool, key: &str) -> Result<Count, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT w.total, w.finished, (SELECT count(*) FROM work_units u \
-           WHERE u.work_key = w.key AND u.state = 'leased' AND u.lease_until > now()) \
+        "SELECT w.total, \
+           (SELECT COALESCE(sum(done + unknown + failed), 0)::bigint FROM work_shares s \
+             WHERE s.work_key = w.key) AS finished, \
+           (SELECT count(*) FROM work_units u \
+             WHERE u.work_key = w.key AND u.state = 'leased' AND u.lease_until > now()) \
            AS live_leases \
          FROM shared_work w WHERE w.key = $1",
     )
@@ -826,14 +826,16 @@ async fn claim(
            WHERE seen_at > now() - make_interval(secs => $3)) \
          SELECT s.*, (SELECT instances FROM i) AS instances \
          FROM (SELECT w.key, w.handler, w.params, w.opened_at, \
-           CASE WHEN w.total - w.finished > (SELECT $2 * instances FROM i) \
-             THEN w.total - w.finished ELSE \
+           CASE WHEN w.total - f.finished > (SELECT $2 * instances FROM i) \
+             THEN w.total - f.finished ELSE \
            (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
              AND u.state = 'todo' ORDER BY u.unit LIMIT (SELECT $2 * instances FROM i)) c) \
            + (SELECT count(*) FROM (SELECT 1 FROM work_units u WHERE u.work_key = w.key \
              AND u.state = 'leased' AND u.lease_until < now() ORDER BY u.unit \
              LIMIT (SELECT $2 * instances FROM i)) c) END AS claimable \
-           FROM shared_work w JOIN job_runs r ON r.id = w.run_id \
+           FROM shared_work w JOIN job_runs r ON r.id = w.run_id, \
+           LATERAL (SELECT COALESCE(sum(done + unknown + failed), 0)::bigint AS finished \
+             FROM work_shares s WHERE s.work_key = w.key) f \
            WHERE w.state = 'open' AND r.status IN ('running', 'interrupted') \
              AND w.handler = ANY($1)) s \
          WHERE claimable > 0 ORDER BY opened_at LIMIT 1",
